@@ -1,0 +1,244 @@
+"""Documents + members + config → `Site`: slugs, URLs, tags, drafts, cross-links.
+
+The only stage that sees every entry at once, so it owns what needs them all:
+duplicate slugs, links between entries, tag spellings.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .config import SiteConfig
+from .errors import Problem, SourceLocation, did_you_mean
+from .model import Answer, Entry, Member, Question, Site, Tag
+from .parse import PLACEHOLDER_SCHEME, Document, minutes_of, parse_when, summary_of
+from .sources import MEMBERS_FILE
+from .text import slugify
+from .yamltext import YamlError, load_yaml
+
+WEEK_NOTE = re.compile(r"^(\d{4})-W(\d{2})$")
+MEMBER_KEYS = ("id", "name", "bio", "avatar", "joined", "links")
+
+
+@dataclass(frozen=True)
+class Assembly:
+    site: Site
+    problems: tuple[Problem, ...]
+
+
+def load_members(site_root: Path, config: SiteConfig) -> tuple[dict[str, Member], list[Problem]]:
+    """content/members.yaml, as a list of {id: …} or a mapping id → profile."""
+    path = site_root / MEMBERS_FILE
+    if not path.exists():
+        return {}, []
+    try:
+        doc = load_yaml(path.read_text(encoding="utf-8"), MEMBERS_FILE)
+    except YamlError as exc:
+        return {}, [exc.problem]
+    problems: list[Problem] = []
+    data = doc.data or {}
+    if isinstance(data, dict):
+        items = [((key,), key, profile) for key, profile in data.items()]
+    elif isinstance(data, list):
+        items = [((index,), (p or {}).get("id") if isinstance(p, dict) else None, p) for index, p in enumerate(data)]
+    else:
+        return {}, [Problem(SourceLocation(MEMBERS_FILE, 1), "members.yaml must be a list of members with an id, or a mapping from id to profile")]
+    members: dict[str, Member] = {}
+    for key_path, member_id, profile in items:
+        loc = SourceLocation(MEMBERS_FILE, doc.line(*key_path))
+        if profile is None:
+            profile = {}
+        if isinstance(profile, str):
+            profile = {"name": profile}
+        if not isinstance(profile, dict):
+            problems.append(Problem(loc, "a member's profile must be a mapping with name, bio, …"))
+            continue
+        if member_id is None or not str(member_id).strip():
+            problems.append(Problem(loc, 'a member needs an "id"'))
+            continue
+        member_id = unicodedata.normalize("NFC", str(member_id).strip())
+        if re.search(r"[\s/\\]", member_id) or member_id in (".", ".."):
+            problems.append(Problem(loc, f'member id "{member_id}" must be one word without spaces or "/"'))
+            continue
+        if member_id in members:
+            problems.append(Problem(loc, f'member id "{member_id}" is listed twice'))
+            continue
+        for key in profile:
+            if key not in MEMBER_KEYS:
+                problems.append(Problem(SourceLocation(MEMBERS_FILE, doc.line(*key_path, key)),
+                                        f'unknown member field "{key}"{did_you_mean(str(key), MEMBER_KEYS)}', "warning"))
+        joined = None
+        if profile.get("joined") is not None:
+            try:
+                joined = parse_when(profile["joined"], config.tz).date()
+            except ValueError as exc:
+                problems.append(Problem(SourceLocation(MEMBERS_FILE, doc.line(*key_path, "joined")), f'"joined": {exc}'))
+        links = _member_links(profile.get("links"))
+        if links is None:
+            problems.append(Problem(SourceLocation(MEMBERS_FILE, doc.line(*key_path, "links")),
+                                    'links must be a list of {label, url} or a mapping label: url'))
+            links = ()
+        members[member_id] = Member(
+            id=member_id, name=str(profile.get("name") or member_id).strip(), bio=str(profile.get("bio") or "").strip(),
+            avatar=str(profile.get("avatar") or "").strip(), joined=joined, links=links, location=loc,
+        )
+    return members, problems
+
+
+def _member_links(value) -> tuple[tuple[str, str], ...] | None:
+    if value is None:
+        return ()
+    if isinstance(value, dict):
+        return tuple((str(k), str(v)) for k, v in value.items())
+    if isinstance(value, list):
+        out = []
+        for item in value:
+            if isinstance(item, dict) and "url" in item:
+                out.append((str(item.get("label") or item["url"]), str(item["url"])))
+            elif isinstance(item, str):
+                out.append((item, item))
+            else:
+                return None
+        return tuple(out)
+    return None
+
+
+def tag_key(name: str) -> str:
+    """One tag whatever its case, width or spacing: `Community ` = `community`."""
+    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+def assemble_site(config: SiteConfig, documents: list[Document], members: dict[str, Member],
+                  now: datetime, include_drafts: bool = False) -> Assembly:
+    problems: list[Problem] = []
+    aliases = {tag_key(k): v for k, v in config.tag_aliases.items()}
+    tags: dict[str, Tag] = {}
+    drafts: list[Entry] = []
+    notes: dict[str, str] = {}
+    entries: list[Entry] = []
+    seen_slugs: dict[tuple[str, str], str] = {}
+    url_of_source: dict[str, str] = {}
+
+    for doc in sorted(documents, key=lambda d: d.source):
+        if doc.section == "digest":
+            week_note(doc, notes, problems)
+            continue
+        problems.extend(doc.problems)
+        if not doc.ok:
+            continue
+        meta = doc.meta
+        slug = meta.get("slug") or slugify(doc.stem)
+        loc = SourceLocation(doc.source, doc.meta_lines.get("slug", 1))
+        if not slug or slug in (".", ".."):
+            problems.append(Problem(loc, f'cannot make a URL from the file name "{doc.stem}": add "slug: …" to the front matter'))
+            continue
+        key = (doc.section, slug.casefold())
+        if key in seen_slugs:
+            problems.append(Problem(loc, f'duplicate slug "{slug}": {seen_slugs[key]} already has it; rename one file or set "slug:"'))
+            continue
+        seen_slugs[key] = doc.source
+        url = f"/{doc.section}/{slug}/"
+        url_of_source[doc.source] = url
+        entry_tags = []
+        for name in meta.get("tags", []):
+            name = " ".join(unicodedata.normalize("NFC", name).split())
+            name = aliases.get(tag_key(name), name)
+            tag = tags.setdefault(tag_key(name), Tag(slugify(tag_key(name)) or "tag", name))
+            if tag not in entry_tags:
+                entry_tags.append(tag)
+        question = None
+        if doc.section == "qa":
+            question = Question(
+                asker=meta.get("asker"),
+                answers=tuple(Answer(a.author, a.html, a.text, a.date, a.accepted, a.line) for a in doc.answers),
+                forced_open=meta.get("status") == "open",
+            )
+        entry = Entry(
+            section=doc.section, slug=slug, url=url, source=doc.source, title=meta["title"], date=meta["date"],
+            html=doc.html, text=doc.text, summary=summary_of(doc), reading_minutes=minutes_of(doc),
+            tags=tuple(entry_tags), authors=tuple(meta.get("authors", ())), updated=meta.get("updated"),
+            draft=meta.get("draft", False), pinned=meta.get("pinned", False), weight=meta.get("weight", 0),
+            toc=doc.toc, question=question, links=doc.links,
+            location=SourceLocation(doc.source, 1),
+        )
+        if entry.draft and not include_drafts:
+            drafts.append(entry)
+            continue
+        if entry.date > now:
+            continue
+        entries.append(entry)
+
+    tag_slugs: dict[str, str] = {}
+    for key, tag in tags.items():
+        if tag.slug in tag_slugs and tag_slugs[tag.slug] != key:
+            problems.append(Problem(SourceLocation("site_config.yaml", 1),
+                                    f'tags "{tag_slugs[tag.slug]}" and "{key}" share the URL /tags/{tag.slug}/: merge them with tag_aliases'))
+        tag_slugs[tag.slug] = key
+
+    entries = [resolve_links(e, url_of_source, {x.url: x for x in entries}, problems) for e in entries]
+    entries.sort(key=lambda e: (-e.date.timestamp(), e.url))
+    used = {t.slug for e in entries for t in e.tags}
+    site = Site(config=config, now=now, entries=tuple(entries), members=members,
+                tags={t.slug: t for t in sorted(tags.values(), key=lambda t: t.slug) if t.slug in used},
+                notes=notes)
+    return Assembly(site, tuple(problems))
+
+
+_PLACEHOLDER = re.compile(r'href="' + re.escape(PLACEHOLDER_SCHEME) + r'([^"#]*)(#[^"]*)?"')
+
+
+def resolve_links(entry: Entry, url_of_source: dict[str, str], by_url: dict[str, Entry],
+                  problems: list[Problem]) -> Entry:
+    """Rewrite `kb:content/x.md#a` placeholders to entry URLs; warn about the broken ones."""
+    from dataclasses import replace
+    import html as html_lib
+
+    line_of = {target: line for target, line in entry.links}
+
+    def substitute(match: re.Match) -> str:
+        source = html_lib.unescape(match.group(1))
+        anchor = match.group(2) or ""
+        line = line_of.get(source + html_lib.unescape(anchor), line_of.get(source, 1))
+        url = url_of_source.get(source)
+        if url is None:
+            problems.append(Problem(SourceLocation(entry.source, line),
+                                    f'broken link: "{source}" is not an entry (check the file name and path)', "warning"))
+            return 'href="#" data-broken-link'
+        target = by_url.get(url)
+        fragment = html_lib.unescape(anchor[1:])
+        if fragment and target and fragment not in {h.id for h in target.toc}:
+            problems.append(Problem(SourceLocation(entry.source, line),
+                                    f'broken link: {source} has no heading "#{fragment}"', "warning"))
+        return f'href="{url}{anchor}"'
+
+    def fix(html: str) -> str:
+        return _PLACEHOLDER.sub(substitute, html) if PLACEHOLDER_SCHEME in html else html
+
+    question = entry.question
+    if question and any(PLACEHOLDER_SCHEME in a.html for a in question.answers):
+        question = replace(question, answers=tuple(replace(a, html=fix(a.html)) for a in question.answers))
+    return replace(entry, html=fix(entry.html), question=question)
+
+
+def week_note(doc: Document, notes: dict[str, str], problems: list[Problem]) -> None:
+    """content/digest/2026-W47.md: the curator's note shown on top of that week's digest."""
+    match = WEEK_NOTE.match(doc.stem)
+    if not match or not 1 <= int(match.group(2)) <= 53:
+        problems.append(Problem(SourceLocation(doc.source, 1),
+                                f'a digest note must be named after its ISO week, like 2026-W47.md, not "{doc.stem}.md"'))
+        return
+    problems.extend(p for p in doc.problems if "missing" not in p.message)
+    notes[doc.stem] = doc.html
+
+
+def current_time(now: str | None, tz, environ: dict) -> datetime:
+    """--now, else SOURCE_DATE_EPOCH, else the clock; always in the site's timezone."""
+    if now:
+        return parse_when(now, tz)
+    epoch = environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.fromtimestamp(int(epoch), tz)
+    return datetime.now(tz)

@@ -1,0 +1,128 @@
+"""The site model: plain frozen records that every later stage reads.
+
+Entries refer to members and to each other by key (member id, URL), never by
+object, so the records stay easy to cache, compare and pass between processes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Mapping
+
+from .config import SiteConfig
+from .errors import SourceLocation
+
+SECTIONS = ("highlights", "qa", "lessons")
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str
+    name: str
+    bio: str = ""
+    avatar: str = ""
+    joined: date | None = None
+    links: tuple[tuple[str, str], ...] = ()  # (label, url)
+    location: SourceLocation | None = None
+
+
+@dataclass(frozen=True)
+class Tag:
+    slug: str  # URL segment: lower-cased, NFC, no whitespace
+    name: str  # how the curators wrote it first
+
+
+@dataclass(frozen=True)
+class Answer:
+    author: str  # member id, or a free name
+    html: str
+    text: str  # plain text, for search and summaries
+    date: datetime | None = None
+    accepted: bool = False
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a Q&A entry adds: who asked, the answers, open or answered."""
+
+    asker: str | None
+    answers: tuple[Answer, ...] = ()
+    forced_open: bool = False  # front matter `status: open` keeps it open
+
+    @property
+    def accepted(self) -> Answer | None:
+        return next((a for a in self.answers if a.accepted), None)
+
+    @property
+    def is_open(self) -> bool:
+        return self.forced_open or not self.answers
+
+    @property
+    def answered_at(self) -> datetime | None:
+        """When the question got its first answer (accepted one first), if dated."""
+        dated = [a.date for a in self.answers if a.date]
+        if self.accepted and self.accepted.date:
+            return self.accepted.date
+        return min(dated) if dated else None
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    section: str
+    slug: str
+    url: str  # site-relative, "/qa/some-slug/"
+    source: str  # path relative to the site root, "content/qa/x.md"
+    title: str
+    date: datetime  # timezone-aware
+    html: str  # body (question body for Q&A), sanitised
+    text: str  # plain text of the whole entry, for search, summaries, related
+    summary: str  # plain text
+    reading_minutes: int
+    tags: tuple[Tag, ...] = ()
+    authors: tuple[str, ...] = ()
+    updated: datetime | None = None
+    draft: bool = False
+    pinned: bool = False
+    weight: int = 0  # order among pinned entries on /start/
+    toc: tuple[Heading, ...] = ()
+    question: Question | None = None
+    links: tuple[tuple[str, int], ...] = ()  # internal links (target URL, line) for checks
+    location: SourceLocation | None = None
+
+    @property
+    def contributors(self) -> tuple[str, ...]:
+        """Everyone credited: authors, the asker, then answerers, in order, once each."""
+        names = list(self.authors)
+        if self.question:
+            if self.question.asker:
+                names.append(self.question.asker)
+            names.extend(a.author for a in self.question.answers)
+        return tuple(dict.fromkeys(names))
+
+
+@dataclass(frozen=True)
+class Site:
+    config: SiteConfig
+    now: datetime  # timezone-aware, in the site's timezone
+    entries: tuple[Entry, ...]  # newest first, then by URL
+    members: Mapping[str, Member] = field(default_factory=dict)
+    tags: Mapping[str, Tag] = field(default_factory=dict)  # slug -> Tag
+    notes: Mapping[str, str] = field(default_factory=dict)  # "2026-W47" -> digest note HTML
+
+    def by_url(self) -> dict[str, Entry]:
+        return {e.url: e for e in self.entries}
+
+    def in_section(self, section: str) -> list[Entry]:
+        return [e for e in self.entries if e.section == section]
+
+    def member_name(self, who: str) -> str:
+        member = self.members.get(who)
+        return member.name if member else who

@@ -1,0 +1,180 @@
+"""Site → the browsing pages: home, entries, section lists, tags, members, archive.
+
+Pure functions of the Site; each returns `Page`s for the renderer.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from .model import SECTIONS, Entry, Site
+from .render import Page
+
+LATEST_ON_HOME = 5
+
+
+@dataclass(frozen=True)
+class Pager:
+    number: int
+    total: int
+    prev_url: str | None
+    next_url: str | None
+    urls: tuple[str, ...]
+
+
+def paginated(base_url: str, items: list, per_page: int) -> list[tuple[str, list, Pager]]:
+    """Split a list into pages at base_url, base_url/page/2/, …; always at least one."""
+    total = max(1, math.ceil(len(items) / per_page))
+    urls = tuple(base_url if n == 1 else f"{base_url}page/{n}/" for n in range(1, total + 1))
+    out = []
+    for n in range(1, total + 1):
+        chunk = items[(n - 1) * per_page: n * per_page]
+        pager = Pager(n, total, urls[n - 2] if n > 1 else None, urls[n] if n < total else None, urls)
+        out.append((urls[n - 1], chunk, pager))
+    return out
+
+
+def pinned_entries(site: Site) -> list[Entry]:
+    return sorted((e for e in site.entries if e.pinned), key=lambda e: (e.weight or 999, e.date))
+
+
+def home_page(site: Site) -> Page:
+    latest = {s: site.in_section(s)[:LATEST_ON_HOME] for s in SECTIONS}
+    counts = {s: len(site.in_section(s)) for s in SECTIONS}
+    open_questions = [e for e in site.in_section("qa") if e.question and e.question.is_open]
+    return Page("/", "home.html", {
+        "pinned": pinned_entries(site), "latest": latest, "counts": counts,
+        "open_questions": open_questions[:LATEST_ON_HOME], "open_count": len(open_questions),
+        "top_tags": top_tags(site, 16),
+    })
+
+
+def top_tags(site: Site, limit: int) -> list[tuple[object, int]]:
+    counts = Counter(t.slug for e in site.entries for t in e.tags)
+    return [(site.tags[slug], n) for slug, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+
+
+def related_entries(entry: Entry, by_tag: dict[str, list[Entry]], limit: int) -> list[Entry]:
+    """Entries sharing the most tags, newest first among equals."""
+    scores: Counter = Counter()
+    for tag in entry.tags:
+        for other in by_tag[tag.slug]:
+            if other.url != entry.url:
+                scores[other.url] += 1
+    candidates = {e.url: e for t in entry.tags for e in by_tag[t.slug]}
+    ranked = sorted(scores, key=lambda url: (-scores[url], -candidates[url].date.timestamp(), url))
+    return [candidates[url] for url in ranked[:limit]]
+
+
+def entry_pages(site: Site) -> list[Page]:
+    by_tag: dict[str, list[Entry]] = defaultdict(list)
+    for e in site.entries:
+        for t in e.tags:
+            by_tag[t.slug].append(e)
+    pages = []
+    for section in SECTIONS:
+        entries = site.in_section(section)  # newest first
+        for index, entry in enumerate(entries):
+            newer = entries[index - 1] if index > 0 else None
+            older = entries[index + 1] if index + 1 < len(entries) else None
+            pages.append(Page(entry.url, "entry.html", {
+                "entry": entry, "newer": newer, "older": older,
+                "related": related_entries(entry, by_tag, site.config.related_count),
+                "show_toc": len(entry.toc) >= site.config.toc_min_headings,
+            }))
+    return pages
+
+
+def section_pages(site: Site) -> list[Page]:
+    pages = []
+    for section in SECTIONS:
+        for url, chunk, pager in paginated(f"/{section}/", site.in_section(section), site.config.per_page):
+            pages.append(Page(url, "list.html", {"kind": "section", "section": section, "entries": chunk, "pager": pager}))
+    return pages
+
+
+def tag_pages(site: Site) -> list[Page]:
+    by_tag: dict[str, list[Entry]] = defaultdict(list)
+    for e in site.entries:
+        for t in e.tags:
+            by_tag[t.slug].append(e)
+    tags = sorted(((site.tags[slug], len(items)) for slug, items in by_tag.items()), key=lambda tn: (-tn[1], tn[0].slug))
+    pages = [Page("/tags/", "tags.html", {"tags": tags})]
+    for slug, items in sorted(by_tag.items()):
+        tag = site.tags[slug]
+        for url, chunk, pager in paginated(f"/tags/{slug}/", items, site.config.per_page):
+            pages.append(Page(url, "list.html", {"kind": "tag", "tag": tag, "entries": chunk, "pager": pager, "total": len(items)}))
+    return pages
+
+
+@dataclass(frozen=True)
+class Contributions:
+    wrote: tuple[Entry, ...]
+    asked: tuple[Entry, ...]
+    answered: tuple[Entry, ...]
+    accepted: int
+
+    @property
+    def count(self) -> int:
+        return len(self.wrote) + len(self.asked) + len(self.answered)
+
+    @property
+    def first(self):
+        dates = [e.date for e in (*self.wrote, *self.asked, *self.answered)]
+        return min(dates) if dates else None
+
+
+def contributions_by_member(site: Site) -> dict[str, Contributions]:
+    """What each person (member id or free name) wrote, asked and answered."""
+    wrote, asked, answered = defaultdict(list), defaultdict(list), defaultdict(list)
+    accepted: Counter = Counter()
+    for e in site.entries:
+        for who in e.authors:
+            wrote[who].append(e)
+        if e.question:
+            if e.question.asker:
+                asked[e.question.asker].append(e)
+            for who in dict.fromkeys(a.author for a in e.question.answers if a.author):
+                answered[who].append(e)
+            for a in e.question.answers:
+                if a.accepted and a.author:
+                    accepted[a.author] += 1
+    people = set(wrote) | set(asked) | set(answered)
+    return {who: Contributions(tuple(wrote[who]), tuple(asked[who]), tuple(answered[who]), accepted[who])
+            for who in sorted(people)}
+
+
+def member_pages(site: Site) -> list[Page]:
+    contributions = contributions_by_member(site)
+    empty = Contributions((), (), (), 0)
+    members = sorted(site.members.values(), key=lambda m: (-contributions.get(m.id, empty).count, m.id))
+    pages = [Page("/members/", "members.html", {"members": members, "contributions": contributions, "empty": empty})]
+    for member in members:
+        pages.append(Page(f"/members/{member.id}/", "member.html",
+                          {"member": member, "c": contributions.get(member.id, empty)}))
+    return pages
+
+
+def archive_page(site: Site) -> Page:
+    months: dict[tuple[int, int], list[Entry]] = defaultdict(list)
+    for e in site.entries:
+        months[(e.date.year, e.date.month)].append(e)
+    return Page("/archive/", "archive.html", {"months": sorted(months.items(), reverse=True)})
+
+
+def utility_pages(site: Site, page_urls: list[str]) -> list[Page]:
+    """404, sitemap.xml and robots.txt; the sitemap lists every HTML page given."""
+    lastmod = {e.url: (e.updated or e.date) for e in site.entries}
+    urls = sorted(u for u in page_urls if u.endswith("/"))
+    return [
+        Page("/404.html", "404.html", {}),
+        Page("/sitemap.xml", "sitemap.xml", {"urls": urls, "lastmod": lastmod}),
+        Page("/robots.txt", "robots.txt", {}),
+    ]
+
+
+def browsing_pages(site: Site) -> list[Page]:
+    pages = [home_page(site), *entry_pages(site), *section_pages(site), *tag_pages(site),
+             *member_pages(site), archive_page(site)]
+    return pages

@@ -1,0 +1,453 @@
+"""SourceFile → Document: front matter checked, Markdown rendered, Q&A split.
+
+Pure and per file, so its result can be cached by the file's digest and run
+in parallel. Links to other entries' `.md` files become `kb:` placeholders
+that the model stage resolves once every entry's URL is known.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+import unicodedata
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, tzinfo
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import markdown
+from markdown.extensions.toc import slugify_unicode
+
+from .errors import Problem, SourceLocation, did_you_mean
+from .model import Heading
+from .sanitize import clean_html
+from .sources import SourceFile
+from .text import join_cjk_lines, reading_minutes, truncate
+from .yamltext import YamlError, load_yaml
+
+FRONT_MATTER_KEYS = ("title", "date", "tags", "authors", "summary", "draft", "slug", "pinned",
+                     "updated", "weight", "asker", "status")
+ANSWER_HEADING = re.compile(r"^##[ \t]+(?:回答|答|answer)(?![A-Za-z])[ \t]*[:：]?(?P<rest>.*?)[ \t#]*$", re.I)
+ANSWERED_BY = re.compile(r"^\s*\*\*(?:回答者|Answered by)\s*[:：]?\s*\*\*\s*[:：]?\s*@?(?P<who>\S+)\s*$", re.I)
+ACCEPTED_WORDS = ("已采纳", "采纳", "accepted", "✓", "✔", "✅")
+FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
+DATE_TOKEN = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+TIME_TOKEN = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
+SUMMARY_UNITS = 120
+PLACEHOLDER_SCHEME = "kb:"
+
+
+@dataclass(frozen=True)
+class ParsedAnswer:
+    author: str
+    html: str
+    text: str
+    date: datetime | None
+    accepted: bool
+    line: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed file: checked front matter values plus rendered Markdown."""
+
+    source: str
+    section: str
+    stem: str
+    meta: dict[str, Any]  # only keys that passed their checks
+    meta_lines: dict[str, int]
+    html: str
+    text: str
+    first_paragraph: str
+    toc: tuple[Heading, ...]
+    answers: tuple[ParsedAnswer, ...]
+    links: tuple[tuple[str, int], ...]  # ("content/x.md#a" or "/url/", line)
+    problems: tuple[Problem, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+# --- Markdown ---------------------------------------------------------------------------
+
+
+class _EntryTreeprocessor(markdown.treeprocessors.Treeprocessor):
+    """Joins CJK line breaks, makes task lists, records links and marks external ones."""
+
+    def __init__(self, md: markdown.Markdown, state: dict):
+        super().__init__(md)
+        self.state = state
+
+    def run(self, root: etree.Element) -> None:
+        source_dir = self.state["source_dir"]
+        for el in root.iter():
+            if el.tag in ("pre", "code"):
+                continue
+            if el.text and "\n" in el.text:
+                el.text = join_cjk_lines(el.text)
+            for child in el:
+                if child.tail and "\n" in child.tail:
+                    before = "".join(child.itertext())[-1:] or " "
+                    child.tail = join_cjk_lines(before + child.tail)[1:]
+            if el.tag == "li":
+                _make_task(el)
+            elif el.tag == "a":
+                href = el.get("href", "")
+                el.set("href", self._rewrite(href, source_dir))
+                if urlsplit(href).scheme in ("http", "https"):
+                    el.set("rel", "noopener")
+            elif el.tag == "img":
+                el.set("loading", "lazy")
+
+    def _rewrite(self, href: str, source_dir: str) -> str:
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc or not parts.path:
+            return href
+        path = unquote(parts.path)
+        line = self.state["line"]
+        if path.endswith(".md"):
+            target = posixpath.normpath(posixpath.join(source_dir, path))
+            anchor = f"#{parts.fragment}" if parts.fragment else ""
+            self.state["links"].append((target + anchor, line))
+            return PLACEHOLDER_SCHEME + target + anchor
+        self.state["links"].append((href, line))
+        return href
+
+
+def _make_task(li: etree.Element) -> None:
+    holder = li[0] if len(li) and li[0].tag == "p" and not (li.text or "").strip() else li
+    text = holder.text or ""
+    match = re.match(r"^\s*\[([ xX])\]\s+", text)
+    if not match:
+        return
+    holder.text = text[match.end():]
+    box = etree.Element("input", {"type": "checkbox", "disabled": "disabled"})
+    if match.group(1) in "xX":
+        box.set("checked", "checked")
+    box.tail = holder.text
+    holder.text = ""
+    holder.insert(0, box)
+    li.set("class", "task")
+
+
+class _EntryExtension(markdown.Extension):
+    def __init__(self, state: dict):
+        super().__init__()
+        self.state = state
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.treeprocessors.register(_EntryTreeprocessor(md, self.state), "kb-entry", 1)
+
+
+@dataclass
+class MarkdownRenderer:
+    """One configured Python-Markdown instance, reused across files (reset each time)."""
+
+    trusted_html: bool = False
+    state: dict = field(default_factory=lambda: {"links": [], "source_dir": "", "line": 0})
+
+    def __post_init__(self) -> None:
+        self.md = markdown.Markdown(
+            extensions=["tables", "fenced_code", "codehilite", "footnotes", "admonition",
+                        "sane_lists", "attr_list", "toc", _EntryExtension(self.state)],
+            extension_configs={
+                "codehilite": {"css_class": "highlight", "guess_lang": False},
+                "toc": {"slugify": _heading_id, "permalink": False, "toc_depth": "2-4"},
+                "footnotes": {"BACKLINK_TITLE": "↩"},
+            },
+            output_format="html",
+        )
+
+    @property
+    def options_key(self) -> str:
+        return f"md{markdown.__version__}-trusted{self.trusted_html}-v1"
+
+    def render(self, text: str, source_dir: str, first_line: int):
+        """Markdown → (html, toc tokens, links found)."""
+        self.md.reset()
+        self.state.update(links=[], source_dir=source_dir, line=first_line)
+        html = self.md.convert(text)
+        links = [(target, first_line + _line_of(text, target)) for target, _ in self.state["links"]]
+        html = clean_html(html, trusted=self.trusted_html)
+        return html, getattr(self.md, "toc_tokens", []), links
+
+
+def _heading_id(value: str, separator: str) -> str:
+    return unicodedata.normalize("NFC", slugify_unicode(value, separator)) or "section"
+
+
+def _line_of(text: str, target: str) -> int:
+    """0-based line in `text` where a link to `target` is written (best effort)."""
+    needle = target.rsplit("/", 1)[-1].split("#")[0] or target
+    for number, line in enumerate(text.split("\n")):
+        if needle and needle in line:
+            return number
+    return 0
+
+
+# --- Front matter -----------------------------------------------------------------------
+
+
+def split_front_matter(text: str, path: str) -> tuple[str, str, int]:
+    """(yaml, body, body_first_line); raise YamlError when the block is missing."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise YamlError(Problem(SourceLocation(path, 1),
+            'missing front matter: start the file with a line "---", then "title: …" and "date: …", then "---"'))
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2
+    raise YamlError(Problem(SourceLocation(path, 1),
+        'front matter is not closed: add a line "---" after the last "key: value" line'))
+
+
+def parse_when(value: Any, tz: tzinfo) -> datetime:
+    """A front matter date or date-time; naive values are in the site's timezone."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time())
+    elif isinstance(value, (str, int)) and not isinstance(value, bool):
+        raw = str(value).strip()
+        if not re.match(r"^\d{4}-\d{1,2}-\d{1,2}", raw):
+            raise ValueError(f'"{raw}" is not a date: write it as 2026-11-03 or 2026-11-03 21:30')
+        y, m, d = (int(x) for x in re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})", raw).groups())
+        date(y, m, d)  # raises "day is out of range for month" for 2026-02-30
+        normalised = re.sub(r"^(\d{4})-(\d{1,2})-(\d{1,2})", f"{y:04d}-{m:02d}-{d:02d}", raw)
+        normalised = re.sub(r"(?<=\d)[ ]+(?=\d{1,2}:)", "T", normalised, count=1)
+        normalised = re.sub(r"T(\d):", r"T0\1:", normalised)
+        normalised = re.sub(r"\s*Z$", "+00:00", normalised)
+        try:
+            moment = datetime.fromisoformat(normalised)
+        except ValueError:
+            raise ValueError(f'"{raw}" is not a valid date-time: write it as 2026-11-03 21:30 or 2026-11-03T21:30:00+08:00') from None
+    else:
+        raise ValueError(f"{value!r} is not a date: write it as 2026-11-03 or 2026-11-03 21:30")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(tz)
+
+
+def _as_list(value: Any) -> list[str] | None:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in re.split(r"[,，、]", value) if v.strip()]
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return None
+
+
+def check_front_matter(data: Any, doc, path: str, tz: tzinfo) -> tuple[dict, list[Problem]]:
+    """Keep the values that pass; describe every one that does not, with its line."""
+    problems: list[Problem] = []
+
+    def at(key: str) -> SourceLocation:
+        return SourceLocation(path, doc.line(key))
+
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return {}, [Problem(SourceLocation(path, 2), "front matter must be key: value lines (a YAML mapping)")]
+    meta: dict[str, Any] = {}
+    for key, value in data.items():
+        key = str(key)
+        if key not in FRONT_MATTER_KEYS:
+            problems.append(Problem(at(key), f'unknown front matter key "{key}"{did_you_mean(key, FRONT_MATTER_KEYS)}', "warning"))
+        elif key in ("title", "summary", "slug", "asker"):
+            if value is None or isinstance(value, (dict, list, bool)):
+                problems.append(Problem(at(key), f'"{key}" must be text, not {type(value).__name__ if value is not None else "empty"}'))
+            else:
+                meta[key] = str(value).strip()
+        elif key in ("date", "updated"):
+            try:
+                meta[key] = parse_when(value, tz)
+            except (ValueError, OverflowError) as exc:
+                reason = str(exc)
+                if "range" in reason or "must be in" in reason:
+                    reason = f'impossible date "{value}" ({reason}): check the month and day'
+                problems.append(Problem(at(key), f'"{key}": {reason}'))
+        elif key in ("tags", "authors"):
+            items = _as_list(value)
+            if items is None:
+                problems.append(Problem(at(key), f'"{key}" must be a list such as [社群运营, 新人引导]'))
+            else:
+                meta[key] = items
+        elif key in ("draft", "pinned"):
+            if not isinstance(value, bool):
+                problems.append(Problem(at(key), f'"{key}" must be true or false, not {value!r}'))
+            else:
+                meta[key] = value
+        elif key == "weight":
+            if not isinstance(value, int) or isinstance(value, bool):
+                problems.append(Problem(at(key), f'"weight" must be a whole number, not {value!r}'))
+            else:
+                meta[key] = value
+        elif key == "status":
+            if str(value).strip().lower() not in ("open", "answered", "待解答", "已解答"):
+                problems.append(Problem(at(key), f'"status" must be open or answered, not {value!r}'))
+            else:
+                meta[key] = "open" if str(value).strip().lower() in ("open", "待解答") else "answered"
+
+    for required in ("title", "date"):
+        if required not in data:
+            problems.append(Problem(SourceLocation(path, 1), f'missing "{required}": add a line "{required}: …" to the front matter'))
+        elif required == "title" and required in meta and not meta["title"]:
+            problems.append(Problem(at("title"), '"title" is empty'))
+    if "slug" in meta:
+        slug = unicodedata.normalize("NFC", meta["slug"])
+        if not slug or slug in (".", "..") or re.search(r"[/\\]|\.\.|[\x00-\x1f\s]", slug):
+            problems.append(Problem(at("slug"), f'slug "{meta["slug"]}" must be one path segment: no "/", "\\", "..", spaces or control characters'))
+            del meta["slug"]
+        else:
+            meta["slug"] = slug
+    return meta, problems
+
+
+# --- Q&A --------------------------------------------------------------------------------
+
+
+def _answer_blocks(body: str) -> tuple[str, list[tuple[str, str, int]]]:
+    """Split a Q&A body into (question, [(heading rest, answer text, line offset)])."""
+    lines = body.split("\n")
+    fence = None
+    starts: list[int] = []
+    for number, line in enumerate(lines):
+        match = FENCE.match(line)
+        if match:
+            marker = match.group(1)
+            if fence is None:
+                fence = marker[0] * len(marker)
+            elif line.strip().startswith(fence):
+                fence = None
+            continue
+        if fence is None and ANSWER_HEADING.match(line):
+            starts.append(number)
+    if not starts:
+        return body, []
+    blocks = []
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else len(lines)
+        rest = ANSWER_HEADING.match(lines[start]).group("rest")
+        blocks.append((rest, "\n".join(lines[start + 1:end]), start + 1))
+    return "\n".join(lines[: starts[0]]), blocks
+
+
+def _answer_meta(rest: str, text: str, tz: tzinfo) -> tuple[str, datetime | None, bool, str, str | None]:
+    """(author, date, accepted, text without the "answered by" line, problem)."""
+    author, when, accepted, problem = "", None, False, None
+    tokens = rest.replace("（", " ").replace("）", " ").replace("(", " ").replace(")", " ").split()
+    date_text = ""
+    for token in tokens:
+        if token.startswith("@") and len(token) > 1:
+            author = token[1:]
+        elif token.lower() in ACCEPTED_WORDS:
+            accepted = True
+        elif DATE_TOKEN.match(token):
+            date_text = token
+        elif TIME_TOKEN.match(token) and date_text:
+            date_text += " " + token
+    if date_text:
+        try:
+            when = parse_when(date_text, tz)
+        except ValueError as exc:
+            problem = f"answer date: {exc}"
+    if not author:
+        lines = text.lstrip("\n").split("\n", 1)
+        match = ANSWERED_BY.match(lines[0])
+        if match:
+            author = match.group("who").lstrip("@")
+            text = lines[1] if len(lines) > 1 else ""
+    return author, when, accepted, text, problem
+
+
+# --- The stage --------------------------------------------------------------------------
+
+
+def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo) -> Document:
+    path = source.rel_path
+    source_dir = posixpath.dirname(path)
+    problems: list[Problem] = []
+    try:
+        front, body, body_line = split_front_matter(source.text, path)
+        doc = load_yaml(front, path, line_offset=1)
+    except YamlError as exc:
+        return Document(path, source.section, source.stem, {}, {}, "", "", "", (), (), (), (exc.problem,))
+    meta, meta_problems = check_front_matter(doc.data, doc, path, tz)
+    problems.extend(meta_problems)
+    meta_lines = {str(k[0]): line for k, line in doc.key_lines.items() if len(k) == 1}
+
+    question, blocks = (_answer_blocks(body) if source.section == "qa" else (body, []))
+    try:
+        html, toc_tokens, links = renderer.render(question, source_dir, body_line)
+    except RecursionError:
+        problems.append(Problem(SourceLocation(path, body_line), "the Markdown is nested too deeply to render: flatten the nested lists or quotes"))
+        html, toc_tokens, links = "", [], []
+    texts = [_plain_text(html)]
+    answers: list[ParsedAnswer] = []
+    for rest, text, offset in blocks:
+        line = body_line + offset - 1
+        author, when, accepted, text, problem = _answer_meta(rest, text, tz)
+        if problem:
+            problems.append(Problem(SourceLocation(path, line), problem))
+        if not author:
+            problems.append(Problem(SourceLocation(path, line),
+                'answer without an author: write the heading as "## 回答 @member-id" (optionally a date and 已采纳)', "warning"))
+        try:
+            answer_html, _, answer_links = renderer.render(text, source_dir, line + 1)
+        except RecursionError:
+            problems.append(Problem(SourceLocation(path, line), "the answer is nested too deeply to render"))
+            answer_html, answer_links = "", []
+        links.extend(answer_links)
+        answer_text = _plain_text(answer_html)
+        texts.append(answer_text)
+        answers.append(ParsedAnswer(author, answer_html, answer_text, when, accepted, line))
+    if sum(a.accepted for a in answers) > 1:
+        second = [a for a in answers if a.accepted][1]
+        problems.append(Problem(SourceLocation(path, second.line), "more than one answer is marked accepted: keep 已采纳 on one"))
+
+    toc = tuple(_flatten_toc(toc_tokens))
+    return Document(
+        source=path, section=source.section, stem=source.stem, meta=meta, meta_lines=meta_lines,
+        html=html, text="\n".join(t for t in texts if t), first_paragraph=_first_paragraph(html),
+        toc=toc, answers=tuple(answers), links=tuple(links), problems=tuple(problems),
+    )
+
+
+def _flatten_toc(tokens: list[dict]) -> list[Heading]:
+    out: list[Heading] = []
+    for token in tokens:
+        out.append(Heading(token["level"], token["id"], _unescape(token["name"])))
+        out.extend(_flatten_toc(token.get("children", [])))
+    return out
+
+
+_TAG = re.compile(r"<[^>]+>")
+_BLOCK_END = re.compile(r"</(p|li|h[1-6]|pre|blockquote|tr|div|td|th)>", re.I)
+
+
+def _unescape(text: str) -> str:
+    import html as html_lib
+
+    return html_lib.unescape(text)
+
+
+def _plain_text(html: str) -> str:
+    """Visible text of our own sanitised HTML, blocks on their own lines."""
+    text = _BLOCK_END.sub("\n", html)
+    text = _unescape(_TAG.sub("", text))
+    return "\n".join(line.strip() for line in text.split("\n") if line.strip())
+
+
+def _first_paragraph(html: str) -> str:
+    match = re.search(r"<p>(.*?)</p>", html, re.S)
+    return truncate(_unescape(_TAG.sub("", match.group(1))), SUMMARY_UNITS) if match else ""
+
+
+def summary_of(doc: Document) -> str:
+    return doc.meta.get("summary") or doc.first_paragraph or truncate(doc.text, SUMMARY_UNITS)
+
+
+def minutes_of(doc: Document) -> int:
+    return reading_minutes(doc.text)

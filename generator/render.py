@@ -1,0 +1,158 @@
+"""Pages → OutputFiles through Jinja: autoescaped, strict, overridable per site.
+
+A site's `templates/` folder comes first in the search path, so any theme
+template can be replaced by a file of the same name.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from .errors import Problem, SourceLocation
+from .i18n import format_date, format_month, translator
+from .model import Site
+
+THEME = Path(__file__).parent / "theme"
+
+
+@dataclass(frozen=True)
+class Page:
+    url: str  # "/qa/x/" (written as qa/x/index.html) or "/sitemap.xml"
+    template: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    path: str  # relative to the output folder, forward slashes
+    data: bytes
+
+
+def output_path(url: str) -> str:
+    """"/qa/x/" → "qa/x/index.html"; "/feed.xml" → "feed.xml"."""
+    path = url.lstrip("/")
+    return path + "index.html" if path == "" or path.endswith("/") else path
+
+
+class TemplateProblem(Exception):
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(str(problem))
+
+
+def template_environment(site_root: Path | None) -> jinja2.Environment:
+    loaders = []
+    if site_root and (site_root / "templates").is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(site_root / "templates")))
+    loaders.append(jinja2.FileSystemLoader(str(THEME / "templates")))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["tojson_safe"] = json_for_script
+    return env
+
+
+def json_for_script(value: Any) -> Markup:
+    """JSON safe inside <script>: no "</script>", "<!--" or U+2028 can break out."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return Markup(text)
+
+
+@dataclass
+class Renderer:
+    site: Site
+    site_root: Path | None = None
+
+    def __post_init__(self) -> None:
+        config = self.site.config
+        self.env = template_environment(self.site_root)
+        language = config.language
+        t = translator(language, {k: v for k, v in config.section_labels.items()})
+        base = config.base_path
+
+        def url(path: str) -> str:
+            if "://" in path or path.startswith(("#", "mailto:")):
+                return path
+            return quote(base + path.lstrip("/"), safe="/#?=&%:@~+-._")
+
+        def abs_url(path: str) -> str:
+            return config.absolute(quote(path, safe="/#?=&%:@~+-._"))
+
+        self.env.globals.update(
+            site=self.site, config=config, t=t, lang=language, url=url, abs_url=abs_url,
+            name=self.site.member_name, members=self.site.members,
+            sections=("highlights", "qa", "lessons"),
+        )
+        self.env.filters["date"] = lambda moment: format_date(moment, language)
+        self.env.filters["isodate"] = lambda moment: moment.isoformat()
+        self.env.filters["month"] = lambda ym: format_month(ym[0], ym[1], language)
+        self.env.filters["ymd"] = lambda moment: moment.strftime("%Y-%m-%d")
+
+    def render(self, page: Page) -> OutputFile:
+        try:
+            template = self.env.get_template(page.template)
+            text = template.render(page=page, page_url=page.url, **page.context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateProblem(Problem(SourceLocation(_template_path(exc.filename, exc.name), exc.lineno or 1),
+                                          f"template error: {exc.message}")) from None
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateProblem(Problem(SourceLocation("templates/" + str(exc.name), 1),
+                                          f'template "{exc.name}" not found (needed for {page.url})')) from None
+        except Exception as exc:  # an error while running template code: find its line
+            raise TemplateProblem(_runtime_problem(exc, page)) from None
+        return OutputFile(output_path(page.url), text.encode("utf-8"))
+
+
+def _template_path(filename: str | None, name: str | None) -> str:
+    if filename:
+        path = Path(filename)
+        for root in (Path.cwd(),):
+            try:
+                return path.resolve().relative_to(root.resolve()).as_posix()
+            except ValueError:
+                pass
+        if THEME in path.parents:
+            return "generator/theme/" + path.relative_to(THEME).as_posix()
+        return path.as_posix()
+    return f"templates/{name}"
+
+
+def _runtime_problem(exc: Exception, page: Page) -> Problem:
+    frames = [f for f in traceback.extract_tb(sys.exc_info()[2]) if f.filename.endswith((".html", ".xml", ".txt", ".j2"))]
+    if frames:
+        frame = frames[-1]
+        where = SourceLocation(_template_path(frame.filename, None), frame.lineno or 1)
+    else:
+        where = SourceLocation(f"templates/{page.template}", 1)
+    return Problem(where, f"template error while rendering {page.url}: {type(exc).__name__}: {exc}")
+
+
+def render_all(renderer: Renderer, pages: list[Page]) -> tuple[list[OutputFile], list[Problem]]:
+    files, problems = [], []
+    for page in pages:
+        try:
+            files.append(renderer.render(page))
+        except TemplateProblem as exc:
+            problems.append(exc.problem)
+    return files, problems
+
+
+def isoformat(moment: datetime) -> str:
+    return moment.isoformat()

@@ -1,0 +1,50 @@
+"""Text measures that know Chinese: CJK counts characters, Latin counts words."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Han, kana, Hangul and CJK punctuation / full-width forms.
+CJK = r"\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+CJK_CHAR = re.compile(f"[{CJK}]")
+LATIN_WORD = re.compile(r"[A-Za-z0-9\u00c0-\u024f]+(?:['’-][A-Za-z0-9\u00c0-\u024f]+)*")
+CJK_NEWLINE = re.compile(f"(?<=[{CJK}])[ \\t]*\\n[ \\t]*(?=[{CJK}])")
+
+CJK_PER_MINUTE = 400
+WORDS_PER_MINUTE = 200
+
+
+def join_cjk_lines(text: str) -> str:
+    """A line break between two CJK characters is no space in Chinese: drop it."""
+    return CJK_NEWLINE.sub("", text)
+
+
+def text_length(text: str) -> int:
+    """Characters of CJK text plus words of Latin text."""
+    return len(CJK_CHAR.findall(text)) + len(LATIN_WORD.findall(text))
+
+
+def reading_minutes(text: str) -> int:
+    cjk = len(CJK_CHAR.findall(text))
+    words = len(LATIN_WORD.findall(text))
+    return max(1, round(cjk / CJK_PER_MINUTE + words / WORDS_PER_MINUTE))
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut to about `limit` units (CJK characters or Latin words), on a boundary."""
+    text = " ".join(text.split())
+    units = 0
+    for match in re.finditer(f"[{CJK}]|{LATIN_WORD.pattern}", text):
+        units += 1
+        if units > limit:
+            cut = text[: match.start()].rstrip(" ,，、;；:：")
+            return cut + "…"
+    return text
+
+
+def slugify(value: str) -> str:
+    """A URL segment that keeps Unicode: NFC, lower-cased, whitespace → '-'."""
+    value = unicodedata.normalize("NFC", value).strip().lower()
+    value = re.sub(r"[\s/\\?#%\"'<>`|^{}\[\]]+", "-", value)
+    value = re.sub(r"-{2,}", "-", value).strip("-.")
+    return value
