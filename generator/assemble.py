@@ -178,7 +178,8 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
                                     f'tags "{tag_slugs[tag.slug]}" and "{key}" share the URL /tags/{tag.slug}/: merge them with tag_aliases'))
         tag_slugs[tag.slug] = key
 
-    entries = [resolve_links(e, url_of_source, {x.url: x for x in entries}, problems) for e in entries]
+    by_url = {x.url: x for x in entries}
+    entries = [resolve_links(e, url_of_source, by_url, problems) for e in entries]
     entries.sort(key=lambda e: (-e.date.timestamp(), e.url))
     used = {t.slug for e in entries for t in e.tags}
     site = Site(config=config, now=now, entries=tuple(entries), members=members,

@@ -8,14 +8,25 @@ from datetime import datetime
 from pathlib import Path
 
 from .assemble import assemble_site, current_time, load_members
+from .cache import BuildCache, FileRecord, cache_folder, record_of
 from .config import SiteConfig, load_config
 from .errors import Problem, Problems, SiteError
+from .fingerprint import code_version, page_keys, sha
 from .model import Site
 from .pages import browsing_pages, utility_pages
-from .parse import MarkdownRenderer, parse_document
-from .render import THEME, OutputFile, Page, Renderer, render_all
-from .sources import read_sources
-from .write import WriteResult, colliding_paths, write_output
+from .parallel import parallel_map
+from .parse import Document, MarkdownRenderer, parse_document
+from .render import THEME, OutputFile, Page, Renderer, TemplateProblem, output_path
+from .sources import SourceFile, read_sources
+from .write import (
+    InPlaceOutput,
+    StagedOutput,
+    WriteResult,
+    _same_content,
+    existing_files,
+    path_collisions,
+    static_files,
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +37,7 @@ class BuildOptions:
     base_url: str | None = None
     now: str | None = None
     strict: bool = False  # warnings fail the build too
+    cache: bool = True  # reuse <source>/.kb-cache/ (never changes the output, only the time)
 
     @property
     def output_dir(self) -> Path:
@@ -51,7 +63,8 @@ class BuildResult:
         return line
 
 
-def load_site(options: BuildOptions, problems: Problems, timings: dict[str, float]) -> Site:
+def load_site(options: BuildOptions, problems: Problems, timings: dict[str, float],
+              cache: BuildCache | None = None, memo: dict[str, Document] | None = None) -> Site:
     """Everything up to the model; raises SiteError when the content has errors."""
     started = time.perf_counter()
     config: SiteConfig = load_config(options.source, options.base_url)
@@ -60,8 +73,7 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
     timings["read"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    renderer = MarkdownRenderer(trusted_html=config.trusted_html)
-    documents = [parse_document(s, renderer, config.tz) for s in sources]
+    documents = parse_sources(sources, config, cache or BuildCache(None), memo)
     timings["parse"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -74,6 +86,26 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
     return assembly.site
 
 
+def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCache,
+                  memo: dict[str, Document] | None = None) -> list[Document]:
+    """Every source parsed, from the cache when its digest and the options are unchanged, else on every core."""
+    renderer = MarkdownRenderer(trusted_html=config.trusted_html)
+    base = sha(code_version(), renderer.options_key, config.timezone)
+    keys = [sha(base, s.rel_path, s.section, s.digest) for s in sources]
+    known = memo if memo else cache.documents()
+    missing = [i for i, key in enumerate(keys) if key not in known]
+    tz = config.tz
+    parsed = parallel_map(lambda i: parse_document(sources[i], renderer, tz), missing)
+    new = {keys[i]: doc for i, doc in zip(missing, parsed, strict=True)}
+    documents = [new[k] if k in new else known[k] for k in keys]
+    if new or len(known) != len(set(keys)):
+        cache.save_documents(new, set(keys))
+    if memo is not None:
+        memo.clear()
+        memo.update(zip(keys, documents, strict=True))
+    return documents
+
+
 def site_pages(site: Site) -> list[Page]:
     """Every page of the site, from each derive stage."""
     pages = browsing_pages(site)
@@ -81,30 +113,132 @@ def site_pages(site: Site) -> list[Page]:
     return pages
 
 
-def render_site(site: Site, options: BuildOptions, problems: Problems, timings: dict[str, float]) -> list[OutputFile]:
-    started = time.perf_counter()
-    pages = site_pages(site)
-    renderer = Renderer(site, options.source)
-    files, template_problems = render_all(renderer, pages)
-    problems.extend(template_problems)
-    problems.extend(colliding_paths(files))
-    timings["render"] = time.perf_counter() - started
-    problems.raise_if_errors(options.strict)
-    return files
+def site_files(site: Site) -> list[OutputFile]:
+    """Every output that is bytes rather than a templated page (feeds, JSON), from each derive stage."""
+    return []
 
 
-def build(options: BuildOptions, write: bool = True) -> BuildResult:
-    """Build the site; raise SiteError (with every problem) and leave output/ alone on errors."""
+def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
+          memo: dict[str, Document] | None = None, background_cleanup: bool = False) -> BuildResult:
+    """Build the site; raise SiteError (with every problem) and leave output/ alone on errors.
+
+    `in_place` updates the output folder file by file instead of swapping a new tree in
+    (for `kb serve`'s private folder); `memo` keeps parsed documents between builds.
+    """
     problems = Problems()
     timings: dict[str, float] = {}
-    site = load_site(options, problems, timings)
-    files = render_site(site, options, problems, timings)
-    result = None
-    if write:
+    cache = BuildCache(cache_folder(options.source) if options.cache else None)
+    try:
+        site = load_site(options, problems, timings, cache, memo)
         started = time.perf_counter()
-        result = write_output(files, options.output_dir, [THEME / "static", options.source / "static"])
-        timings["write"] = time.perf_counter() - started
-    return BuildResult(site, len(site.entries), len(files), result, tuple(problems.warnings), timings)
+        pages = site_pages(site)
+        files = site_files(site)
+        renderer = Renderer(site, options.source)
+        problems.extend(path_collisions([output_path(p.url) for p in pages] + [f.path for f in files]))
+        timings["derive"] = time.perf_counter() - started
+        problems.raise_if_errors(options.strict)
+        result = None
+        if write:
+            result = write_site(site, pages, files, renderer, options, cache, problems, timings,
+                                in_place, background_cleanup)
+        else:
+            started = time.perf_counter()
+            problems.extend([p for p in parallel_map(lambda i: _render_problem(renderer, pages[i]), range(len(pages))) if p])
+            timings["render"] = time.perf_counter() - started
+            problems.raise_if_errors(options.strict)
+    finally:
+        cache.close()
+    return BuildResult(site, len(site.entries), len(pages) + len(files), result, tuple(problems.warnings), timings)
+
+
+def _render_problem(renderer: Renderer, page: Page) -> Problem | None:
+    try:
+        renderer.render(page)
+    except TemplateProblem as exc:
+        return exc.problem
+    return None
+
+
+def write_site(site: Site, pages: list[Page], files: list[OutputFile], renderer: Renderer, options: BuildOptions,
+               cache: BuildCache, problems: Problems, timings: dict[str, float], in_place: bool = False,
+               background_cleanup: bool = False) -> WriteResult:
+    """Render what changed and write it; pages whose key and file are unchanged are linked, not rendered."""
+    started = time.perf_counter()
+    output = options.output_dir.resolve()
+    options_digest = sha(repr((options.drafts, options.base_url, options.now, options.strict)))
+    keys = page_keys(pages, site, renderer.env, sha(code_version(), options_digest))
+    previous = cache.outputs(output)
+    paths = [output_path(p.url) for p in pages]
+    fresh = [key is not None and (r := previous.get(path)) is not None and r.key == key and r.matches(output / path)
+             for key, path in zip(keys, paths, strict=True)]
+    taken = set(paths) | {f.path for f in files}
+    statics = {rel: src for rel, src in static_files([THEME / "static", options.source / "static"]).items()
+               if rel not in taken}
+    timings["plan"] = time.perf_counter() - started
+    wanted = len(paths) + len(files) + len(statics)
+    if all(fresh) and _unchanged(output, files, statics, previous, wanted):
+        timings["write"] = 0.0
+        return WriteResult(0, wanted, 0)
+
+    started = time.perf_counter()
+    for template in sorted({p.template for p in pages}):
+        try:  # compile every template here, once, rather than in each worker
+            renderer.env.get_template(template)
+        except Exception:  # reported with its line when the page is rendered
+            pass
+    writer = InPlaceOutput(output) if in_place else StagedOutput(output)
+
+    def render_and_put(index: int) -> tuple[Problem | None, bool, FileRecord | None]:
+        try:
+            data = renderer.render(pages[index]).data
+        except TemplateProblem as exc:
+            return exc.problem, False, None
+        target, written = writer.put(paths[index], data)
+        return None, written, record_of(keys[index] or "", target)
+
+    def keep(index: int) -> tuple[Problem | None, bool, FileRecord | None]:
+        writer.keep(paths[index])  # the very file: same size, mtime and inode as recorded
+        return None, False, previous[paths[index]]
+
+    try:
+        stale = [i for i, ok in enumerate(fresh) if not ok]
+        placed: list = [None] * len(pages)
+        for index, outcome in zip(stale, parallel_map(render_and_put, stale), strict=True):
+            placed[index] = outcome
+        problems.extend([outcome[0] for outcome in placed if outcome and outcome[0]])
+        problems.raise_if_errors(options.strict)
+        kept = [i for i, ok in enumerate(fresh) if ok]
+        for index, outcome in zip(kept, map(keep, kept) if in_place else parallel_map(keep, kept), strict=True):
+            placed[index] = outcome
+        timings["render"] = time.perf_counter() - started
+        started = time.perf_counter()
+        for path, (_, written, _) in zip(paths, placed, strict=True):
+            writer.add(path, written)
+        for rel, src in statics.items():
+            writer.copy(rel, src)
+        for f in files:
+            writer.add(f.path, writer.put(f.path, f.data)[1])
+        result = writer.commit(background_cleanup=background_cleanup)
+    except BaseException:
+        writer.abort()
+        raise
+    records = [(path, record) for path, (_, _, record) in zip(paths, placed, strict=True) if record]
+    records += [(rel, record_of("", output / rel)) for rel in [*statics, *(f.path for f in files)]]
+    cache.save_outputs(output, records)
+    timings["write"] = time.perf_counter() - started
+    return result
+
+
+def _unchanged(output: Path, files: list[OutputFile], statics: dict[str, Path],
+               previous: dict[str, FileRecord], wanted: int) -> bool:
+    """True when output/ already holds exactly these files (the pages were checked by key)."""
+    if len(previous) != wanted:
+        return False
+    if not all(_same_content(output / f.path, f.data) for f in files):
+        return False
+    if not all(_same_content(output / rel, src) for rel, src in statics.items()):
+        return False
+    return len(existing_files(output)) == wanted
 
 
 __all__ = ["BuildOptions", "BuildResult", "build", "SiteError"]

@@ -29,6 +29,13 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", metavar="ISO-8601", help='fix "now" (scheduled entries, current week); SOURCE_DATE_EPOCH works too')
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
+    p = commands.add_parser("serve", help="build, serve and rebuild on every change", description="Build the site, serve it on http://127.0.0.1:8000/, watch content/, templates/, static/ and site_config.yaml, rebuild what changed and reload open browser tabs. Ctrl-C stops.")
+    _source_arg(p)
+    p.add_argument("--port", type=int, default=8000, metavar="N", help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--host", default="127.0.0.1", metavar="H", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--drafts", action="store_true", help="include entries marked draft: true")
+    p.add_argument("--now", metavar="ISO-8601", help='fix "now"')
+
     p = commands.add_parser("check", help="validate content without writing", description="Check every entry, member and link; print every problem; exit 1 on errors.")
     _source_arg(p)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
@@ -46,7 +53,7 @@ def run_build(args: argparse.Namespace) -> int:
     options = BuildOptions(source=args.source, output=args.output, drafts=args.drafts,
                            base_url=args.base_url, now=args.now, strict=args.strict)
     try:
-        result = build(options)
+        result = build(options, background_cleanup=True)
     except SiteError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -56,6 +63,12 @@ def run_build(args: argparse.Namespace) -> int:
         print(warning, file=sys.stderr)
     print(f"{result.summary()} → {options.output_dir}/")
     return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    return serve(BuildOptions(source=args.source, drafts=args.drafts, now=args.now), host=args.host, port=args.port)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -106,7 +119,7 @@ def run_new(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": run_build, "check": run_check, "new": run_new}
+COMMANDS = {"build": run_build, "check": run_check, "new": run_new, "serve": run_serve}
 
 
 def main(argv: list[str] | None = None) -> int:

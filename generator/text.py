@@ -8,6 +8,7 @@ import unicodedata
 CJK = r"\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 CJK_CHAR = re.compile(f"[{CJK}]")
 LATIN_WORD = re.compile(r"[A-Za-z0-9\u00c0-\u024f]+(?:['’-][A-Za-z0-9\u00c0-\u024f]+)*")
+NOT_CJK = re.compile(f"[^{CJK}]+")
 CJK_NEWLINE = re.compile(f"(?<=[{CJK}])[ \\t]*\\n[ \\t]*(?=[{CJK}])")
 
 CJK_PER_MINUTE = 400
@@ -21,11 +22,11 @@ def join_cjk_lines(text: str) -> str:
 
 def text_length(text: str) -> int:
     """Characters of CJK text plus words of Latin text."""
-    return len(CJK_CHAR.findall(text)) + len(LATIN_WORD.findall(text))
+    return len(NOT_CJK.sub("", text)) + len(LATIN_WORD.findall(text))
 
 
 def reading_minutes(text: str) -> int:
-    cjk = len(CJK_CHAR.findall(text))
+    cjk = len(NOT_CJK.sub("", text))  # counts CJK characters without a list of them
     words = len(LATIN_WORD.findall(text))
     return max(1, round(cjk / CJK_PER_MINUTE + words / WORDS_PER_MINUTE))
 

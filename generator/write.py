@@ -18,6 +18,7 @@ from .render import OutputFile
 
 TMP_PREFIX = ".kb-tmp-"
 OLD_PREFIX = ".kb-old-"
+BACKGROUND_CLEANUP_FILES = 2000  # old trees larger than this are deleted by a detached process
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,17 @@ class WriteResult:
 
 def colliding_paths(files: list[OutputFile]) -> list[Problem]:
     """Two outputs claiming one path (case-folded, as on macOS and Windows) are an error."""
+    return path_collisions([f.path for f in files])
+
+
+def path_collisions(paths: list[str]) -> list[Problem]:
     seen: dict[str, str] = {}
     problems = []
-    for f in files:
-        key = f.path.casefold()
+    for path in paths:
+        key = path.casefold()
         if key in seen:
-            problems.append(Problem(SourceLocation(f.path, 1), f'two pages would be written to "{f.path}" (also "{seen[key]}"): change a slug'))
-        seen[key] = f.path
+            problems.append(Problem(SourceLocation(path, 1), f'two pages would be written to "{path}" (also "{seen[key]}"): change a slug'))
+        seen[key] = path
     return problems
 
 
@@ -50,42 +55,132 @@ def clean_leftovers(output: Path) -> None:
 
 
 def write_output(files: list[OutputFile], output: Path, static_dirs: list[Path]) -> WriteResult:
-    output = output.resolve()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(output)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{output.name}-", dir=output.parent))
-    written = unchanged = 0
+    staged = StagedOutput(output)
     try:
-        wanted: dict[str, bytes | Path] = {}
-        for folder in static_dirs:
-            if folder.is_dir():
-                for path in sorted(folder.rglob("*")):
-                    if path.is_file():
-                        wanted[path.relative_to(folder).as_posix()] = path
+        for rel, source in static_files(static_dirs).items():
+            staged.copy(rel, source)
         for f in files:
-            wanted[f.path] = f.data
-        made_dirs: set[Path] = set()
-        for rel, content in wanted.items():
-            target = tmp / rel
-            if target.parent not in made_dirs:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made_dirs.add(target.parent)
-            previous = output / rel
-            if _same_content(previous, content):
-                os.link(previous, target)
-                unchanged += 1
-                continue
-            if isinstance(content, Path):
-                shutil.copyfile(content, target)
-            else:
-                target.write_bytes(content)
-            written += 1
-        removed = _count_removed(output, wanted)
-        _swap(tmp, output)
+            staged.put(f.path, f.data)
+        return staged.commit()
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        staged.abort()
         raise
-    return WriteResult(written, unchanged, removed)
+
+
+def static_files(static_dirs: list[Path]) -> dict[str, Path]:
+    """rel path → file, later folders overriding earlier ones (the site's static/ over the theme's)."""
+    wanted: dict[str, Path] = {}
+    for folder in static_dirs:
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    wanted[path.relative_to(folder).as_posix()] = path
+    return wanted
+
+
+class StagedOutput:
+    """A new output tree assembled beside output/ and swapped in whole by `commit`.
+
+    Files can be added from forked workers (`put` only touches the file system);
+    the counts are kept by whoever collects the results.
+    """
+
+    def __init__(self, output: Path):
+        self.output = output.resolve()
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        clean_leftovers(self.output)
+        self.root = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{self.output.name}-", dir=self.output.parent))
+        self.paths: set[str] = set()
+        self.written = self.unchanged = 0
+
+    def _target(self, rel: str) -> Path:
+        target = self.root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def put(self, rel: str, content: bytes | Path) -> tuple[Path, bool]:
+        """Place one file; (where it is now, True if its bytes are new)."""
+        target = self._target(rel)
+        previous = self.output / rel
+        if _same_content(previous, content):
+            os.link(previous, target)
+            return target, False
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)
+        else:
+            target.write_bytes(content)
+        return target, True
+
+    def keep(self, rel: str) -> Path:
+        """The previous output's file, known unchanged: linked without reading it."""
+        target = self._target(rel)
+        os.link(self.output / rel, target)
+        return target
+
+    def add(self, rel: str, written: bool) -> None:
+        """Count a file placed by `put` or `keep` (possibly in a worker)."""
+        self.paths.add(rel)
+        if written:
+            self.written += 1
+        else:
+            self.unchanged += 1
+
+    def copy(self, rel: str, source: Path) -> None:
+        self.add(rel, self.put(rel, source)[1])
+
+    def commit(self, background_cleanup: bool = False) -> WriteResult:
+        """Swap the new tree in. With `background_cleanup`, a large old tree is deleted
+        by a detached process (the next build removes it if that process did not)."""
+        previous = existing_files(self.output)
+        removed = sum(1 for rel in previous if rel not in self.paths)
+        _swap(self.root, self.output, background_cleanup and len(previous) > BACKGROUND_CLEANUP_FILES)
+        return WriteResult(self.written, self.unchanged, removed)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class InPlaceOutput:
+    """Updates a private output folder file by file (for `kb serve`, which holds a lock
+    so that no request sees it half-updated): no copy of the tree, only changed files."""
+
+    def __init__(self, output: Path):
+        self.output = self.root = output.resolve()
+        self.output.mkdir(parents=True, exist_ok=True)
+        self.paths: set[str] = set()
+        self.written = self.unchanged = 0
+
+    def put(self, rel: str, content: bytes | Path) -> tuple[Path, bool]:
+        target = self.output / rel
+        if _same_content(target, content):
+            return target, False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f"{TMP_PREFIX}{target.name}")
+        if isinstance(content, Path):
+            shutil.copyfile(content, partial)
+        else:
+            partial.write_bytes(content)
+        os.replace(partial, target)
+        return target, True
+
+    def keep(self, rel: str) -> Path:
+        return self.output / rel
+
+    add = StagedOutput.add
+
+    def copy(self, rel: str, source: Path) -> None:
+        self.add(rel, self.put(rel, source)[1])
+
+    def commit(self, background_cleanup: bool = False) -> WriteResult:
+        removed = 0
+        for rel in existing_files(self.output):
+            if rel not in self.paths:
+                (self.output / rel).unlink(missing_ok=True)
+                removed += 1
+        return WriteResult(self.written, self.unchanged, removed)
+
+    def abort(self) -> None:
+        pass
 
 
 def _same_content(previous: Path, content: bytes | Path) -> bool:
@@ -100,13 +195,29 @@ def _same_content(previous: Path, content: bytes | Path) -> bool:
     return stat.st_size == len(content) and previous.read_bytes() == content
 
 
-def _count_removed(output: Path, wanted: dict) -> int:
-    if not output.is_dir():
-        return 0
-    return sum(1 for p in output.rglob("*") if p.is_file() and p.relative_to(output).as_posix() not in wanted)
+def _count_removed(output: Path, wanted) -> int:
+    return sum(1 for rel in existing_files(output) if rel not in wanted)
 
 
-def _swap(tmp: Path, output: Path) -> None:
+def existing_files(output: Path) -> list[str]:
+    """Relative paths (forward slashes) of every file under output/."""
+    found: list[str] = []
+    stack = [("", str(output))]
+    while stack:
+        prefix, folder = stack.pop()
+        try:
+            with os.scandir(folder) as items:
+                for item in items:
+                    if item.is_dir(follow_symlinks=False):
+                        stack.append((prefix + item.name + "/", item.path))
+                    else:
+                        found.append(prefix + item.name)
+        except OSError:
+            continue
+    return found
+
+
+def _swap(tmp: Path, output: Path, background_cleanup: bool = False) -> None:
     """Put the new tree in place: rename the old one away, the new one in, then delete the old."""
     os.chmod(tmp, 0o755)
     if output.exists():
@@ -114,6 +225,22 @@ def _swap(tmp: Path, output: Path) -> None:
         os.rmdir(old)
         os.rename(output, old)
         os.rename(tmp, output)
-        shutil.rmtree(old, ignore_errors=True)
+        if background_cleanup:
+            _delete_detached(old)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
     else:
         os.rename(tmp, output)
+
+
+def _delete_detached(folder: Path) -> None:
+    """Delete a folder from a process that outlives this one; fall back to deleting it here."""
+    import subprocess
+    import sys
+
+    try:
+        subprocess.Popen([sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)",
+                          str(folder)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,125 @@
+"""The build cache in `<site>/.kb-cache/`: parsed documents and the output manifest.
+
+Parsed documents are keyed by the file's digest, its path, the Markdown options,
+the timezone and kb's code version. The output manifest remembers, per output
+folder, which page key produced each file and the file's size, mtime and inode:
+a page whose key is unchanged and whose file is still the one kb wrote needs no
+rendering. Delete the folder at any time; a damaged cache is discarded, never
+trusted.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .parse import Document
+
+CACHE_DIR = ".kb-cache"
+DB_NAME = "cache.sqlite"
+SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """An output file as kb wrote it."""
+
+    key: str  # the page key that produced it ("" for files that are not pages)
+    size: int
+    mtime_ns: int
+    ino: int
+
+    def matches(self, path: Path) -> bool:
+        try:
+            st = path.stat()
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns, st.st_ino) == (self.size, self.mtime_ns, self.ino)
+
+
+def record_of(key: str, path: Path) -> FileRecord:
+    st = path.stat()
+    return FileRecord(key, st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+class BuildCache:
+    """sqlite-backed; every method is safe to call when the cache is unusable (it then does nothing)."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+        self.db: sqlite3.Connection | None = None
+        if folder is not None:
+            self.db = self._open(folder)
+
+    def _open(self, folder: Path) -> sqlite3.Connection | None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            gitignore = folder / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("*\n", encoding="utf-8")
+            db = sqlite3.connect(folder / DB_NAME, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA:
+                db.executescript(
+                    "DROP TABLE IF EXISTS documents; DROP TABLE IF EXISTS outputs;"
+                    "CREATE TABLE documents (key TEXT PRIMARY KEY, data BLOB NOT NULL);"
+                    "CREATE TABLE outputs (folder TEXT, path TEXT, key TEXT, size INTEGER, mtime_ns INTEGER,"
+                    " ino INTEGER, PRIMARY KEY (folder, path));"
+                    f"PRAGMA user_version={SCHEMA};")
+            return db
+        except (OSError, sqlite3.Error):
+            return None
+
+    def _safely(self, action, default):
+        if self.db is None:
+            return default
+        try:
+            return action(self.db)
+        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+            self.db = None  # damaged or locked for too long: build without it
+            return default
+
+    def documents(self) -> dict[str, Document]:
+        def load(db: sqlite3.Connection) -> dict[str, Document]:
+            return {key: pickle.loads(data) for key, data in db.execute("SELECT key, data FROM documents")}
+        return self._safely(load, {})
+
+    def save_documents(self, new: dict[str, Document], keep: set[str]) -> None:
+        """Add the new documents; drop those no build uses any more."""
+        def save(db: sqlite3.Connection) -> None:
+            stored = {k for (k,) in db.execute("SELECT key FROM documents")}
+            db.execute("BEGIN")
+            db.executemany("DELETE FROM documents WHERE key = ?", ((k,) for k in stored - keep))
+            db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?)",
+                           ((k, pickle.dumps(d, protocol=5)) for k, d in new.items()))
+            db.execute("COMMIT")
+        self._safely(save, None)
+
+    def outputs(self, folder: Path) -> dict[str, FileRecord]:
+        def load(db: sqlite3.Connection) -> dict[str, FileRecord]:
+            rows = db.execute("SELECT path, key, size, mtime_ns, ino FROM outputs WHERE folder = ?", (str(folder),))
+            return {path: FileRecord(key, size, mtime, ino) for path, key, size, mtime, ino in rows}
+        return self._safely(load, {})
+
+    def save_outputs(self, folder: Path, records: Iterable[tuple[str, FileRecord]]) -> None:
+        def save(db: sqlite3.Connection) -> None:
+            db.execute("BEGIN")
+            db.execute("DELETE FROM outputs WHERE folder = ?", (str(folder),))
+            db.executemany("INSERT INTO outputs VALUES (?, ?, ?, ?, ?, ?)",
+                           ((str(folder), path, r.key, r.size, r.mtime_ns, r.ino) for path, r in records))
+            db.execute("COMMIT")
+        self._safely(save, None)
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+
+def cache_folder(site_root: Path) -> Path:
+    return Path(os.path.abspath(site_root)) / CACHE_DIR

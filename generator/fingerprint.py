@@ -1,0 +1,164 @@
+"""Stable digests of code, templates and page contexts: the keys of the build cache.
+
+A rendered page is a pure function of the kb code, the templates it loads, the
+Jinja globals it reads and its own context, so a digest of all four names it.
+Values are serialised with pickle in "fast" mode (no memo, so the bytes depend
+only on values, never on which objects happen to be shared); entries are
+digested once each and stand for themselves by digest inside page contexts.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import meta, nodes
+
+from .model import Entry, Site
+
+PACKAGE = Path(__file__).parent
+# Globals whose value is the config or the members (both in every key) or constant.
+PURE_GLOBALS = frozenset({"config", "t", "lang", "url", "abs_url", "name", "members", "sections",
+                          "range", "dict", "lipsum", "cycler", "joiner", "namespace"})
+# Filters and tests that read nothing but their arguments.
+PURE_FILTERS = frozenset(jinja2.filters.FILTERS) | {"date", "isodate", "month", "ymd", "tojson_safe"}
+PURE_TESTS = frozenset(jinja2.tests.TESTS)
+
+
+def sha(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def code_version() -> str:
+    """Digest of kb's own source and the libraries that shape its output."""
+    import markdown
+    import nh3
+    import pygments
+
+    h = hashlib.sha256(f"{jinja2.__version__} {markdown.__version__} {pygments.__version__} {nh3.__version__}".encode())
+    for path in sorted(PACKAGE.rglob("*.py")):
+        h.update(path.relative_to(PACKAGE).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+class _Pickler(pickle.Pickler):
+    """Entries become their digest; everything else is pickled by value."""
+
+    def __init__(self, file: io.BytesIO, entry_digests: dict[int, str]):
+        super().__init__(file, protocol=5)
+        self.fast = True  # no memo: identical values give identical bytes
+        self.entry_digests = entry_digests
+
+    def persistent_id(self, obj: Any) -> str | None:
+        if type(obj) is Entry:
+            return self.entry_digests.get(id(obj))
+        return None
+
+
+def value_digest(value: Any, entry_digests: dict[int, str] | None = None) -> str | None:
+    """Digest of a value by content; None when it cannot be serialised (never cached)."""
+    buffer = io.BytesIO()
+    try:
+        _Pickler(buffer, entry_digests or {}).dump(value)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError, ValueError):
+        return None
+    return hashlib.sha256(buffer.getbuffer()).hexdigest()
+
+
+def entry_digests(entries: tuple[Entry, ...]) -> dict[int, str]:
+    """id(entry) → digest of everything in the entry."""
+    out: dict[int, str] = {}
+    for entry in entries:
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, protocol=5)
+        pickler.fast = True
+        pickler.dump(entry)
+        out[id(entry)] = hashlib.sha256(buffer.getbuffer()).hexdigest()
+    return out
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    digest: str  # of the sources of the template and every template it loads
+    reads_site: bool  # uses a global or filter that may read the whole site
+
+
+@dataclass
+class TemplateDigests:
+    """Per template name: the digest of its closure and whether it may read the whole site."""
+
+    env: jinja2.Environment
+    cache: dict[str, TemplateInfo] = field(default_factory=dict)
+    _parsed: dict[str, tuple[str, set[str | None], set[str], bool]] = field(default_factory=dict)
+
+    def _facts(self, name: str) -> tuple[str, set[str | None], set[str], bool]:
+        """(source, templates it loads (None = a name known only at run time), globals, impure)."""
+        if name not in self._parsed:
+            source, _, _ = self.env.loader.get_source(self.env, name)
+            ast = self.env.parse(source)
+            loads = set(meta.find_referenced_templates(ast))
+            variables = meta.find_undeclared_variables(ast)
+            impure = any(f.name not in PURE_FILTERS for f in ast.find_all(nodes.Filter)) or \
+                any(t.name not in PURE_TESTS for t in ast.find_all(nodes.Test))
+            self._parsed[name] = (source, loads, variables, impure)
+        return self._parsed[name]
+
+    def info(self, name: str) -> TemplateInfo:
+        if name in self.cache:
+            return self.cache[name]
+        seen: dict[str, str] = {}
+        reads_site = False
+        todo = [name]
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            source, loads, variables, impure = self._facts(current)
+            seen[current] = source
+            reads_site = reads_site or impure or any(
+                v in self.env.globals and v not in PURE_GLOBALS for v in variables)
+            if None in loads:  # a dynamic include: depend on every template there is
+                todo.extend(self.env.list_templates())
+            todo.extend(n for n in loads if n is not None)
+        digest = sha(*(part for n in sorted(seen) for part in (n, seen[n])))
+        self.cache[name] = info = TemplateInfo(digest, reads_site)
+        return info
+
+
+def page_keys(pages: list, site: Site, env: jinja2.Environment, base: str) -> list[str | None]:
+    """One key per page: what its rendered bytes depend on, or None when that cannot be told.
+
+    `base` stands for the code and the build options. Every key covers the config, the
+    members and every plain global; a page whose templates may read the whole site (a
+    `site` global, an unknown filter) also covers every entry, tag and note.
+    """
+    digests = entry_digests(site.entries)
+    plain_globals = {k: v for k, v in env.globals.items() if k != "site" and not callable(v)}
+    common = value_digest((site.config, dict(site.members), plain_globals), digests) or ""
+    whole_site: str | None = None
+    templates = TemplateDigests(env)
+    keys: list[str | None] = []
+    for page in pages:
+        try:
+            info = templates.info(page.template)
+        except jinja2.TemplateError:
+            keys.append(None)  # rendered every time, so its error is reported
+            continue
+        if info.reads_site and whole_site is None:
+            whole_site = value_digest(site, digests) or ""
+        context = value_digest((page.url, page.template, page.context), digests)
+        if context is None or not common or (info.reads_site and not whole_site):
+            keys.append(None)
+        else:
+            keys.append(sha(base, info.digest, common, whole_site if info.reads_site else "", context))
+    return keys

@@ -1,0 +1,64 @@
+"""Run a pure per-item function on every core, in forked worker processes.
+
+Workers are forked, so they inherit the site, the templates and the Markdown
+renderer as they are in the parent: only item numbers and small results cross
+process boundaries. Below a few dozen items, or with one core, the work stays
+in this process.
+"""
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+MIN_ITEMS = 48  # below this, starting workers costs more than it saves
+
+_task: Callable | None = None  # set in each worker by _install, before any task runs
+
+
+def worker_count() -> int:
+    """KB_WORKERS if set, else the cores this process may use."""
+    wanted = os.environ.get("KB_WORKERS", "")
+    if wanted.isdigit() and int(wanted) > 0:
+        return int(wanted)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _install(task: Callable) -> None:
+    global _task
+    _task = task
+
+
+def _run_chunk(items: list) -> list:
+    return [_task(item) for item in items]
+
+
+def parallel_map(task: Callable[[T], R], items: Sequence[T], workers: int | None = None) -> list[R]:
+    """[task(i) for i in items], spread over forked workers; results in order.
+
+    `task` may be a closure: it reaches the workers by fork, not by pickle. Items
+    and results are pickled, so keep them small (indices, short tuples).
+    """
+    workers = workers or worker_count()
+    if workers <= 1 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+        return [task(item) for item in items]
+    size = max(8, min(256, len(items) // (workers * 8) or 1))
+    chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
+    context = multiprocessing.get_context("fork")
+    gc.collect()
+    gc.freeze()  # keep the collector from touching (and so copying) the parent's objects in workers
+    try:
+        with context.Pool(workers, initializer=_install, initargs=(task,)) as pool:
+            results: list[R] = []
+            for chunk_result in pool.imap(_run_chunk, chunks):
+                results.extend(chunk_result)
+            return results
+    finally:
+        gc.unfreeze()
