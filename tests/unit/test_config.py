@@ -50,7 +50,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
 def test_bad_yaml_points_at_its_line(tmp_path):
     with pytest.raises(SiteError) as caught:
         load_config(write_config(tmp_path, "title: x\nbase_url: [unclosed\n"))
-    assert messages(caught.value)[0].startswith("site_config.yaml:3: invalid YAML")
+    assert messages(caught.value)[0].startswith("site_config.yaml:2: invalid YAML: the [ … ] opened here is not closed")
 
 
 def test_booleans_are_not_numbers(tmp_path):

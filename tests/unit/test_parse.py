@@ -57,7 +57,7 @@ def test_external_links_get_noopener_and_scripts_are_removed():
 @pytest.mark.parametrize("text,expected", [
     ("---\ntitle: t\n", 'content/highlights/x.md:1: front matter is not closed'),
     ("no front matter\n", 'content/highlights/x.md:1: missing front matter'),
-    ("---\ntitle: [unclosed\ndate: 2026-01-01\n---\n", "content/highlights/x.md:3: invalid YAML"),
+    ("---\ntitle: [unclosed\ndate: 2026-01-01\n---\n", "content/highlights/x.md:2: invalid YAML: the [ … ] opened here"),
     ("---\ndate: 2026-01-01\n---\n", 'content/highlights/x.md:1: missing "title"'),
     ("---\ntitle: t\n\ndate: 2026-02-30\n---\n", 'content/highlights/x.md:4: "date": impossible date "2026-02-30"'),
     ("---\ntitle: t\ndate: yesterday\n---\n", 'content/highlights/x.md:3: "date": "yesterday" is not a date'),
@@ -97,3 +97,9 @@ def test_two_accepted_answers_are_an_error():
 def test_dates_with_offsets_are_converted_to_site_time():
     assert parse_when("2026-11-15T16:00:00Z", TZ).isoformat() == "2026-11-16T00:00:00+08:00"
     assert parse_when("2026-11-3 9:05", TZ).isoformat() == "2026-11-03T09:05:00+08:00"
+
+
+def test_headings_that_merely_start_with_answer_words_are_not_answers():
+    d = doc("---\ntitle: q\ndate: 2026-01-01\n---\n## 答疑流程\n\n## 回答这个问题前\n\n## Answers we liked\n\n## 回答：@a\n\nok\n", section="qa")
+    assert [a.author for a in d.answers] == ["a"]
+    assert [h.text for h in d.toc] == ["答疑流程", "回答这个问题前", "Answers we liked"]
