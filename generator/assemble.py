@@ -5,6 +5,7 @@ duplicate slugs, links between entries, tag spellings.
 """
 from __future__ import annotations
 
+import html as html_lib
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -122,7 +123,6 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
     problems: list[Problem] = []
     aliases = {tag_key(k): v for k, v in config.tag_aliases.items()}
     spellings: dict[str, dict[str, list[datetime]]] = {}  # tag key -> spelling -> dates
-    drafts: list[Entry] = []
     notes: dict[str, str] = {}
     entries: list[Entry] = []
     seen_slugs: dict[tuple[str, str], str] = {}
@@ -171,10 +171,7 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
             toc=doc.toc, question=question, links=doc.links,
             location=SourceLocation(doc.source, 1),
         )
-        if entry.draft and not include_drafts:
-            drafts.append(entry)
-            continue
-        if entry.date > now:
+        if (entry.draft and not include_drafts) or entry.date > now:
             continue
         entries.append(entry)
 
@@ -203,8 +200,6 @@ _PLACEHOLDER = re.compile(r'href="' + re.escape(PLACEHOLDER_SCHEME) + r'([^"#]*)
 def resolve_links(entry: Entry, url_of_source: dict[str, str], by_url: dict[str, Entry],
                   base_path: str, problems: list[Problem]) -> Entry:
     """Rewrite `kb:content/x.md#a` placeholders to entry URLs; warn about the broken ones."""
-    import html as html_lib
-
     line_of = {target: line for target, line in entry.links}
 
     def substitute(match: re.Match) -> str:
