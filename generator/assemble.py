@@ -222,6 +222,8 @@ def resolve_links(entry: Entry, url_of_source: dict[str, str], by_url: dict[str,
         return _PLACEHOLDER.sub(substitute, html) if PLACEHOLDER_SCHEME in html else html
 
     question = entry.question
+    if PLACEHOLDER_SCHEME not in entry.html and not (question and any(PLACEHOLDER_SCHEME in a.html for a in question.answers)):
+        return entry  # nothing to resolve: keep the record as it is
     if question and any(PLACEHOLDER_SCHEME in a.html for a in question.answers):
         question = replace(question, answers=tuple(replace(a, html=fix(a.html)) for a in question.answers))
     return replace(entry, html=fix(entry.html), question=question)

@@ -21,9 +21,11 @@ from jinja2 import meta, nodes
 from .model import Entry, Site
 
 PACKAGE = Path(__file__).parent
-# Globals whose value is the config or the members (both in every key) or constant.
+# Globals that read nothing but the config (in every key), the members (in the key of every
+# page whose templates use MEMBER_GLOBALS) or nothing at all.
 PURE_GLOBALS = frozenset({"config", "t", "lang", "url", "abs_url", "name", "members", "sections",
                           "range", "dict", "lipsum", "cycler", "joiner", "namespace"})
+MEMBER_GLOBALS = frozenset({"members", "name"})
 # Filters and tests that read nothing but their arguments.
 PURE_FILTERS = frozenset(jinja2.filters.FILTERS) | {"date", "isodate", "month", "ymd", "tojson_safe"}
 PURE_TESTS = frozenset(jinja2.tests.TESTS)
@@ -91,6 +93,7 @@ def entry_digests(entries: tuple[Entry, ...]) -> dict[int, str]:
 class TemplateInfo:
     digest: str  # of the sources of the template and every template it loads
     reads_site: bool  # uses a global or filter that may read the whole site
+    reads_members: bool  # uses the members' profiles
 
 
 @dataclass
@@ -107,7 +110,7 @@ class TemplateDigests:
             source, _, _ = self.env.loader.get_source(self.env, name)
             ast = self.env.parse(source)
             loads = set(meta.find_referenced_templates(ast))
-            variables = meta.find_undeclared_variables(ast)
+            variables = {n.name for n in ast.find_all(nodes.Name) if n.ctx == "load"}  # globals included
             impure = any(f.name not in PURE_FILTERS for f in ast.find_all(nodes.Filter)) or \
                 any(t.name not in PURE_TESTS for t in ast.find_all(nodes.Test))
             self._parsed[name] = (source, loads, variables, impure)
@@ -117,7 +120,7 @@ class TemplateDigests:
         if name in self.cache:
             return self.cache[name]
         seen: dict[str, str] = {}
-        reads_site = False
+        reads_site = reads_members = False
         todo = [name]
         while todo:
             current = todo.pop()
@@ -127,24 +130,27 @@ class TemplateDigests:
             seen[current] = source
             reads_site = reads_site or impure or any(
                 v in self.env.globals and v not in PURE_GLOBALS for v in variables)
+            reads_members = reads_members or bool(variables & MEMBER_GLOBALS)
             if None in loads:  # a dynamic include: depend on every template there is
                 todo.extend(self.env.list_templates())
             todo.extend(n for n in loads if n is not None)
         digest = sha(*(part for n in sorted(seen) for part in (n, seen[n])))
-        self.cache[name] = info = TemplateInfo(digest, reads_site)
+        self.cache[name] = info = TemplateInfo(digest, reads_site, reads_members)
         return info
 
 
 def page_keys(pages: list, site: Site, env: jinja2.Environment, base: str) -> list[str | None]:
     """One key per page: what its rendered bytes depend on, or None when that cannot be told.
 
-    `base` stands for the code and the build options. Every key covers the config, the
-    members and every plain global; a page whose templates may read the whole site (a
-    `site` global, an unknown filter) also covers every entry, tag and note.
+    `base` stands for the code and the build options. Every key covers the config and
+    every plain global; a page whose templates use the members covers their profiles; one
+    whose templates may read the whole site (a `site` global, an unknown filter) covers
+    every entry, member, tag and note.
     """
     digests = entry_digests(site.entries)
-    plain_globals = {k: v for k, v in env.globals.items() if k != "site" and not callable(v)}
-    common = value_digest((site.config, dict(site.members), plain_globals), digests) or ""
+    plain_globals = {k: v for k, v in env.globals.items() if k not in ("site", "members") and not callable(v)}
+    common = value_digest((site.config, plain_globals)) or ""
+    members = value_digest(dict(site.members)) or ""
     whole_site: str | None = None
     templates = TemplateDigests(env)
     keys: list[str | None] = []
@@ -157,8 +163,9 @@ def page_keys(pages: list, site: Site, env: jinja2.Environment, base: str) -> li
         if info.reads_site and whole_site is None:
             whole_site = value_digest(site, digests) or ""
         context = value_digest((page.url, page.template, page.context), digests)
-        if context is None or not common or (info.reads_site and not whole_site):
+        if context is None or not common or not members or (info.reads_site and not whole_site):
             keys.append(None)
         else:
-            keys.append(sha(base, info.digest, common, whole_site if info.reads_site else "", context))
+            keys.append(sha(base, info.digest, common, members if info.reads_members else "",
+                            whole_site if info.reads_site else "", context))
     return keys

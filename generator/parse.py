@@ -63,6 +63,7 @@ class Document:
     answers: tuple[ParsedAnswer, ...]
     links: tuple[tuple[str, int], ...]  # ("content/x.md#a" or "/url/", line)
     problems: tuple[Problem, ...] = field(default=())
+    minutes: int = 0  # reading time, measured once here rather than on every build
 
     @property
     def ok(self) -> bool:
@@ -414,6 +415,7 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo) -
         source=path, section=source.section, stem=source.stem, meta=meta, meta_lines=meta_lines,
         html=html, text="\n".join(t for t in texts if t), first_paragraph=_first_paragraph(html),
         toc=toc, answers=tuple(answers), links=tuple(links), problems=tuple(problems),
+        minutes=reading_minutes("\n".join(t for t in texts if t)),
     )
 
 
@@ -452,4 +454,4 @@ def summary_of(doc: Document) -> str:
 
 
 def minutes_of(doc: Document) -> int:
-    return reading_minutes(doc.text)
+    return doc.minutes or reading_minutes(doc.text)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,26 +25,44 @@ class SourceFile:
         return self.rel_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 
-def read_source(site_root: Path, path: Path, section: str) -> SourceFile:
+def read_source(site_root: Path, path: Path, section: str, rel: str | None = None) -> SourceFile:
     data = path.read_bytes()
-    text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    text = data.decode("utf-8", errors="replace")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
         text = text[1:]
-    rel = path.relative_to(site_root).as_posix()
+    rel = rel or path.relative_to(site_root).as_posix()
     return SourceFile(rel, section, text, hashlib.sha256(data).hexdigest())
+
+
+def _markdown_files(folder: Path) -> list[tuple[str, ...]]:
+    """Path parts, relative to `folder`, of its .md files outside hidden folders, sorted like Paths."""
+    found: list[tuple[str, ...]] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        prefix = Path(dirpath).relative_to(folder).parts
+        found.extend(prefix + (name,) for name in filenames if name.endswith(".md") and not name.startswith("."))
+    found.sort()
+    return found
 
 
 def markdown_paths(site_root: Path) -> list[tuple[str, Path]]:
     """(section, path) of every entry and digest note, in a stable order."""
-    found: list[tuple[str, Path]] = []
+    return [(section, site_root / CONTENT_DIR / section / "/".join(parts))
+            for section, parts in _markdown_parts(site_root)]
+
+
+def _markdown_parts(site_root: Path) -> list[tuple[str, tuple[str, ...]]]:
     content = site_root / CONTENT_DIR
-    for section in (*SECTION_IDS, "digest"):
-        folder = content / section
-        if folder.is_dir():
-            found.extend((section, p) for p in sorted(folder.rglob("*.md"))
-                         if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
-    return found
+    return [(section, parts) for section in (*SECTION_IDS, "digest") if (content / section).is_dir()
+            for parts in _markdown_files(content / section)]
 
 
 def read_sources(site_root: Path) -> list[SourceFile]:
-    return [read_source(site_root, path, section) for section, path in markdown_paths(site_root)]
+    root = os.fspath(site_root)
+    sources = []
+    for section, parts in _markdown_parts(site_root):
+        rel = "/".join((CONTENT_DIR, section, *parts))
+        sources.append(read_source(site_root, Path(os.path.join(root, rel)), section, rel))
+    return sources

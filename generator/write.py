@@ -60,7 +60,7 @@ def write_output(files: list[OutputFile], output: Path, static_dirs: list[Path])
         for rel, source in static_files(static_dirs).items():
             staged.copy(rel, source)
         for f in files:
-            staged.put(f.path, f.data)
+            staged.add(f.path, staged.put(f.path, f.data)[1])
         return staged.commit()
     except BaseException:
         staged.abort()

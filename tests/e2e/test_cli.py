@@ -40,7 +40,7 @@ def test_invalid_site_fails_with_path_line_and_keeps_output(case, tmp_path):
     problems = [line for line in done.stderr.splitlines() if not line.startswith("build failed")]
     assert problems == expected
     assert tree(output) == before
-    assert sorted(p.name for p in site.iterdir() if p.name.startswith(".kb-")) == []
+    assert sorted(p.name for p in site.iterdir() if p.name.startswith((".kb-tmp-", ".kb-old-"))) == []
 
 
 def test_check_reports_without_writing(tmp_path):

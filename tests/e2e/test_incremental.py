@@ -1,0 +1,143 @@
+"""A cached build's output is byte-identical to a clean build's, edit after edit."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.build import BuildOptions, build
+from generator.cache import CACHE_DIR
+from generator.render import THEME
+from tests.conftest import NOW
+from tests.helpers import page, tree
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def edit_body(site: Path) -> None:
+    _replace(site / "content/qa/ask.md", "多用搜索。", "多用搜索，再看精华区。")
+
+
+def edit_title(site: Path) -> None:
+    _replace(site / "content/highlights/rules.md", "title: ", "title: 新版 ")
+
+
+def add_tag(site: Path) -> None:
+    _replace(site / "content/qa/open-question.md", "tags: [机器人]", "tags: [机器人, 新标签]")
+
+
+def remove_tag(site: Path) -> None:
+    _replace(site / "content/qa/open-question.md", "tags: [机器人, 新标签]", "tags: [机器人]")
+
+
+def rename_member(site: Path) -> None:
+    members = site / "content/members.yaml"
+    text = members.read_text(encoding="utf-8")
+    name = next(line for line in text.splitlines() if line.strip().startswith("name:"))
+    members.write_text(text.replace(name, name + "（改名）", 1), encoding="utf-8")
+
+
+def delete_entry(site: Path) -> None:
+    (site / "content/qa/open-question.md").unlink()
+
+
+def change_template(site: Path) -> None:
+    (site / "templates/partials").mkdir(parents=True, exist_ok=True)
+    card = (THEME / "templates/partials/entry_card.html").read_text(encoding="utf-8")
+    (site / "templates/partials/entry_card.html").write_text(card.replace('class="card', 'class="card custom'), encoding="utf-8")
+
+
+def change_config(site: Path) -> None:
+    _replace(site / "site_config.yaml", "title: ", "title: 改名后的")
+
+
+def add_entry(site: Path) -> None:
+    (site / "content/lessons/new-one.md").write_text(
+        "---\ntitle: 新的一篇\ndate: 2026-11-20 09:00\ntags: [群规]\nauthors: [alice]\n---\n\n链接到[群规](../highlights/rules.md)。\n",
+        encoding="utf-8")
+
+
+EDITS = [edit_body, edit_title, add_tag, remove_tag, rename_member, add_entry, delete_entry, change_template, change_config]
+
+
+def clean_build(site: Path, tmp: Path) -> dict[str, bytes]:
+    fresh = tmp / "clean"
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(site, fresh, ignore=shutil.ignore_patterns(CACHE_DIR, "output"))
+    build(BuildOptions(source=fresh, now=NOW, cache=False))
+    return tree(fresh / "output")
+
+
+def test_cached_builds_match_clean_builds_edit_after_edit(basic_site, tmp_path):
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert (basic_site / CACHE_DIR).is_dir()
+    for edit in EDITS:
+        edit(basic_site)
+        result = build(BuildOptions(source=basic_site, now=NOW))
+        assert tree(basic_site / "output") == clean_build(basic_site, tmp_path), f"after {edit.__name__}"
+        assert result.write is not None
+        assert result.write.written + result.write.removed > 0, f"{edit.__name__} changed nothing"
+
+
+def test_a_body_edit_rewrites_only_the_pages_that_show_it(basic_site):
+    build(BuildOptions(source=basic_site, now=NOW))
+    before = tree(basic_site / "output")
+    edit_body(basic_site)
+    result = build(BuildOptions(source=basic_site, now=NOW))
+    after = tree(basic_site / "output")
+    changed = sorted(path for path in after if after[path] != before.get(path))
+    assert "qa/ask/index.html" in changed
+    assert "members/index.html" not in changed and "404.html" not in changed
+    assert result.write.written == len(changed)
+    assert "再看精华区" in page(basic_site / "output", "/qa/ask/").get_text()
+
+
+def test_a_title_edit_reaches_the_neighbours_and_lists(basic_site):
+    build(BuildOptions(source=basic_site, now=NOW))
+    edit_title(basic_site)
+    build(BuildOptions(source=basic_site, now=NOW))
+    output = basic_site / "output"
+    titles = [a.get_text() for a in page(output, "/highlights/").select(".card-title a")]
+    titles += [a.get_text() for a in page(output, "/highlights/page/2/").select(".card-title a")]
+    assert any(t.startswith("新版 ") for t in titles)
+    neighbour_links = [a.get_text() for p in ("/highlights/meetup/",) for a in page(output, p).select(".prev-next a")]
+    assert any("新版 " in text for text in neighbour_links)
+
+
+def test_nothing_changed_means_nothing_written(basic_site):
+    build(BuildOptions(source=basic_site, now=NOW))
+    before = {p: p.stat().st_ino for p in (basic_site / "output").rglob("*") if p.is_file()}
+    result = build(BuildOptions(source=basic_site, now=NOW))
+    assert (result.write.written, result.write.removed) == (0, 0)
+    assert {p: p.stat().st_ino for p in (basic_site / "output").rglob("*") if p.is_file()} == before
+
+
+def test_a_file_changed_in_output_by_hand_is_rewritten(basic_site):
+    build(BuildOptions(source=basic_site, now=NOW))
+    target = basic_site / "output/qa/ask/index.html"
+    good = target.read_bytes()
+    target.write_bytes(b"tampered")
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert target.read_bytes() == good
+
+
+@pytest.mark.parametrize("damage", ["garbage", "delete"])
+def test_a_damaged_or_deleted_cache_only_costs_time(basic_site, damage):
+    build(BuildOptions(source=basic_site, now=NOW))
+    expected = tree(basic_site / "output")
+    cache = basic_site / CACHE_DIR
+    if damage == "delete":
+        shutil.rmtree(cache)
+    else:
+        for path in cache.iterdir():
+            if path.is_file():
+                path.write_bytes(b"not a database" * 100)
+    edit_body(basic_site)
+    _replace(basic_site / "content/qa/ask.md", "多用搜索，再看精华区。", "多用搜索。")
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert tree(basic_site / "output") == expected

@@ -1,0 +1,91 @@
+"""The build cache: hits, misses, invalidation, and damage that costs only time."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import generator.build as build_module
+from generator.build import BuildOptions, build
+from generator.cache import CACHE_DIR, BuildCache, FileRecord, record_of
+from tests.conftest import NOW
+
+
+def counting_parser(monkeypatch) -> list[str]:
+    parsed: list[str] = []
+    real = build_module.parse_document
+
+    def parse(source, renderer, tz):
+        parsed.append(source.rel_path)
+        return real(source, renderer, tz)
+
+    monkeypatch.setattr(build_module, "parse_document", parse)
+    monkeypatch.setenv("KB_WORKERS", "1")  # count in this process
+    return parsed
+
+
+def test_documents_are_parsed_once_then_read_from_the_cache(basic_site, monkeypatch):
+    parsed = counting_parser(monkeypatch)
+    build(BuildOptions(source=basic_site, now=NOW))
+    first = len(parsed)
+    assert first >= 5
+    parsed.clear()
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert parsed == []
+
+
+def test_an_edited_file_is_the_only_one_parsed_again(basic_site, monkeypatch):
+    parsed = counting_parser(monkeypatch)
+    build(BuildOptions(source=basic_site, now=NOW))
+    parsed.clear()
+    path = basic_site / "content/qa/ask.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert parsed == ["content/qa/ask.md"]
+
+
+def test_markdown_options_are_part_of_the_key(basic_site, monkeypatch):
+    parsed = counting_parser(monkeypatch)
+    build(BuildOptions(source=basic_site, now=NOW))
+    parsed.clear()
+    config = basic_site / "site_config.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "trusted_html: true\n", encoding="utf-8")
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert len(parsed) >= 5
+
+
+def test_without_the_cache_nothing_is_stored(basic_site, monkeypatch):
+    parsed = counting_parser(monkeypatch)
+    build(BuildOptions(source=basic_site, now=NOW, cache=False))
+    build(BuildOptions(source=basic_site, now=NOW, cache=False))
+    assert not (basic_site / CACHE_DIR).exists()
+    assert len(parsed) == 2 * len(set(parsed))
+
+
+def test_records_match_only_the_file_they_describe(tmp_path):
+    path = tmp_path / "a.html"
+    path.write_bytes(b"one")
+    record = record_of("k", path)
+    assert record.matches(path)
+    path.write_bytes(b"two")  # same size, new mtime or inode
+    assert not FileRecord("k", record.size, record.mtime_ns - 1, record.ino).matches(path)
+    assert not record.matches(tmp_path / "missing.html")
+
+
+def test_outputs_are_kept_per_folder_and_replaced_whole(tmp_path):
+    cache = BuildCache(tmp_path / CACHE_DIR)
+    cache.save_outputs(Path("/a"), [("x.html", FileRecord("k1", 1, 2, 3)), ("y.html", FileRecord("k2", 4, 5, 6))])
+    cache.save_outputs(Path("/b"), [("x.html", FileRecord("k3", 1, 2, 3))])
+    cache.save_outputs(Path("/a"), [("y.html", FileRecord("k4", 4, 5, 6))])
+    assert cache.outputs(Path("/a")) == {"y.html": FileRecord("k4", 4, 5, 6)}
+    assert cache.outputs(Path("/b")) == {"x.html": FileRecord("k3", 1, 2, 3)}
+    cache.close()
+
+
+def test_a_damaged_database_is_ignored(tmp_path):
+    folder = tmp_path / CACHE_DIR
+    folder.mkdir()
+    (folder / "cache.sqlite").write_bytes(b"this is not sqlite" * 200)
+    cache = BuildCache(folder)
+    assert cache.documents() == {}
+    assert cache.outputs(tmp_path) == {}
+    cache.save_outputs(tmp_path, [("x", FileRecord("k", 1, 1, 1))])  # no exception
+    cache.close()

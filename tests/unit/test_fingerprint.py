@@ -1,0 +1,88 @@
+"""Page keys: a change reaches every page that shows it, and only those."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from generator.build import BuildOptions, load_site, site_pages
+from generator.errors import Problems
+from generator.fingerprint import TemplateDigests, page_keys, value_digest
+from generator.model import Member
+from generator.render import Renderer
+from tests.conftest import NOW
+
+
+def keyed(site, source):
+    renderer = Renderer(site, source)
+    pages = site_pages(site)
+    return {p.url: k for p, k in zip(pages, page_keys(pages, site, renderer.env, "base"), strict=True)}
+
+
+def changed(before: dict, after: dict) -> set[str]:
+    return {url for url in before.keys() | after.keys() if before.get(url) != after.get(url)}
+
+
+def loaded(basic_site):
+    return load_site(BuildOptions(source=basic_site, now=NOW), Problems(), {})
+
+
+def test_keys_are_stable_and_complete(basic_site):
+    site = loaded(basic_site)
+    first, second = keyed(site, basic_site), keyed(loaded(basic_site), basic_site)
+    assert first == second
+    assert all(first.values())
+
+
+def test_a_neighbours_title_reaches_its_neighbours_and_lists_only(basic_site):
+    site = loaded(basic_site)
+    before = keyed(site, basic_site)
+    target = site.by_url()["/highlights/rules/"]
+    entries = tuple(replace(e, title="新标题") if e is target else e for e in site.entries)
+    after = keyed(replace(site, entries=entries), basic_site)
+    hit = changed(before, after)
+    assert "/highlights/rules/" in hit and "/highlights/meetup/" in hit  # the entry and its neighbour
+    assert "/" in hit and "/tags/" not in hit and "/404.html" not in hit
+
+
+def test_a_members_name_reaches_the_pages_that_show_members(basic_site):
+    site = loaded(basic_site)
+    before = keyed(site, basic_site)
+    members = dict(site.members)
+    members["alice"] = replace(members["alice"], name="新名字")
+    after = keyed(replace(site, members=members), basic_site)
+    hit = changed(before, after)
+    assert "/members/alice/" in hit and "/qa/ask/" in hit and "/" in hit
+    assert "/tags/" not in hit and "/404.html" not in hit
+
+
+def test_the_config_reaches_every_page(basic_site):
+    site = loaded(basic_site)
+    before = keyed(site, basic_site)
+    after = keyed(replace(site, config=replace(site.config, footer="页脚")), basic_site)
+    assert changed(before, after) == set(before)
+
+
+def test_a_template_change_reaches_the_pages_that_load_it(basic_site):
+    site = loaded(basic_site)
+    before = keyed(site, basic_site)
+    (basic_site / "templates/partials").mkdir(parents=True)
+    (basic_site / "templates/partials/pager.html").write_text("<nav>pager</nav>\n", encoding="utf-8")
+    hit = changed(before, keyed(site, basic_site))
+    assert "/highlights/" in hit and "/tags/" not in hit and "/qa/ask/" not in hit
+
+
+def test_a_template_reading_the_whole_site_depends_on_every_entry(basic_site):
+    (basic_site / "templates").mkdir()
+    (basic_site / "templates/404.html").write_text("{{ site.entries | length }}\n", encoding="utf-8")
+    site = loaded(basic_site)
+    env = Renderer(site, basic_site).env
+    assert TemplateDigests(env).info("404.html").reads_site
+    assert not TemplateDigests(env).info("tags.html").reads_site
+    before = keyed(site, basic_site)
+    after = keyed(replace(site, entries=site.entries[1:]), basic_site)
+    assert "/404.html" in changed(before, after)
+
+
+def test_values_that_cannot_be_serialised_have_no_digest():
+    assert value_digest({"f": lambda: 1}) is None
+    assert value_digest(Member("a", "A")) == value_digest(Member("a", "A"))
+    assert value_digest(Member("a", "A")) != value_digest(Member("a", "B"))

@@ -1,0 +1,36 @@
+import os
+
+from generator.parallel import MIN_ITEMS, parallel_map, worker_count
+
+
+def test_results_come_back_in_order_from_forked_workers(monkeypatch):
+    monkeypatch.setenv("KB_WORKERS", "2")
+    table = {i: i * i for i in range(500)}  # reaches the workers by fork, not by pickle
+    parent = os.getpid()
+    results = parallel_map(lambda i: (table[i], os.getpid()), list(range(500)))
+    assert [square for square, _ in results] == [i * i for i in range(500)]
+    assert {pid for _, pid in results} - {parent}, "no work ran in a worker process"
+
+
+def test_few_items_or_one_worker_stay_in_this_process(monkeypatch):
+    parent = os.getpid()
+    assert parallel_map(lambda i: os.getpid(), range(MIN_ITEMS - 1), workers=4) == [parent] * (MIN_ITEMS - 1)
+    monkeypatch.setenv("KB_WORKERS", "1")
+    assert worker_count() == 1
+    assert set(parallel_map(lambda i: os.getpid(), range(200))) == {parent}
+
+
+def test_an_error_in_a_worker_reaches_the_caller(monkeypatch):
+    monkeypatch.setenv("KB_WORKERS", "2")
+
+    def task(i: int) -> int:
+        if i == 123:
+            raise ValueError("boom")
+        return i
+
+    try:
+        parallel_map(task, list(range(300)))
+    except ValueError as exc:
+        assert "boom" in str(exc)
+    else:
+        raise AssertionError("the worker's error was lost")
