@@ -53,6 +53,10 @@ def code_version() -> str:
     return h.hexdigest()
 
 
+def _entry_ref(digest: str) -> str:
+    return digest
+
+
 class _Pickler(pickle.Pickler):
     """Entries become their digest; everything else is pickled by value."""
 
@@ -61,10 +65,13 @@ class _Pickler(pickle.Pickler):
         self.fast = True  # no memo: identical values give identical bytes
         self.entry_digests = entry_digests
 
-    def persistent_id(self, obj: Any) -> str | None:
+    def reducer_override(self, obj: Any):
+        """Called for class instances only (not for str, tuple, list, dict…), so it is cheap."""
         if type(obj) is Entry:
-            return self.entry_digests.get(id(obj))
-        return None
+            digest = self.entry_digests.get(id(obj))
+            if digest is not None:
+                return _entry_ref, (digest,)
+        return NotImplemented
 
 
 def value_digest(value: Any, entry_digests: dict[int, str] | None = None) -> str | None:
@@ -77,16 +84,17 @@ def value_digest(value: Any, entry_digests: dict[int, str] | None = None) -> str
     return hashlib.sha256(buffer.getbuffer()).hexdigest()
 
 
+def entry_digest(entry: Entry) -> str:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True
+    pickler.dump(entry)
+    return hashlib.sha256(buffer.getbuffer()).hexdigest()
+
+
 def entry_digests(entries: tuple[Entry, ...]) -> dict[int, str]:
     """id(entry) → digest of everything in the entry."""
-    out: dict[int, str] = {}
-    for entry in entries:
-        buffer = io.BytesIO()
-        pickler = pickle.Pickler(buffer, protocol=5)
-        pickler.fast = True
-        pickler.dump(entry)
-        out[id(entry)] = hashlib.sha256(buffer.getbuffer()).hexdigest()
-    return out
+    return {id(entry): entry_digest(entry) for entry in entries}
 
 
 @dataclass(frozen=True)
@@ -151,21 +159,23 @@ def page_keys(pages: list, site: Site, env: jinja2.Environment, base: str) -> li
     plain_globals = {k: v for k, v in env.globals.items() if k not in ("site", "members") and not callable(v)}
     common = value_digest((site.config, plain_globals)) or ""
     members = value_digest(dict(site.members)) or ""
-    whole_site: str | None = None
     templates = TemplateDigests(env)
-    keys: list[str | None] = []
+    infos: list[TemplateInfo | None] = []
     for page in pages:
         try:
-            info = templates.info(page.template)
+            infos.append(templates.info(page.template))
         except jinja2.TemplateError:
-            keys.append(None)  # rendered every time, so its error is reported
-            continue
-        if info.reads_site and whole_site is None:
-            whole_site = value_digest(site, digests) or ""
+            infos.append(None)  # no key: rendered every time, so its error is reported
+    whole_site = value_digest(site, digests) or "" if any(i and i.reads_site for i in infos) else ""
+
+    def key(index: int) -> str | None:
+        info, page = infos[index], pages[index]
+        if info is None:
+            return None
         context = value_digest((page.url, page.template, page.context), digests)
         if context is None or not common or not members or (info.reads_site and not whole_site):
-            keys.append(None)
-        else:
-            keys.append(sha(base, info.digest, common, members if info.reads_members else "",
-                            whole_site if info.reads_site else "", context))
-    return keys
+            return None
+        return sha(base, info.digest, common, members if info.reads_members else "",
+                   whole_site if info.reads_site else "", context)
+
+    return [key(i) for i in range(len(pages))]  # cheap per page: workers would cost more than they save

@@ -52,7 +52,6 @@ def parallel_map(task: Callable[[T], R], items: Sequence[T], workers: int | None
     size = max(8, min(256, len(items) // (workers * 8) or 1))
     chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
     context = multiprocessing.get_context("fork")
-    gc.collect()
     gc.freeze()  # keep the collector from touching (and so copying) the parent's objects in workers
     try:
         with context.Pool(workers, initializer=_install, initargs=(task,)) as pool:

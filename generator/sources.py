@@ -27,13 +27,17 @@ class SourceFile:
 
 def read_source(site_root: Path, path: Path, section: str, rel: str | None = None) -> SourceFile:
     data = path.read_bytes()
+    rel = rel or path.relative_to(site_root).as_posix()
+    return SourceFile(rel, section, _text_of(data), hashlib.sha256(data).hexdigest())
+
+
+def _text_of(data: bytes) -> str:
     text = data.decode("utf-8", errors="replace")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
         text = text[1:]
-    rel = rel or path.relative_to(site_root).as_posix()
-    return SourceFile(rel, section, text, hashlib.sha256(data).hexdigest())
+    return text
 
 
 def _markdown_files(folder: Path) -> list[tuple[str, ...]]:
@@ -64,5 +68,10 @@ def read_sources(site_root: Path) -> list[SourceFile]:
     sources = []
     for section, parts in _markdown_parts(site_root):
         rel = "/".join((CONTENT_DIR, section, *parts))
-        sources.append(read_source(site_root, Path(os.path.join(root, rel)), section, rel))
+        try:
+            with open(os.path.join(root, rel), "rb") as f:  # plain strings: ten thousand Paths cost a second
+                data = f.read()
+        except FileNotFoundError:  # a dangling symlink, or deleted while we looked
+            continue
+        sources.append(SourceFile(rel, section, _text_of(data), hashlib.sha256(data).hexdigest()))
     return sources
