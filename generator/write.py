@@ -18,7 +18,7 @@ from .render import OutputFile
 
 TMP_PREFIX = ".kb-tmp-"
 OLD_PREFIX = ".kb-old-"
-BACKGROUND_CLEANUP_FILES = 2000  # old trees larger than this are deleted by a detached process
+BACKGROUND_CLEANUP_FILES = 500  # old trees larger than this are deleted by a detached process
 
 
 @dataclass(frozen=True)
