@@ -95,8 +95,8 @@ def items_feed_bytes(config: SiteConfig, title: str, url: str, items: list[FeedI
     fg.id(site_url(config, page_url))
     fg.title(title)
     fg.subtitle(description or config.description or title)
-    fg.link(href=site_url(config, page_url), rel="alternate")
     fg.link(href=site_url(config, url), rel="self")
+    fg.link(href=site_url(config, page_url), rel="alternate")  # last: feedgen makes it the RSS <link>
     fg.language(config.language)
     fg.generator(GENERATOR)
     fg.author(name=config.title)
