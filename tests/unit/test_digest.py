@@ -10,8 +10,7 @@ from generator.build import BuildOptions, load_site
 from generator.digest import digest_pages, site_digests, week_digest, week_index
 from generator.errors import Problems
 from generator.weeks import Week
-
-from conftest import NOW, copy_site
+from tests.conftest import NOW, copy_site
 
 W45, W46, W47 = Week(2026, 45), Week(2026, 46), Week(2026, 47)
 

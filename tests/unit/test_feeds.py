@@ -7,12 +7,12 @@ from urllib.parse import urlsplit
 
 import feedparser
 import pytest
-from conftest import NOW, copy_site
 
 from generator.build import BuildOptions, build, load_site
 from generator.config import SiteConfig
 from generator.errors import Problems
 from generator.feeds import absolute_html, feed_bytes, page_alternates
+from tests.conftest import NOW, copy_site
 
 BASE = "https://weeks.example.org/kb/"
 
