@@ -47,14 +47,17 @@ def site_url(config: SiteConfig, path: str) -> str:
 
 
 def absolute_html(html: str, page_url: str, config: SiteConfig) -> str:
-    """Make every href/src absolute: "/x/" is under base_url, "../x/" relative to the page."""
+    """Make every href/src absolute, resolved exactly as the browser does on the page itself.
+
+    Links between entries already carry the base path ("/kb/qa/x/"), so they stay under base_url.
+    """
     base = site_url(config, page_url)
 
     def fix(match: re.Match) -> str:
         url = html_lib.unescape(match.group("url"))
         if url.startswith(("data:", "mailto:", "tel:")) or re.match(r"^[a-z][a-z0-9+.-]*://", url, re.I):
             return match.group(0)
-        absolute = site_url(config, url) if url.startswith("/") and not url.startswith("//") else urljoin(base, url)
+        absolute = urljoin(base, url)
         return f'{match.group("attr")}="{html_lib.escape(absolute, quote=True)}"'
 
     return ATTRIBUTE_URL.sub(fix, html)

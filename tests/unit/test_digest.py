@@ -48,6 +48,7 @@ def test_week_digest_sections(weeks_site):
     assert d.open_total == 2
     assert not d.in_progress
     assert "管理员寄语" in d.note
+    assert 'href="/kb/highlights/sunday-late/"' in d.note  # a note's .md links resolve like an entry's
 
 
 def test_answer_date_decides_the_week_a_question_was_answered(weeks_site):

@@ -77,8 +77,9 @@ def test_relative_links_and_images_are_made_absolute(built_weeks):
     entry = next(e for e in feed.entries if e.title == "周日深夜的讨论")
     html = entry.content[0].value
     assert "https://weeks.example.org/kb/lessons/monday-early/" in _attributes(html, "href")
+    # a root-relative path is resolved as on the page itself: from the host, like the browser does
     assert set(_attributes(html, "src")) == {"https://weeks.example.org/kb/highlights/sunday-late/pic.png",
-                                             "https://weeks.example.org/kb/images/root.png"}
+                                             "https://weeks.example.org/images/root.png"}
     other = next(e for e in feed.entries if e.title.startswith("Title with"))
     assert _attributes(other.content[0].value, "href") == ["https://weeks.example.org/kb/highlights/sunday-late/"]
 
@@ -113,6 +114,7 @@ def test_digest_feed_never_holds_the_week_in_progress(built_weeks):
     assert feed.entries[0].id == BASE + "digest/2026-W46/"
     content = feed.entries[0].content[0].value
     assert "周日深夜的讨论" in content and "管理员寄语" in content
+    assert BASE + "highlights/sunday-late/" in _attributes(content, "href")
     # published when the week closed: Monday 00:00 in the site's timezone
     assert feed.entries[0].published == "Mon, 16 Nov 2026 00:00:00 +0800"
 
@@ -159,7 +161,7 @@ def test_feed_bytes_is_reusable_for_any_list_of_entries(tmp_path: Path):
 def test_absolute_html_leaves_external_and_special_links_alone():
     config = SiteConfig(base_url="https://x.org/kb/")
     html = ('<a href="https://other.org/a">x</a><a href="mailto:a@b.c">m</a><a href="#h">h</a>'
-            '<a href="../y/">y</a><img src="/img/%E5%9B%BE.png">')
+            '<a href="../y/">y</a><img src="/kb/img/%E5%9B%BE.png">')
     out = absolute_html(html, "/qa/z/", config)
     assert _attributes(out, "href") == ["https://other.org/a", "mailto:a@b.c", "https://x.org/kb/qa/z/#h", "https://x.org/kb/qa/y/"]
     assert _attributes(out, "src") == ["https://x.org/kb/img/%E5%9B%BE.png"]
