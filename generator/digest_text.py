@@ -40,28 +40,28 @@ def credit(site: Site, entry: Entry, key: str, t: Callable[..., str]) -> str:
     if key == "digest_answered" and q is not None:
         best = q.accepted or (q.answers[0] if q.answers else None)
         if best and best.author:
-            mark = f"（{t('accepted')}）" if best.accepted else ""
+            mark = t("in_parens", x=t("accepted")) if best.accepted else ""
             return f"{t('answered_by')} {site.member_name(best.author)}{mark}"
     if q is not None and q.asker:
         return f"{t('asked_by')} {site.member_name(q.asker)}"
-    return "、".join(site.member_name(a) for a in entry.authors)
+    return t("list_sep").join(site.member_name(a) for a in entry.authors)
 
 
 def _title(site: Site, digest: WeekDigest, t: Callable[..., str]) -> str:
     week = format_week(digest.week, site.config.language)
     title = f"{site.config.title} · {t('digest_week_title', week=week)}"
-    return title + (f"（{t('in_progress')}）" if digest.in_progress else "")
+    return title + (t("in_parens", x=t("in_progress")) if digest.in_progress else "")
 
 
 def _numbers(digest: WeekDigest, t: Callable[..., str]) -> str:
     c, p = digest.counts, digest.previous_counts
-    return " · ".join(f"{now} {t(key)}（{t('digest_vs_prev', n=before)}）" for now, before, key in (
+    return " · ".join(f"{now} {t(key)}{t('in_parens', x=t('digest_vs_prev', n=before))}" for now, before, key in (
         (c.entries, p.entries, "digest_count_entries"), (c.answers, p.answers, "digest_count_answers"),
         (c.contributors, p.contributors, "digest_count_people")))
 
 
 def _people(site: Site, digest: WeekDigest, t: Callable[..., str]) -> str:
-    return "、".join(f"{site.member_name(who)} {t('digest_times', n=n)}" for who, n in digest.contributors)
+    return t("list_sep").join(f"{site.member_name(who)} {t('digest_times', n=n)}" for who, n in digest.contributors)
 
 
 def digest_blocks(site: Site, digest: WeekDigest) -> list[str]:
@@ -70,7 +70,7 @@ def digest_blocks(site: Site, digest: WeekDigest) -> list[str]:
     t = translator(config.language, dict(config.section_labels))
     blocks = [f"【{_title(site, digest, t)}】\n{format_week_range(digest.week, config.language)}\n{_numbers(digest, t)}"]
     if digest.note:
-        blocks.append(f"{t('digest_note')}：\n{html_to_text(digest.note)}")
+        blocks.append(f"{t('digest_note')}{t('colon').rstrip()}\n{html_to_text(digest.note)}")
     if digest.is_empty:
         blocks.append(t("digest_empty"))
     number = 0
@@ -91,7 +91,7 @@ def digest_blocks(site: Site, digest: WeekDigest) -> list[str]:
         lines = [f"▍{t('digest_past_years')} · {t('year', y=year)}"]
         lines += [f"· {e.title}\n{site_url(config, e.url)}" for e in entries]
         blocks.append("\n".join(lines))
-    blocks.append(f"{t('digest_view_online')}：{site_url(config, digest.url)}")
+    blocks.append(f"{t('digest_view_online')}{t('colon')}{site_url(config, digest.url)}")
     return blocks
 
 

@@ -71,8 +71,8 @@ def entry_html(site: Site, entry: Entry) -> str:
         t = translator(site.config.language, dict(site.config.section_labels))
         for answer in sorted(q.answers, key=lambda a: not a.accepted):
             label = t("accepted_answer") if answer.accepted else t("answer")
-            who = html_lib.escape(site.member_name(answer.author)) if answer.author else ""
-            parts.append(f"<h2>{html_lib.escape(label)}{'：' + who if who else ''}</h2>\n{answer.html}")
+            who = site.member_name(answer.author) if answer.author else ""
+            parts.append(f"<h2>{html_lib.escape(label + (t('colon') + who if who else ''))}</h2>\n{answer.html}")
         if q.is_open:
             parts.append(f"<p><strong>{html_lib.escape(t('open'))}</strong> — {html_lib.escape(t('no_answers'))}</p>")
     return absolute_html("\n".join(parts), entry.url, site.config)
