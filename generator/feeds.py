@@ -199,7 +199,8 @@ def feed_files(site: Site, renderer: Renderer) -> tuple[list[OutputFile], list[P
     for slug, tagged in sorted(by_tag.items()):
         name = t("feed_tag", tag=site.tags[slug].name)
         files.append(OutputFile(f"tags/{slug}/feed.xml", feed_bytes(
-            site, feed_title(site, name), f"/tags/{slug}/feed.xml", tagged, page_url=f"/tags/{slug}/")))
+            site, feed_title(site, name), f"/tags/{slug}/feed.xml", tagged,
+            description=t("tagged", tag=site.tags[slug].name), page_url=f"/tags/{slug}/")))
     problems: list[Problem] = []
     try:
         files.append(OutputFile("digest/feed.xml", digest_feed_bytes(site, renderer)))

@@ -119,11 +119,16 @@ def test_digest_feed_never_holds_the_week_in_progress(built_weeks):
     assert feed.entries[0].published == "Mon, 16 Nov 2026 00:00:00 +0800"
 
 
-def test_digest_feed_gains_the_week_once_it_is_over(tmp_path: Path):
+@pytest.mark.parametrize("now, newest", [
+    ("2026-11-22T23:59:59+08:00", "2026-W46"),  # Sunday night: W47 is still in progress
+    ("2026-11-23T00:00:00+08:00", "2026-W47"),  # Monday 00:00 in Shanghai: W47 is complete
+    ("2026-11-22T16:00:00+00:00", "2026-W47"),  # the same instant written in UTC
+])
+def test_digest_feed_gains_the_week_once_it_is_over(tmp_path: Path, now: str, newest: str):
     site = copy_site("weeks", tmp_path)
-    build(BuildOptions(source=site, now="2026-11-23T00:00:00+08:00"))
+    build(BuildOptions(source=site, now=now))
     feed = parsed(site / "output" / "digest/feed.xml")
-    assert feed.entries[0].link == BASE + "digest/2026-W47/"
+    assert feed.entries[0].link == BASE + f"digest/{newest}/"
 
 
 def test_two_builds_give_identical_feed_bytes(tmp_path: Path):

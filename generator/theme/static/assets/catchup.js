@@ -2,9 +2,9 @@
    No server: the last visit lives in localStorage, entries come from /start/entries.json. */
 (function () {
   "use strict";
-  var KEY = "kb.visits";
   var GAP = 30 * 60 * 1000; // a visit ends after 30 minutes without a page view
   var script = document.currentScript;
+  var KEY = "kb.visits:" + ((script && script.getAttribute("data-site")) || "/"); // two sites on one host stay apart
   var newLabel = (script && script.getAttribute("data-new")) || "new";
 
   function readState() {
