@@ -32,9 +32,11 @@
       var badge = document.createElement("span");
       badge.className = "status status-new";
       badge.textContent = newLabel;
-      var holder = el.querySelector(".meta") || el;
-      holder.appendChild(document.createTextNode(" "));
-      holder.appendChild(badge);
+      var meta = el.querySelector(".meta");
+      var link = el.querySelector("a");
+      if (meta) { meta.appendChild(badge); }
+      else if (link && link.parentNode === el) { el.insertBefore(badge, link.nextSibling); el.insertBefore(document.createTextNode(" "), badge); }
+      else { el.appendChild(badge); }
     }
   }
 
