@@ -95,8 +95,10 @@ class WeekIndex:
         return week_of(self.now, self.tz)
 
     def weeks(self) -> list[Week]:
-        """Weeks that get a digest page: any activity or a note, never after this week."""
+        """Weeks that get a digest page: any activity or a note, and this week; never a later one."""
         found = set(self.new) | set(self.answered) | set(self.answers)
+        if found:
+            found.add(self.current)  # the week in progress, even before its first entry
         for label in self.notes:
             try:
                 found.add(parse_week(label))

@@ -22,8 +22,14 @@ from .i18n import format_week, format_week_range, translator
 from .model import SECTIONS, Entry, Site
 from .render import OutputFile, Page, Renderer, TemplateProblem
 
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # text pasted from chats can hold these
 ATTRIBUTE_URL = re.compile(r'(?P<attr>\s(?:href|src))="(?P<url>[^"]*)"')
 GENERATOR = "kb"
+
+
+def xml_text(text: str) -> str:
+    """Text without the characters XML 1.0 forbids, so one stray control character cannot break a build."""
+    return NOT_XML.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -96,13 +102,13 @@ def items_feed_bytes(config: SiteConfig, title: str, url: str, items: list[FeedI
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
     fg.id(site_url(config, page_url))
-    fg.title(title)
-    fg.subtitle(description or config.description or title)
+    fg.title(xml_text(title))
+    fg.subtitle(xml_text(description or config.description or title))
     fg.link(href=site_url(config, url), rel="self")
     fg.link(href=site_url(config, page_url), rel="alternate")  # last: feedgen makes it the RSS <link>
     fg.language(config.language)
     fg.generator(GENERATOR)
-    fg.author(name=config.title)
+    fg.author(name=xml_text(config.title))
     # The newest change, not the clock: the same content gives the same bytes.
     changed = max((max(i.updated, i.published) for i in items), default=None)
     if changed is not None:
@@ -115,23 +121,23 @@ def items_feed_bytes(config: SiteConfig, title: str, url: str, items: list[FeedI
         fe = fg.add_entry(order="append")
         fe.id(item.id)
         fe.guid(item.id, permalink=item.id == item.link)
-        fe.title(item.title)
+        fe.title(xml_text(item.title))
         fe.link(href=item.link, rel="alternate")
         fe.published(item.published)
         fe.updated(item.updated)
         if item.summary:
-            fe.summary(item.summary)
+            fe.summary(xml_text(item.summary))
         if item.content:
-            fe.content(item.content, type="html")
+            fe.content(xml_text(item.content), type="html")
         elif not item.summary:
-            fe.summary(item.title)
+            fe.summary(xml_text(item.title))
         for name in item.authors:
             if atom:
-                fe.author(name=name)
+                fe.author(name=xml_text(name))
             else:
-                fe.dc.dc_creator(name)
+                fe.dc.dc_creator(xml_text(name))
         for category in item.categories:
-            fe.category(term=category)
+            fe.category(term=xml_text(category))
     data = fg.atom_str(pretty=True) if atom else fg.rss_str(pretty=True)
     return data
 

@@ -110,3 +110,12 @@ def test_no_week_after_now(weeks_site, tmp_path):
     assert labels[-1] == "2026-W46"
     assert site_digests(earlier)[-1].in_progress
     assert earlier.now == datetime.fromisoformat("2026-11-15T23:45:00+08:00")
+
+
+def test_the_week_in_progress_is_shown_before_its_first_entry(tmp_path):
+    monday = load_site(BuildOptions(source=copy_site("weeks", tmp_path), now="2026-11-23T09:00:00+08:00"),
+                       Problems(), {})
+    last = site_digests(monday)[-1]
+    assert last.week == Week(2026, 48) and last.in_progress and last.is_empty
+    assert last.prev_week == W47 and not week_digest(monday, W47).in_progress
+    assert titles(last.open_questions) == {"至今没人回答的问题"}  # still asking for help

@@ -203,3 +203,13 @@ def test_every_html_page_declares_its_feeds(built_weeks):
     tag_page = Alternates()
     tag_page.feed((built_weeks / "tags" / "a&b" / "index.html").read_text(encoding="utf-8"))
     assert tag_page.hrefs[0] == BASE + "tags/a&b/feed.xml"
+
+
+def test_control_characters_pasted_from_a_chat_do_not_break_feeds(tmp_path: Path):
+    site = copy_site("weeks", tmp_path)
+    (site / "content" / "lessons" / "pasted.md").write_text(
+        '---\ntitle: "粘贴来的\\b标题"\ndate: 2026-11-18 10:00\n---\n\n聊天记录里的\x08退格符。\n', encoding="utf-8")
+    build(BuildOptions(source=site, now=NOW))
+    feed = parsed(site / "output" / "feed.xml")
+    entry = next(e for e in feed.entries if e.link == BASE + "lessons/pasted/")
+    assert entry.title == "粘贴来的标题"
