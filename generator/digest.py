@@ -6,6 +6,7 @@ its first dated answer, else the entry's own date), and to the week it was asked
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -87,7 +88,7 @@ class WeekIndex:
     new: dict[Week, list[Entry]]
     answered: dict[Week, list[Entry]]
     answers: dict[Week, list[tuple[str, Entry]]]
-    questions: tuple[Entry, ...]
+    questions: tuple[tuple[Entry, datetime | None], ...]  # (question, when answered), newest first
     notes: dict[str, str]
 
     @property
@@ -119,7 +120,7 @@ def week_index(site: Site) -> WeekIndex:
             answered[week_of(when, tz)].append(e)
         for who, moment in answer_moments(e):
             answers[week_of(moment, tz)].append((who, e))
-    questions = tuple(e for e in site.entries if e.question is not None)
+    questions = tuple((e, answered_at(e)) for e in site.entries if e.question is not None)
     return WeekIndex(tz, site.now, dict(new), dict(answered), dict(answers), questions, dict(site.notes))
 
 
@@ -145,14 +146,7 @@ def _contributions(new: list[Entry], answers: list[tuple[str, Entry]]) -> Counte
 def _open_at_end(index: WeekIndex, week: Week) -> list[Entry]:
     """Questions asked by the end of the week that were still unanswered then."""
     end = week.end(index.tz)
-    out = []
-    for e in index.questions:
-        if e.date >= end:
-            continue
-        when = answered_at(e)
-        if when is None or when >= end:
-            out.append(e)
-    return out
+    return [e for e, when in index.questions if e.date < end and (when is None or when >= end)]
 
 
 def _past_years(index: WeekIndex, week: Week) -> list[tuple[int, tuple[Entry, ...]]]:
@@ -163,7 +157,8 @@ def _past_years(index: WeekIndex, week: Week) -> list[tuple[int, tuple[Entry, ..
     return sorted(out, key=lambda ye: -ye[0])
 
 
-def week_digest(site: Site, week: Week, index: WeekIndex | None = None) -> WeekDigest:
+def week_digest(site: Site, week: Week, index: WeekIndex | None = None,
+                weeks: list[Week] | None = None) -> WeekDigest:
     """The digest of one week, in progress or complete, empty or not."""
     index = index or week_index(site)
     new = index.new.get(week, [])
@@ -179,9 +174,10 @@ def week_digest(site: Site, week: Week, index: WeekIndex | None = None) -> WeekD
     people = _contributions(new, answers)
     contributors = tuple(sorted(people.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_CONTRIBUTORS])
     open_now = _open_at_end(index, week)
-    weeks = index.weeks()
-    earlier = [w for w in weeks if w < week]
-    later = [w for w in weeks if w > week]
+    weeks = index.weeks() if weeks is None else weeks
+    position = bisect_left(weeks, week)
+    earlier = weeks[:position]
+    later = weeks[position + (position < len(weeks) and weeks[position] == week):]
     return WeekDigest(
         week=week,
         in_progress=not is_complete(week, index.now, index.tz),
@@ -205,7 +201,8 @@ def week_digest(site: Site, week: Week, index: WeekIndex | None = None) -> WeekD
 def site_digests(site: Site) -> list[WeekDigest]:
     """Every week with a digest page, oldest first."""
     index = week_index(site)
-    return [week_digest(site, w, index) for w in index.weeks()]
+    weeks = index.weeks()
+    return [week_digest(site, w, index, weeks) for w in weeks]
 
 
 def month_of(week: Week) -> tuple[int, int]:

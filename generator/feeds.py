@@ -179,7 +179,7 @@ def digest_feed_bytes(site: Site, renderer: Renderer) -> bytes:
     """/digest/feed.xml: one item per completed week, never the week in progress."""
     t = translator(site.config.language, dict(site.config.section_labels))
     done = [d for d in site_digests(site) if not d.in_progress]
-    items = [digest_item(site, d, renderer) for d in done]
+    items = [digest_item(site, d, renderer) for d in done[-site.config.feed_limit:]]  # oldest first
     return items_feed_bytes(site.config, feed_title(site, t("feed_digest")), "/digest/feed.xml", items,
                             description=t("digest_about"), page_url="/digest/")
 
