@@ -16,6 +16,7 @@ from .model import Entry, Site
 from .render import Page, Renderer
 
 FORMATS = ("md", "txt", "html")
+PAST_YEAR_ITEMS = 3
 MESSAGE_SEPARATOR = "\n\n——— ✂ ———\n\n"
 _BLOCK_END = re.compile(r"</(p|li|h\d|blockquote|pre|tr|div)>|<br\s*/?>", re.I)
 _TAG = re.compile(r"<[^>]+>")
@@ -87,10 +88,10 @@ def digest_blocks(site: Site, digest: WeekDigest) -> list[str]:
         blocks.append(f"▍{t('digest_top_tags')}\n" + " ".join(f"#{tag.name}" for tag, _ in digest.top_tags))
     if digest.contributors:
         blocks.append(f"▍{t('digest_contributors')}\n{_people(site, digest, t)}")
-    for year, entries in digest.past_years:
-        lines = [f"▍{t('digest_past_years')} · {t('year', y=year)}"]
-        lines += [f"· {e.title}\n{site_url(config, e.url)}" for e in entries]
-        blocks.append("\n".join(lines))
+    for year, entries in digest.past_years:  # a reminder, not a list: the first few of each year
+        for index, e in enumerate(entries[:PAST_YEAR_ITEMS]):
+            item = f"· {e.title}\n{site_url(config, e.url)}"
+            blocks.append(f"▍{t('digest_past_years')} · {t('year', y=year)}\n{item}" if index == 0 else item)
     blocks.append(f"{t('digest_view_online')}{t('colon')}{site_url(config, digest.url)}")
     return blocks
 
