@@ -226,6 +226,7 @@ def digest_pages(site: Site) -> list[Page]:
     pages = [Page("/digest/", "digest_index.html", {
         "years": digests_by_month(digests), "total": len(digests),
         "current": next((d for d in digests if d.in_progress), None),
+        "latest": next((d for d in reversed(digests) if not d.in_progress), None),
     })]
     for d in digests:
         pages.append(Page(d.url, "digest.html", {"digest": d}))

@@ -98,6 +98,7 @@ def test_digest_pages_urls_and_in_progress(weeks_site):
     pages = {p.url: p for p in digest_pages(weeks_site)}
     assert set(pages) == {"/digest/", "/digest/2025-W46/", "/digest/2026-W46/", "/digest/2026-W47/"}
     assert pages["/digest/"].context["current"].week == W47
+    assert pages["/digest/"].context["latest"].week == W46
     years = pages["/digest/"].context["years"]
     assert [year for year, _ in years] == [2026, 2025]  # newest first
     assert years[0][1][0][0] == (2026, 11)
