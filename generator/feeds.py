@@ -25,6 +25,7 @@ from .render import OutputFile, Page, Renderer, TemplateProblem
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # text pasted from chats can hold these
 ATTRIBUTE_URL = re.compile(r'(?P<attr>\s(?:href|src))="(?P<url>[^"]*)"')
 GENERATOR = "kb"
+EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")  # the build date of a feed with no items
 
 
 def xml_text(text: str) -> str:
@@ -138,11 +139,7 @@ def items_feed_bytes(config: SiteConfig, title: str, url: str, items: list[FeedI
                 fe.dc.dc_creator(xml_text(name))
         for category in item.categories:
             fe.category(term=xml_text(category))
-    data = fg.atom_str(pretty=True) if atom else fg.rss_str(pretty=True)
-    return data
-
-
-EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+    return fg.atom_str(pretty=True) if atom else fg.rss_str(pretty=True)
 
 
 def feed_bytes(site: Site, title: str, url: str, entries: list[Entry], *, description: str = "",
