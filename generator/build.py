@@ -10,9 +10,12 @@ from pathlib import Path
 from .assemble import assemble_site, current_time, load_members
 from .cache import BuildCache, FileRecord, cache_folder, record_of
 from .config import SiteConfig, load_config
+from .digest import digest_pages
 from .errors import Problem, Problems, SiteError
+from .feeds import feed_files, with_alternates
 from .fingerprint import code_version, page_keys, sha
 from .model import Site
+from .newcomers import start_files, start_page
 from .pages import browsing_pages, utility_pages
 from .parallel import parallel_map
 from .parse import Document, MarkdownRenderer, parse_document
@@ -109,13 +112,16 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
 def site_pages(site: Site) -> list[Page]:
     """Every page of the site, from each derive stage."""
     pages = browsing_pages(site)
+    pages += digest_pages(site)
+    pages.append(start_page(site))
     pages += utility_pages(site, [p.url for p in pages])
     return pages
 
 
-def site_files(site: Site) -> list[OutputFile]:
+def site_files(site: Site, renderer: Renderer) -> tuple[list[OutputFile], list[Problem]]:
     """Every output that is bytes rather than a templated page (feeds, JSON), from each derive stage."""
-    return []
+    feeds, problems = feed_files(site, renderer)
+    return feeds + start_files(site), problems
 
 
 def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
@@ -131,9 +137,10 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
     try:
         site = load_site(options, problems, timings, cache, memo)
         started = time.perf_counter()
-        pages = site_pages(site)
-        files = site_files(site)
+        pages = with_alternates(site, site_pages(site))
         renderer = Renderer(site, options.source)
+        files, file_problems = site_files(site, renderer)
+        problems.extend(file_problems)
         problems.extend(path_collisions([output_path(p.url) for p in pages] + [f.path for f in files]))
         timings["derive"] = time.perf_counter() - started
         problems.raise_if_errors(options.strict)
