@@ -8,12 +8,12 @@ from datetime import datetime
 from pathlib import Path
 
 from .assemble import assemble_site, current_time, load_members
-from .cache import BuildCache, FileRecord, cache_folder, record_of
+from .cache import BuildCache, BuildMemo, FileRecord, cache_folder, record_of
 from .config import SiteConfig, load_config
 from .digest import digest_pages
 from .errors import Problem, Problems, SiteError
 from .feeds import feed_files, with_alternates
-from .fingerprint import code_version, page_keys, sha
+from .fingerprint import code_version, entry_digests, page_keys, sha, templates_digest, value_digest
 from .model import Site
 from .newcomers import start_files, start_page
 from .pages import browsing_pages, utility_pages
@@ -67,7 +67,7 @@ class BuildResult:
 
 
 def load_site(options: BuildOptions, problems: Problems, timings: dict[str, float],
-              cache: BuildCache | None = None, memo: dict[str, Document] | None = None) -> Site:
+              cache: BuildCache | None = None, memo: BuildMemo | None = None) -> Site:
     """Everything up to the model; raises SiteError when the content has errors."""
     started = time.perf_counter()
     config: SiteConfig = load_config(options.source, options.base_url)
@@ -76,7 +76,7 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
     timings["read"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    documents = parse_sources(sources, config, cache or BuildCache(None), memo)
+    documents = parse_sources(sources, config, cache or BuildCache(None), memo.documents if memo else None)
     timings["parse"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -125,11 +125,11 @@ def site_files(site: Site, renderer: Renderer) -> tuple[list[OutputFile], list[P
 
 
 def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
-          memo: dict[str, Document] | None = None, background_cleanup: bool = False) -> BuildResult:
+          memo: BuildMemo | None = None, background_cleanup: bool = False) -> BuildResult:
     """Build the site; raise SiteError (with every problem) and leave output/ alone on errors.
 
     `in_place` updates the output folder file by file instead of swapping a new tree in
-    (for `kb serve`'s private folder); `memo` keeps parsed documents between builds.
+    (for `kb serve`'s private folder); `memo` keeps work in memory between builds.
     """
     problems = Problems()
     timings: dict[str, float] = {}
@@ -137,9 +137,11 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
     try:
         site = load_site(options, problems, timings, cache, memo)
         started = time.perf_counter()
+        base = sha(code_version(), repr((options.drafts, options.base_url, options.now, options.strict)))
+        digests = entry_digests(site.entries, memo.entry_digests if memo else None)
         pages = with_alternates(site, site_pages(site))
         renderer = Renderer(site, options.source)
-        files, file_problems = site_files(site, renderer)
+        files, file_problems = cached_site_files(site, renderer, cache, base, digests)
         problems.extend(file_problems)
         problems.extend(path_collisions([output_path(p.url) for p in pages] + [f.path for f in files]))
         timings["derive"] = time.perf_counter() - started
@@ -147,7 +149,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         result = None
         if write:
             result = write_site(site, pages, files, renderer, options, cache, problems, timings,
-                                in_place, background_cleanup)
+                                in_place, background_cleanup, base, digests)
         else:
             started = time.perf_counter()
             problems.extend([p for p in parallel_map(lambda i: _render_problem(renderer, pages[i]), range(len(pages))) if p])
@@ -156,6 +158,21 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
     finally:
         cache.close()
     return BuildResult(site, len(site.entries), len(pages) + len(files), result, tuple(problems.warnings), timings)
+
+
+def cached_site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str,
+                      digests: dict[int, str]) -> tuple[list[OutputFile], list[Problem]]:
+    """`site_files`, reused from the last build when the site, templates and code are the same."""
+    whole_site = value_digest(site, digests)
+    key = sha(base, templates_digest(renderer.env), whole_site) if whole_site else None
+    if key:
+        stored = cache.artifact("site_files", key)
+        if stored is not None:
+            return stored
+    files, problems = site_files(site, renderer)
+    if key:
+        cache.save_artifact("site_files", key, (files, problems))
+    return files, problems
 
 
 def _render_problem(renderer: Renderer, page: Page) -> Problem | None:
@@ -168,12 +185,12 @@ def _render_problem(renderer: Renderer, page: Page) -> Problem | None:
 
 def write_site(site: Site, pages: list[Page], files: list[OutputFile], renderer: Renderer, options: BuildOptions,
                cache: BuildCache, problems: Problems, timings: dict[str, float], in_place: bool = False,
-               background_cleanup: bool = False) -> WriteResult:
+               background_cleanup: bool = False, base: str = "", digests: dict[int, str] | None = None) -> WriteResult:
     """Render what changed and write it; pages whose key and file are unchanged are linked, not rendered."""
     started = time.perf_counter()
     output = options.output_dir.resolve()
-    options_digest = sha(repr((options.drafts, options.base_url, options.now, options.strict)))
-    keys = page_keys(pages, site, renderer.env, sha(code_version(), options_digest))
+    base = base or sha(code_version(), repr((options.drafts, options.base_url, options.now, options.strict)))
+    keys = page_keys(pages, site, renderer.env, base, digests)
     previous = cache.outputs(output)
     paths = [output_path(p.url) for p in pages]
     fresh = [key is not None and (r := previous.get(path)) is not None and r.key == key and r.matches(output / path)

@@ -13,14 +13,22 @@ import os
 import pickle
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .parse import Document
 
 CACHE_DIR = ".kb-cache"
 DB_NAME = "cache.sqlite"
-SCHEMA = 1
+SCHEMA = 2
+
+
+@dataclass
+class BuildMemo:
+    """What a long-running process (`kb serve`) keeps in memory between builds."""
+
+    documents: dict[str, Document] = field(default_factory=dict)  # parse key → Document
+    entry_digests: dict = field(default_factory=dict)  # Entry → digest (entries are hashable values)
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,8 @@ class BuildCache:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version != SCHEMA:
                 db.executescript(
-                    "DROP TABLE IF EXISTS documents; DROP TABLE IF EXISTS outputs;"
+                    "DROP TABLE IF EXISTS documents; DROP TABLE IF EXISTS outputs; DROP TABLE IF EXISTS artifacts;"
+                    "CREATE TABLE artifacts (name TEXT PRIMARY KEY, key TEXT NOT NULL, data BLOB NOT NULL);"
                     "CREATE TABLE documents (key TEXT PRIMARY KEY, data BLOB NOT NULL);"
                     "CREATE TABLE outputs (folder TEXT, path TEXT, key TEXT, size INTEGER, mtime_ns INTEGER,"
                     " ino INTEGER, PRIMARY KEY (folder, path));"
@@ -81,6 +90,10 @@ class BuildCache:
         try:
             return action(self.db)
         except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+            try:
+                self.db.close()
+            except sqlite3.Error:
+                pass
             self.db = None  # damaged or locked for too long: build without it
             return default
 
@@ -113,6 +126,18 @@ class BuildCache:
             db.executemany("INSERT INTO outputs VALUES (?, ?, ?, ?, ?, ?)",
                            ((str(folder), path, r.key, r.size, r.mtime_ns, r.ino) for path, r in records))
             db.execute("COMMIT")
+        self._safely(save, None)
+
+    def artifact(self, name: str, key: str):
+        """The value stored under `name` if it was stored with this key, else None."""
+        def load(db: sqlite3.Connection):
+            row = db.execute("SELECT data FROM artifacts WHERE name = ? AND key = ?", (name, key)).fetchone()
+            return pickle.loads(row[0]) if row else None
+        return self._safely(load, None)
+
+    def save_artifact(self, name: str, key: str, value) -> None:
+        def save(db: sqlite3.Connection) -> None:
+            db.execute("INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?)", (name, key, pickle.dumps(value, protocol=5)))
         self._safely(save, None)
 
     def close(self) -> None:

@@ -92,9 +92,36 @@ def entry_digest(entry: Entry) -> str:
     return hashlib.sha256(buffer.getbuffer()).hexdigest()
 
 
-def entry_digests(entries: tuple[Entry, ...]) -> dict[int, str]:
-    """id(entry) → digest of everything in the entry."""
-    return {id(entry): entry_digest(entry) for entry in entries}
+def entry_digests(entries: tuple[Entry, ...], memo: dict | None = None) -> dict[int, str]:
+    """id(entry) → digest of everything in the entry.
+
+    `memo` (Entry → digest, kept by `kb serve` between builds) skips entries equal to one
+    already digested: frozen dataclasses compare and hash by value.
+    """
+    out: dict[int, str] = {}
+    fresh: dict = {}
+    for entry in entries:
+        digest = None
+        if memo is not None:
+            try:
+                digest = memo.get(entry)
+            except TypeError:  # a field that cannot be hashed: digest it every time
+                memo = None
+        if digest is None:
+            digest = entry_digest(entry)
+        out[id(entry)] = digest
+        if memo is not None:
+            fresh[entry] = digest
+    if memo is not None:
+        memo.clear()
+        memo.update(fresh)
+    return out
+
+
+def templates_digest(env: jinja2.Environment) -> str:
+    """Every template the environment can load, by name and source."""
+    names = sorted(env.list_templates())
+    return sha(*(part for name in names for part in (name, env.loader.get_source(env, name)[0])))
 
 
 @dataclass(frozen=True)
@@ -147,7 +174,8 @@ class TemplateDigests:
         return info
 
 
-def page_keys(pages: list, site: Site, env: jinja2.Environment, base: str) -> list[str | None]:
+def page_keys(pages: list, site: Site, env: jinja2.Environment, base: str,
+              digests: dict[int, str] | None = None) -> list[str | None]:
     """One key per page: what its rendered bytes depend on, or None when that cannot be told.
 
     `base` stands for the code and the build options. Every key covers the config and
@@ -155,7 +183,7 @@ def page_keys(pages: list, site: Site, env: jinja2.Environment, base: str) -> li
     whose templates may read the whole site (a `site` global, an unknown filter) covers
     every entry, member, tag and note.
     """
-    digests = entry_digests(site.entries)
+    digests = digests if digests is not None else entry_digests(site.entries)
     plain_globals = {k: v for k, v in env.globals.items() if k not in ("site", "members") and not callable(v)}
     common = value_digest((site.config, plain_globals)) or ""
     members = value_digest(dict(site.members)) or ""

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .build import BuildOptions, build
-from .cache import cache_folder
+from .cache import BuildMemo, cache_folder
 from .errors import SiteError
 
 EVENTS_PATH = "/__kb/events"
@@ -154,7 +154,7 @@ class ServedSite:
         self.root = options.output_dir.resolve()
         self.build_lock = threading.RLock()
         self.live = LiveState()
-        self.memo: dict = {}
+        self.memo = BuildMemo()
 
     def rebuild(self, out=sys.stdout, err=sys.stderr) -> bool:
         started = time.perf_counter()
