@@ -72,7 +72,7 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
     started = time.perf_counter()
     config: SiteConfig = load_config(options.source, options.base_url)
     now: datetime = current_time(options.now, config.tz, dict(os.environ))
-    sources = read_sources(options.source)
+    sources = read_sources(options.source, memo.sources if memo else None)
     timings["read"] = time.perf_counter() - started
 
     started = time.perf_counter()

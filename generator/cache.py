@@ -29,6 +29,7 @@ class BuildMemo:
 
     documents: dict[str, Document] = field(default_factory=dict)  # parse key → Document
     entry_digests: dict = field(default_factory=dict)  # Entry → digest (entries are hashable values)
+    sources: dict = field(default_factory=dict)  # rel path → (size, mtime, inode, ctime), SourceFile
 
 
 @dataclass(frozen=True)

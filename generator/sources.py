@@ -63,15 +63,32 @@ def _markdown_parts(site_root: Path) -> list[tuple[str, tuple[str, ...]]]:
             for parts in _markdown_files(content / section)]
 
 
-def read_sources(site_root: Path) -> list[SourceFile]:
+def read_sources(site_root: Path, memo: dict | None = None) -> list[SourceFile]:
+    """Every entry and digest note. With `memo` (kept by `kb serve`), a file whose size,
+    mtime and inode are unchanged since the last call is not read again."""
     root = os.fspath(site_root)
     sources = []
+    seen: dict = {}
     for section, parts in _markdown_parts(site_root):
         rel = "/".join((CONTENT_DIR, section, *parts))
+        path = os.path.join(root, rel)
         try:
-            with open(os.path.join(root, rel), "rb") as f:  # plain strings: ten thousand Paths cost a second
+            if memo is not None:
+                st = os.stat(path)
+                stamp = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+                known = memo.get(rel)
+                if known and known[0] == stamp:
+                    sources.append(seen.setdefault(rel, known)[1])
+                    continue
+            with open(path, "rb") as f:  # plain strings: ten thousand Paths cost a second
                 data = f.read()
         except FileNotFoundError:  # a dangling symlink, or deleted while we looked
             continue
-        sources.append(SourceFile(rel, section, _text_of(data), hashlib.sha256(data).hexdigest()))
+        source = SourceFile(rel, section, _text_of(data), hashlib.sha256(data).hexdigest())
+        sources.append(source)
+        if memo is not None:
+            seen[rel] = (stamp, source)
+    if memo is not None:
+        memo.clear()
+        memo.update(seen)
     return sources

@@ -89,3 +89,39 @@ def test_a_damaged_database_is_ignored(tmp_path):
     assert cache.outputs(tmp_path) == {}
     cache.save_outputs(tmp_path, [("x", FileRecord("k", 1, 1, 1))])  # no exception
     cache.close()
+
+
+def test_the_serve_memo_rereads_only_changed_files(basic_site, monkeypatch):
+    from generator import sources as sources_module
+    from generator.cache import BuildMemo
+
+    memo = BuildMemo()
+    first = {s.rel_path: s for s in sources_module.read_sources(basic_site, memo.sources)}
+    path = basic_site / "content/qa/ask.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n新的一行。\n", encoding="utf-8")
+    second = {s.rel_path: s for s in sources_module.read_sources(basic_site, memo.sources)}
+    assert second.keys() == first.keys()
+    assert "新的一行" in second["content/qa/ask.md"].text
+    assert second["content/qa/ask.md"].digest != first["content/qa/ask.md"].digest
+    assert all(second[rel] is first[rel] for rel in first if rel != "content/qa/ask.md")  # not read again
+    path.unlink()
+    assert "content/qa/ask.md" not in {s.rel_path for s in sources_module.read_sources(basic_site, memo.sources)}
+
+
+def test_the_serve_memo_gives_the_same_digests_as_a_fresh_count(basic_site):
+    from dataclasses import replace
+
+    from generator.build import load_site
+    from generator.cache import BuildMemo
+    from generator.errors import Problems
+    from generator.fingerprint import entry_digests
+
+    site = load_site(BuildOptions(source=basic_site, now=NOW), Problems(), {})
+    memo = BuildMemo()
+    fresh = entry_digests(site.entries)
+    assert entry_digests(site.entries, memo.entry_digests) == fresh
+    assert entry_digests(site.entries, memo.entry_digests) == fresh  # now from the memo
+    changed = replace(site.entries[0], title="另一个标题")
+    again = entry_digests((changed, *site.entries[1:]), memo.entry_digests)
+    assert again[id(changed)] != fresh[id(site.entries[0])]
+    assert len(memo.entry_digests) == len(site.entries)
