@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -125,11 +126,14 @@ def site_files(site: Site, renderer: Renderer) -> tuple[list[OutputFile], list[P
 
 
 def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
-          memo: BuildMemo | None = None, background_cleanup: bool = False) -> BuildResult:
+          memo: BuildMemo | None = None, background_cleanup: bool = False,
+          pages_written: Callable[[], None] | None = None) -> BuildResult:
     """Build the site; raise SiteError (with every problem) and leave output/ alone on errors.
 
     `in_place` updates the output folder file by file instead of swapping a new tree in
-    (for `kb serve`'s private folder); `memo` keeps work in memory between builds.
+    (for `kb serve`'s private folder); `memo` keeps work in memory between builds;
+    `pages_written` (with `in_place`) is called once the pages are written, before feeds
+    and other files are made, so that a preview can show the pages sooner.
     """
     problems = Problems()
     timings: dict[str, float] = {}
@@ -141,15 +145,21 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         digests = entry_digests(site.entries, memo.entry_digests if memo else None)
         pages = with_alternates(site, site_pages(site))
         renderer = Renderer(site, options.source)
-        files, file_problems = cached_site_files(site, renderer, cache, base, digests)
-        problems.extend(file_problems)
-        problems.extend(path_collisions([output_path(p.url) for p in pages] + [f.path for f in files]))
+        later = None
+        files: list[OutputFile] | None = None
+        if write and in_place and pages_written is not None:
+            later = (pages_written, lambda: cached_site_files(site, renderer, cache, base, digests))
+            problems.extend(path_collisions([output_path(p.url) for p in pages]))
+        else:
+            files, file_problems = cached_site_files(site, renderer, cache, base, digests)
+            problems.extend(file_problems)
+            problems.extend(path_collisions([output_path(p.url) for p in pages] + [f.path for f in files]))
         timings["derive"] = time.perf_counter() - started
         problems.raise_if_errors(options.strict)
         result = None
         if write:
             result = write_site(site, pages, files, renderer, options, cache, problems, timings,
-                                in_place, background_cleanup, base, digests)
+                                in_place, background_cleanup, base, digests, later)
         else:
             started = time.perf_counter()
             problems.extend([p for p in parallel_map(lambda i: _render_problem(renderer, pages[i]), range(len(pages))) if p])
@@ -157,7 +167,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             problems.raise_if_errors(options.strict)
     finally:
         cache.close()
-    return BuildResult(site, len(site.entries), len(pages) + len(files), result, tuple(problems.warnings), timings)
+    return BuildResult(site, len(site.entries), len(pages) + len(files or []), result, tuple(problems.warnings), timings)
 
 
 def cached_site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str,
@@ -183,10 +193,16 @@ def _render_problem(renderer: Renderer, page: Page) -> Problem | None:
     return None
 
 
-def write_site(site: Site, pages: list[Page], files: list[OutputFile], renderer: Renderer, options: BuildOptions,
+def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, renderer: Renderer, options: BuildOptions,
                cache: BuildCache, problems: Problems, timings: dict[str, float], in_place: bool = False,
-               background_cleanup: bool = False, base: str = "", digests: dict[int, str] | None = None) -> WriteResult:
-    """Render what changed and write it; pages whose key and file are unchanged are linked, not rendered."""
+               background_cleanup: bool = False, base: str = "", digests: dict[int, str] | None = None,
+               later: tuple[Callable[[], None], Callable[[], tuple[list[OutputFile], list[Problem]]]] | None = None,
+               ) -> WriteResult:
+    """Render what changed and write it; pages whose key and file are unchanged are linked, not rendered.
+
+    With `later` (for `kb serve`), `files` is None: the pages are written, `later[0]()` is
+    told so (the open tabs can reload), and only then are the other files made by `later[1]()`.
+    """
     started = time.perf_counter()
     output = options.output_dir.resolve()
     base = base or sha(code_version(), repr((options.drafts, options.base_url, options.now, options.strict)))
@@ -195,12 +211,16 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile], renderer:
     paths = [output_path(p.url) for p in pages]
     fresh = [key is not None and (r := previous.get(path)) is not None and r.key == key and r.matches(output / path)
              for key, path in zip(keys, paths, strict=True)]
-    taken = set(paths) | {f.path for f in files}
-    statics = {rel: src for rel, src in static_files([THEME / "static", options.source / "static"]).items()
-               if rel not in taken}
+
+    def statics_for(files: list[OutputFile]) -> dict[str, Path]:
+        taken = set(paths) | {f.path for f in files}
+        return {rel: src for rel, src in static_files([THEME / "static", options.source / "static"]).items()
+                if rel not in taken}
+
+    statics = statics_for(files or [])
     timings["plan"] = time.perf_counter() - started
-    wanted = len(paths) + len(files) + len(statics)
-    if all(fresh) and _unchanged(output, files, statics, previous, wanted):
+    wanted = len(paths) + len(files or []) + len(statics)
+    if files is not None and all(fresh) and _unchanged(output, files, statics, previous, wanted):
         timings["write"] = 0.0
         return WriteResult(0, wanted, 0)
 
@@ -236,6 +256,14 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile], renderer:
             placed[index] = outcome
         timings["render"] = time.perf_counter() - started
         started = time.perf_counter()
+        if later is not None:
+            if any(outcome[1] for outcome in placed):
+                later[0]()
+            files, file_problems = later[1]()
+            problems.extend(file_problems)
+            problems.extend(path_collisions(paths + [f.path for f in files]))
+            problems.raise_if_errors(options.strict)
+            statics = statics_for(files)
         for path, (_, written, _) in zip(paths, placed, strict=True):
             writer.add(path, written)
         for rel, src in statics.items():

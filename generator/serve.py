@@ -157,10 +157,18 @@ class ServedSite:
         self.memo = BuildMemo()
 
     def rebuild(self, out=sys.stdout, err=sys.stderr) -> bool:
+        """Build; tell the tabs as soon as the pages are written (feeds follow), or show the errors."""
         started = time.perf_counter()
+        shown: list[int] = []
+
+        def pages_written() -> None:
+            generation = self.live.generation + 1
+            shown.append(generation)
+            self.live.publish(generation, [])
+
         with self.build_lock:
             try:
-                result = build(self.options, in_place=True, memo=self.memo)
+                result = build(self.options, in_place=True, memo=self.memo, pages_written=pages_written)
             except SiteError as exc:
                 problems = [str(p) for p in exc.problems]
                 for line in problems:
@@ -173,13 +181,12 @@ class ServedSite:
                 traceback.print_exc(file=err)
                 self.live.publish(self.live.generation, [f"kb crashed while building: {type(exc).__name__}: {exc}"])
                 return False
-        changed = result.write is None or result.write.written or result.write.removed
-        generation = self.live.generation + 1 if changed or self.live.problems or self.live.generation == 0 \
-            else self.live.generation
         for warning in result.warnings:
             print(warning, file=err)
         print(f"{result.summary()} (rebuilt in {time.perf_counter() - started:.2f}s)", file=out, flush=True)
-        self.live.publish(generation, [])
+        changed = result.write is not None and (result.write.written or result.write.removed)
+        if not shown and (changed or self.live.problems or self.live.generation == 0):
+            self.live.publish(self.live.generation + 1, [])  # no page changed, but other files or an error did
         return True
 
     def file_for(self, url_path: str) -> tuple[Path | None, str | None]:
