@@ -131,7 +131,9 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
     """Build the site; raise SiteError (with every problem) and leave output/ alone on errors.
 
     `in_place` updates the output folder file by file instead of swapping a new tree in
-    (for `kb serve`'s private folder); `memo` keeps work in memory between builds;
+    (for `kb serve`'s private folder); `background_cleanup` (for `kb build`) keeps a large
+    site's previous tree as the spare the next build updates, or deletes it in the
+    background; `memo` keeps work in memory between builds;
     `pages_written` (with `in_place`) is called once the pages are written, before feeds
     and other files are made, so that a preview can show the pages sooner.
     """
@@ -230,7 +232,7 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
             renderer.env.get_template(template)
         except Exception:  # reported with its line when the page is rendered
             pass
-    writer = InPlaceOutput(output) if in_place else StagedOutput(output)
+    writer = InPlaceOutput(output) if in_place else StagedOutput(output, spare=background_cleanup)
 
     def render_and_put(index: int) -> tuple[Problem | None, bool, FileRecord | None]:
         try:

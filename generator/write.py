@@ -18,6 +18,7 @@ from .render import OutputFile
 
 TMP_PREFIX = ".kb-tmp-"
 OLD_PREFIX = ".kb-old-"
+SPARE_PREFIX = ".kb-spare-"
 BACKGROUND_CLEANUP_FILES = 500  # old trees larger than this are deleted by a detached process
 
 
@@ -83,13 +84,25 @@ class StagedOutput:
 
     Files can be added from forked workers (`put` only touches the file system);
     the counts are kept by whoever collects the results.
+
+    With `spare`, a large site keeps its previous tree beside output/ (`.kb-spare-output`)
+    and the next build brings that tree up to date instead of making a new one: only
+    changed files are touched, rather than every folder made and deleted again. Files
+    are never written into, only replaced, because the two trees share unchanged files.
     """
 
-    def __init__(self, output: Path):
+    def __init__(self, output: Path, spare: bool = False):
         self.output = output.resolve()
         self.output.parent.mkdir(parents=True, exist_ok=True)
         clean_leftovers(self.output)
-        self.root = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{self.output.name}-", dir=self.output.parent))
+        self.spare = self.output.parent / f"{SPARE_PREFIX}{self.output.name}"
+        self.keeps_spare = spare
+        self.lock = _try_lock(self.spare) if spare and self.spare.is_dir() else None
+        self.reusing = self.lock is not None
+        if self.reusing:
+            self.root = self.spare
+        else:
+            self.root = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{self.output.name}-", dir=self.output.parent))
         self.paths: set[str] = set()
         self.written = self.unchanged = 0
 
@@ -98,23 +111,40 @@ class StagedOutput:
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
+    def _link(self, previous: Path, target: Path) -> None:
+        if self.reusing:
+            try:
+                if os.path.samefile(previous, target):
+                    return
+            except OSError:
+                pass
+            partial = target.with_name(f"{TMP_PREFIX}{target.name}")
+            partial.unlink(missing_ok=True)
+            os.link(previous, partial)
+            os.replace(partial, target)
+        else:
+            os.link(previous, target)
+
     def put(self, rel: str, content: bytes | Path) -> tuple[Path, bool]:
         """Place one file; (where it is now, True if its bytes are new)."""
         target = self._target(rel)
         previous = self.output / rel
         if _same_content(previous, content):
-            os.link(previous, target)
+            self._link(previous, target)
             return target, False
+        partial = target.with_name(f"{TMP_PREFIX}{target.name}") if self.reusing else target
         if isinstance(content, Path):
-            shutil.copyfile(content, target)
+            shutil.copyfile(content, partial)
         else:
-            target.write_bytes(content)
+            partial.write_bytes(content)
+        if partial != target:
+            os.replace(partial, target)
         return target, True
 
     def keep(self, rel: str) -> Path:
         """The previous output's file, known unchanged: linked without reading it."""
         target = self._target(rel)
-        os.link(self.output / rel, target)
+        self._link(self.output / rel, target)
         return target
 
     def add(self, rel: str, written: bool) -> None:
@@ -129,15 +159,57 @@ class StagedOutput:
         self.add(rel, self.put(rel, source)[1])
 
     def commit(self, background_cleanup: bool = False) -> WriteResult:
-        """Swap the new tree in. With `background_cleanup`, a large old tree is deleted
-        by a detached process (the next build removes it if that process did not)."""
+        """Swap the new tree in. The old one becomes the spare of a large site (with `spare`);
+        otherwise, with `background_cleanup`, a large old tree is deleted by a detached process
+        (the next build removes it if that process did not)."""
+        if self.reusing:
+            _prune(self.root, self.paths)
         previous = existing_files(self.output)
         removed = sum(1 for rel in previous if rel not in self.paths)
-        _swap(self.root, self.output, background_cleanup and len(previous) > BACKGROUND_CLEANUP_FILES)
+        large = len(previous) > BACKGROUND_CLEANUP_FILES
+        keep_as = self.spare if self.keeps_spare and large else None
+        self._unlock()
+        _swap(self.root, self.output, background_cleanup and large, keep_as)
         return WriteResult(self.written, self.unchanged, removed)
 
     def abort(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        if not self.reusing:  # a half-updated spare is fine: the next build checks every file in it
+            shutil.rmtree(self.root, ignore_errors=True)
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self.lock is not None:
+            os.close(self.lock)
+            self.lock = None
+
+
+def _try_lock(folder: Path) -> int | None:
+    """An exclusive lock on a folder, or None if another build holds it (or locks are unavailable)."""
+    try:
+        import fcntl
+
+        fd = os.open(folder, os.O_RDONLY)
+    except (ImportError, OSError):
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _prune(root: Path, wanted: set[str]) -> None:
+    """Delete the files under root that are not wanted, and the folders left empty."""
+    for rel in existing_files(root):
+        if rel not in wanted:
+            (root / rel).unlink(missing_ok=True)
+    for folder, dirs, files in os.walk(root, topdown=False):
+        if not dirs and not files and folder != str(root):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
 
 
 class InPlaceOutput:
@@ -217,14 +289,21 @@ def existing_files(output: Path) -> list[str]:
     return found
 
 
-def _swap(tmp: Path, output: Path, background_cleanup: bool = False) -> None:
-    """Put the new tree in place: rename the old one away, the new one in, then delete the old."""
+def _swap(tmp: Path, output: Path, background_cleanup: bool = False, keep_as: Path | None = None) -> None:
+    """Put the new tree in place: rename the old one away, the new one in, then delete the old
+    (or keep it under the name `keep_as`)."""
     os.chmod(tmp, 0o755)
     if output.exists():
         old = Path(tempfile.mkdtemp(prefix=f"{OLD_PREFIX}{output.name}-", dir=output.parent))
         os.rmdir(old)
         os.rename(output, old)
         os.rename(tmp, output)
+        if keep_as is not None:
+            try:
+                os.rename(old, keep_as)
+                return
+            except OSError:  # another build made one meanwhile: this old tree is not needed
+                pass
         if background_cleanup:
             _delete_detached(old)
         else:

@@ -1,0 +1,56 @@
+"""The spare tree of a large site: the next build updates it instead of copying the whole site."""
+from __future__ import annotations
+
+import generator.write as write_module
+from generator.write import StagedOutput
+from tests.helpers import tree
+
+
+def staged_write(output, files: dict[str, bytes]):
+    staged = StagedOutput(output, spare=True)
+    for rel, data in files.items():
+        staged.add(rel, staged.put(rel, data)[1])
+    return staged, staged.commit(background_cleanup=True)
+
+
+def test_the_previous_tree_becomes_the_spare_and_is_updated_next_time(tmp_path, monkeypatch):
+    monkeypatch.setattr(write_module, "BACKGROUND_CLEANUP_FILES", 2)
+    output, spare = tmp_path / "output", tmp_path / ".kb-spare-output"
+    staged_write(output, {"a/index.html": b"a", "b/index.html": b"b1", "c/index.html": b"c"})
+    assert not spare.exists()  # nothing to keep the first time
+
+    staged, result = staged_write(output, {"a/index.html": b"a", "b/index.html": b"b2", "d/index.html": b"d"})
+    assert not staged.reusing and spare.is_dir()
+    assert tree(output) == {"a/index.html": b"a", "b/index.html": b"b2", "d/index.html": b"d"}
+    assert tree(spare) == {"a/index.html": b"a", "b/index.html": b"b1", "c/index.html": b"c"}
+    assert (result.written, result.unchanged, result.removed) == (2, 1, 1)
+    inode_a = (output / "a/index.html").stat().st_ino
+    assert (spare / "a/index.html").stat().st_ino == inode_a  # shared, never written into
+
+    staged, result = staged_write(output, {"a/index.html": b"a", "b/index.html": b"b3", "d/index.html": b"d"})
+    assert staged.reusing
+    assert tree(output) == {"a/index.html": b"a", "b/index.html": b"b3", "d/index.html": b"d"}
+    assert tree(spare) == {"a/index.html": b"a", "b/index.html": b"b2", "d/index.html": b"d"}
+    assert (output / "a/index.html").stat().st_ino == inode_a
+    assert not (tmp_path / "output/c").exists() and not (spare / "c").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".kb-spare-output", "output"]
+
+
+def test_a_spare_in_any_state_is_brought_to_the_wanted_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(write_module, "BACKGROUND_CLEANUP_FILES", 0)
+    output, spare = tmp_path / "output", tmp_path / ".kb-spare-output"
+    staged_write(output, {"x.html": b"1"})
+    staged_write(output, {"x.html": b"1", "y.html": b"2"})
+    (spare / "junk").mkdir()
+    (spare / "junk/left.html").write_bytes(b"from an interrupted build")
+    (spare / "x.html").unlink()
+    (spare / "x.html").write_bytes(b"edited by hand")
+    staged_write(output, {"x.html": b"1", "y.html": b"3"})
+    assert tree(output) == {"x.html": b"1", "y.html": b"3"}
+
+
+def test_small_sites_keep_no_spare(tmp_path):
+    output = tmp_path / "output"
+    for version in (b"1", b"2", b"3"):
+        staged_write(output, {"x.html": version})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]
