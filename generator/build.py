@@ -254,7 +254,7 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
         problems.extend([outcome[0] for outcome in placed if outcome and outcome[0]])
         problems.raise_if_errors(options.strict)
         kept = [i for i, ok in enumerate(fresh) if ok]
-        for index, outcome in zip(kept, map(keep, kept) if in_place else parallel_map(keep, kept), strict=True):
+        for index, outcome in zip(kept, map(keep, kept), strict=True):  # file system work: no gain from workers
             placed[index] = outcome
         timings["render"] = time.perf_counter() - started
         started = time.perf_counter()
