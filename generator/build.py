@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .assemble import assemble_site, current_time, load_members
+from .community import open_question_pages, open_questions_feed
 from .config import SiteConfig, load_config
 from .errors import Problem, Problems, SiteError
 from .model import Site
@@ -77,8 +78,14 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
 def site_pages(site: Site) -> list[Page]:
     """Every page of the site, from each derive stage."""
     pages = browsing_pages(site)
+    pages += open_question_pages(site)
     pages += utility_pages(site, [p.url for p in pages])
     return pages
+
+
+def site_files(site: Site) -> list[OutputFile]:
+    """Outputs made without templates (feeds)."""
+    return [open_questions_feed(site)]
 
 
 def render_site(site: Site, options: BuildOptions, problems: Problems, timings: dict[str, float]) -> list[OutputFile]:
@@ -86,6 +93,7 @@ def render_site(site: Site, options: BuildOptions, problems: Problems, timings: 
     pages = site_pages(site)
     renderer = Renderer(site, options.source)
     files, template_problems = render_all(renderer, pages)
+    files += site_files(site)
     problems.extend(template_problems)
     problems.extend(colliding_paths(files))
     timings["render"] = time.perf_counter() - started

@@ -8,6 +8,7 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from .community import honor_rolls, member_pages
 from .model import SECTIONS, Entry, Site
 from .render import Page
 
@@ -47,6 +48,7 @@ def home_page(site: Site) -> Page:
         "pinned": pinned_entries(site), "latest": latest, "counts": counts,
         "open_questions": open_questions[:LATEST_ON_HOME], "open_count": len(open_questions),
         "top_tags": top_tags(site, 16),
+        "honor_rolls": honor_rolls(site),
     })
 
 
@@ -105,54 +107,6 @@ def tag_pages(site: Site) -> list[Page]:
         tag = site.tags[slug]
         for url, chunk, pager in paginated(f"/tags/{slug}/", items, site.config.per_page):
             pages.append(Page(url, "list.html", {"kind": "tag", "tag": tag, "entries": chunk, "pager": pager, "total": len(items)}))
-    return pages
-
-
-@dataclass(frozen=True)
-class Contributions:
-    wrote: tuple[Entry, ...]
-    asked: tuple[Entry, ...]
-    answered: tuple[Entry, ...]
-    accepted: int
-
-    @property
-    def count(self) -> int:
-        return len(self.wrote) + len(self.asked) + len(self.answered)
-
-    @property
-    def first(self):
-        dates = [e.date for e in (*self.wrote, *self.asked, *self.answered)]
-        return min(dates) if dates else None
-
-
-def contributions_by_member(site: Site) -> dict[str, Contributions]:
-    """What each person (member id or free name) wrote, asked and answered."""
-    wrote, asked, answered = defaultdict(list), defaultdict(list), defaultdict(list)
-    accepted: Counter = Counter()
-    for e in site.entries:
-        for who in e.authors:
-            wrote[who].append(e)
-        if e.question:
-            if e.question.asker:
-                asked[e.question.asker].append(e)
-            for who in dict.fromkeys(a.author for a in e.question.answers if a.author):
-                answered[who].append(e)
-            for a in e.question.answers:
-                if a.accepted and a.author:
-                    accepted[a.author] += 1
-    people = set(wrote) | set(asked) | set(answered)
-    return {who: Contributions(tuple(wrote[who]), tuple(asked[who]), tuple(answered[who]), accepted[who])
-            for who in sorted(people)}
-
-
-def member_pages(site: Site) -> list[Page]:
-    contributions = contributions_by_member(site)
-    empty = Contributions((), (), (), 0)
-    members = sorted(site.members.values(), key=lambda m: (-contributions.get(m.id, empty).count, m.id))
-    pages = [Page("/members/", "members.html", {"members": members, "contributions": contributions, "empty": empty})]
-    for member in members:
-        pages.append(Page(f"/members/{member.id}/", "member.html",
-                          {"member": member, "c": contributions.get(member.id, empty)}))
     return pages
 
 
