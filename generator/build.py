@@ -16,6 +16,7 @@ from .pages import browsing_pages, utility_pages
 from .parse import MarkdownRenderer, parse_document
 from .render import THEME, OutputFile, Page, Renderer, render_all
 from .sources import read_sources
+from .stats import stats_pages
 from .write import WriteResult, colliding_paths, write_output
 
 
@@ -79,6 +80,7 @@ def site_pages(site: Site) -> list[Page]:
     """Every page of the site, from each derive stage."""
     pages = browsing_pages(site)
     pages += open_question_pages(site)
+    pages += stats_pages(site)
     pages += utility_pages(site, [p.url for p in pages])
     return pages
 
