@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from .community import honor_rolls, member_pages
 from .model import SECTIONS, Entry, Site
+from .related import related_entries
 from .render import Page
+from .structured import entry_image, ordered_answers, structured_data
 
 LATEST_ON_HOME = 5
 
@@ -57,23 +59,8 @@ def top_tags(site: Site, limit: int) -> list[tuple[object, int]]:
     return [(site.tags[slug], n) for slug, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
 
 
-def related_entries(entry: Entry, by_tag: dict[str, list[Entry]], limit: int) -> list[Entry]:
-    """Entries sharing the most tags, newest first among equals."""
-    scores: Counter = Counter()
-    for tag in entry.tags:
-        for other in by_tag[tag.slug]:
-            if other.url != entry.url:
-                scores[other.url] += 1
-    candidates = {e.url: e for t in entry.tags for e in by_tag[t.slug]}
-    ranked = sorted(scores, key=lambda url: (-scores[url], -candidates[url].date.timestamp(), url))
-    return [candidates[url] for url in ranked[:limit]]
-
-
 def entry_pages(site: Site) -> list[Page]:
-    by_tag: dict[str, list[Entry]] = defaultdict(list)
-    for e in site.entries:
-        for t in e.tags:
-            by_tag[t.slug].append(e)
+    related = related_entries(site, site.config.related_count)
     pages = []
     for section in SECTIONS:
         entries = site.in_section(section)  # newest first
@@ -82,8 +69,10 @@ def entry_pages(site: Site) -> list[Page]:
             older = entries[index + 1] if index + 1 < len(entries) else None
             pages.append(Page(entry.url, "entry.html", {
                 "entry": entry, "newer": newer, "older": older,
-                "related": related_entries(entry, by_tag, site.config.related_count),
+                "related": related[entry.url],
                 "show_toc": len(entry.toc) >= site.config.toc_min_headings,
+                "answers": ordered_answers(entry), "structured_data": structured_data(site, entry),
+                "image": entry_image(entry, site),
             }))
     return pages
 
