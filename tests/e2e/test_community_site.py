@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import feedparser
-import lxml.html
 import pytest
-from conftest import NOW, copy_site, run_kb
+
+from tests.conftest import NOW, copy_site, run_kb
+from tests.helpers import page
 
 
 @pytest.fixture(scope="module")
@@ -19,18 +20,14 @@ def out(tmp_path_factory) -> Path:
     return source / "output"
 
 
-def page(out: Path, url: str):
-    return lxml.html.fromstring((out / url.strip("/") / "index.html").read_bytes())
-
-
 def text(el) -> str:
-    return " ".join(el.text_content().split())
+    return " ".join(el.get_text(" ").split())
 
 
 def json_ld(doc) -> dict:
-    scripts = doc.xpath('//script[@type="application/ld+json"]')
+    scripts = doc.select('script[type="application/ld+json"]')
     assert len(scripts) == 1
-    return json.loads(scripts[0].text)
+    return json.loads(scripts[0].string)
 
 
 def test_qa_page_json_ld_has_the_question_and_the_accepted_answer(out):
@@ -49,11 +46,10 @@ def test_qa_page_json_ld_has_the_question_and_the_accepted_answer(out):
 
 
 def test_answered_page_shows_the_accepted_answer_first_each_with_its_author(out):
-    doc = page(out, "/qa/q1/")
-    answers = doc.xpath('//section[@class="answers"]/article')
-    assert [a.get("id") for a in answers] == ["answer-2", "answer-1"]
-    assert "is-accepted" in answers[0].get("class")
-    assert [text(a.xpath('.//*[@class="person"]')[0]) for a in answers] == ["爱丽丝", "鲍勃"]
+    answers = page(out, "/qa/q1/").select("section.answers > article")
+    assert [a["id"] for a in answers] == ["answer-2", "answer-1"]
+    assert "is-accepted" in answers[0]["class"]
+    assert [text(a.select_one(".person")) for a in answers] == ["爱丽丝", "鲍勃"]
 
 
 def test_no_text_breaks_out_of_the_json_ld_script(out):
@@ -61,7 +57,7 @@ def test_no_text_breaks_out_of_the_json_ld_script(out):
     data = json_ld(doc)
     assert data["mainEntity"]["name"] == "网页里写 </script> 会出问题吗？"
     assert data["mainEntity"]["answerCount"] == 0 and "acceptedAnswer" not in data["mainEntity"]
-    assert doc.xpath("//script[not(@type)]") == []
+    assert [s for s in doc.find_all("script") if not s.get("type")] == []
 
 
 def test_other_entries_are_articles_with_share_meta(out):
@@ -70,23 +66,22 @@ def test_other_entries_are_articles_with_share_meta(out):
     assert data["@type"] == "Article" and data["headline"] == "嘉宾分享：怎样做访谈"
     assert data["author"] == [{"@type": "Person", "name": "鲍勃", "url": "https://kb.example.org/members/bob/"},
                               {"@type": "Person", "name": "王老师"}]
-    meta = {m.get("property") or m.get("name"): m.get("content") for m in doc.xpath("//meta[@content]")}
+    meta = {m.get("property") or m.get("name"): m["content"] for m in doc.select("meta[content]")}
     assert meta["og:title"] == meta["twitter:title"] == "嘉宾分享：怎样做访谈 · 社区测试站"
     assert meta["og:description"] == meta["twitter:description"] == "王老师来群里做了一次分享。"
     assert meta["twitter:card"] == "summary" and meta["og:type"] == "article"
     # a guest is credited by name, a member with a link to their page
-    byline = doc.xpath('//p[@class="byline"]')[0]
-    assert [(p.tag, text(p)) for p in byline.xpath('.//*[@class="person"]')] == [("a", "鲍勃"), ("span", "王老师")]
+    byline = doc.select_one("p.byline")
+    assert [(p.name, text(p)) for p in byline.select(".person")] == [("a", "鲍勃"), ("span", "王老师")]
 
 
 def test_open_questions_page_lists_the_longest_waiting_first(out):
     doc = page(out, "/qa/open/")
-    items = doc.xpath('//ol[@class="open-list"]/li')
-    assert [(i.get("data-url"), i.get("data-waited")) for i in items] == [
-        ("/qa/q4/", "81"), ("/qa/q3/", "11"), ("/qa/q5/", "0")]
-    assert text(items[0].xpath('.//*[contains(@class, "waited")]')[0]) == "已等待 81 天"
-    links = doc.xpath('//link[@rel="alternate"]/@href')
-    assert "https://kb.example.org/qa/open/feed.xml" in links
+    items = doc.select("ol.open-list > li")
+    assert [(i["data-url"], i["data-waited"]) for i in items] == [("/qa/q4/", "81"), ("/qa/q3/", "11"), ("/qa/q5/", "0")]
+    assert text(items[0].select_one(".waited")) == "已等待 81 天"
+    assert text(items[2].select_one(".waited")) == "今天刚提出"
+    assert "https://kb.example.org/qa/open/feed.xml" in [link["href"] for link in doc.select('link[rel="alternate"]')]
 
 
 def test_open_questions_feed(out):
@@ -100,32 +95,31 @@ def test_open_questions_feed(out):
 
 def test_home_and_members_pages_show_the_honor_rolls(out):
     for url in ("/", "/members/"):
-        cards = page(out, url).xpath('//section[contains(@class, "honor-card")]')
+        cards = page(out, url).select("section.honor-card")
         assert len(cards) == 3
-        week = [text(a) for a in cards[0].xpath('.//*[@class="honor-who"]/*[@class="person"]')]
-        assert week == ["爱丽丝", "Carol", "鲍勃", "大卫", "王老师"]
-    guests = page(out, "/members/").xpath('//ul[@class="guest-list"]/li')
+        assert [text(a) for a in cards[0].select(".honor-who > .person")] == ["爱丽丝", "Carol", "鲍勃", "大卫", "王老师"]
+    guests = page(out, "/members/").select("ul.guest-list > li")
     assert [text(g) for g in guests] == ["王老师 1 次贡献"]
 
 
 def test_member_page_lists_every_kind_of_contribution(out):
     doc = page(out, "/members/alice/")
-    stats = [text(li) for li in doc.xpath('//ul[contains(@class, "member-stats")]/li')]
+    stats = [text(li) for li in doc.select("ul.member-stats > li")]
     assert stats == ["2 精华", "0 经验分享", "0 提的问题", "1 回答", "1 已采纳"]
-    first = doc.xpath('//p[@class="first-contribution"]/a')[0]
-    assert first.get("href") == "/highlights/h2/"
-    answers = doc.xpath('//ul[@class="answer-list"]/li')
+    assert doc.select_one("p.first-contribution a")["href"] == "/highlights/h2/"
+    answers = doc.select("ul.answer-list > li")
     assert len(answers) == 1 and "已采纳" in text(answers[0])
 
 
 def test_stats_page_has_a_chart_and_a_table_for_each_measure(out):
     doc = page(out, "/stats/")
-    figures = doc.xpath('//figure[@class="chart"]')
+    figures = doc.select("figure.chart")
     assert len(figures) == 6
     for figure in figures:
-        assert figure.xpath(".//svg") and figure.xpath(".//table/caption")
-    kpis = [(text(li.xpath(".//strong")[0]), text(li.xpath(".//span")[0])) for li in doc.xpath('//ul[@class="kpis"]/li')]
+        assert figure.select_one("svg[role=img]") and figure.select_one("details table caption")
+    kpis = [(text(li.strong), text(li.span)) for li in doc.select("ul.kpis > li")]
     assert kpis == [("11", "篇内容"), ("5", "位贡献者"), ("5", "个问题"), ("40%", "已解答（2 个）"),
                     ("1.5 天", "多久有人回答（中位数）"), ("3", "个待解答")]
-    months = doc.xpath('//figure[@id="new-contributors"]//tbody/tr')
-    assert [[text(c) for c in row] for row in months] == [["2026-09", "2"], ["2026-10", "1"], ["2026-11", "2"]]
+    months = doc.select("figure#new-contributors tbody tr")
+    assert [[text(c) for c in row.find_all(["th", "td"])] for row in months] == [
+        ["2026-09", "2"], ["2026-10", "1"], ["2026-11", "2"]]

@@ -5,7 +5,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import NOW, copy_site
 
 from generator.build import BuildOptions, build
 from generator.community import (
@@ -17,6 +16,7 @@ from generator.community import (
     open_questions,
 )
 from generator.weeks import parse_week
+from tests.conftest import NOW, copy_site
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import NOW, copy_site
 
 from generator.build import BuildOptions, build
 from generator.i18n import translator
 from generator.stats import activity_review, days_to_answer, duration_text, review_charts
+from tests.conftest import NOW, copy_site
 
 
 @pytest.fixture(scope="module")
