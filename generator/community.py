@@ -228,9 +228,11 @@ def open_questions_feed(site: Site) -> OutputFile:
     feed.link(href=config.absolute(OPEN_FEED_URL), rel="self")
     feed.description(t("open_about"))
     feed.language(config.language)
-    feed.lastBuildDate(site.now)
+    waiting = sorted(open_questions(site), key=lambda q: (q.entry.date, q.entry.url), reverse=True)
+    # the newest question, not the clock: the same content gives the same bytes
+    feed.lastBuildDate(waiting[0].entry.date if waiting else datetime(1970, 1, 1, tzinfo=config.tz))
     feed.generator("kb")
-    for item in sorted(open_questions(site), key=lambda q: (q.entry.date, q.entry.url), reverse=True):
+    for item in waiting[: config.feed_limit]:
         entry = item.entry
         fe = feed.add_entry(order="append")
         fe.id(config.absolute(entry.url))
@@ -238,7 +240,7 @@ def open_questions_feed(site: Site) -> OutputFile:
         fe.title(entry.title)
         fe.link(href=config.absolute(entry.url))
         asker = f"{t('asked_by')}：{site.member_name(entry.question.asker)} · " if entry.question.asker else ""
-        fe.description(f"{asker}{t('waited_days', n=item.waited_days)} · {entry.summary}")
+        fe.description(f"{asker}{entry.summary}")
         fe.pubDate(entry.date)
         for tag in entry.tags:
             fe.category(term=tag.name)

@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from .community import honor_rolls, member_pages
+from .community import open_questions as longest_waiting
 from .model import SECTIONS, Entry, Site
 from .related import related_entries
 from .render import Page
@@ -50,7 +51,7 @@ def home_page(site: Site) -> Page:
         "pinned": pinned_entries(site), "latest": latest, "counts": counts,
         "open_questions": open_questions[:LATEST_ON_HOME], "open_count": len(open_questions),
         "top_tags": top_tags(site, 16),
-        "honor_rolls": honor_rolls(site),
+        "honor_rolls": honor_rolls(site), "waiting": longest_waiting(site)[:LATEST_ON_HOME],
     })
 
 
