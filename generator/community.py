@@ -19,6 +19,7 @@ from .weeks import week_of
 
 KINDS = ("wrote", "asked", "answered")
 HONOR_ROLL_SIZE = 5
+MEMBER_LIST_LIMIT = 30  # newest items shown per list on a member page; the counts stay whole
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,8 @@ def member_pages(site: Site) -> list[Page]:
                                                 "guests": guests, "honor_rolls": rolls})]
     for member in members:
         record = records.get(member.id, EMPTY_RECORD)
-        pages.append(Page(f"/members/{member.id}/", "member.html", {"member": member, "c": record}))
+        pages.append(Page(f"/members/{member.id}/", "member.html",
+                          {"member": member, "c": record, "list_limit": MEMBER_LIST_LIMIT}))
     return pages
 
 

@@ -50,7 +50,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "bucket_same_day": "当天", "bucket_next_day": "第二天", "bucket_d2_3": "2–3 天后", "bucket_d4_7": "4–7 天后", "bucket_over_week": "一周以后",
         "bucket_short_same_day": "当天", "bucket_short_next_day": "次日", "bucket_short_d2_3": "2–3天", "bucket_short_d4_7": "4–7天", "bucket_short_over_week": ">7天",
         "chart_table": "查看数据表", "chart_category": "类别", "chart_total": "合计", "answer_link": "这个回答的链接",
-        "first_badge": "起点", "first_sep": "，", "quoted_title": "《{title}》", "same_day": "当天", "n_days": "{n} 天",
+        "first_badge": "起点", "showing_latest": "只列出最近的 {n} 条。", "first_sep": "，", "quoted_title": "《{title}》", "same_day": "当天", "n_days": "{n} 天",
     },
     "en": {
         "highlights": "Highlights", "qa": "Q&A", "lessons": "Lessons",
@@ -99,7 +99,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "bucket_same_day": "Same day", "bucket_next_day": "Next day", "bucket_d2_3": "2–3 days later", "bucket_d4_7": "4–7 days later", "bucket_over_week": "Over a week later",
         "bucket_short_same_day": "Same day", "bucket_short_next_day": "Next day", "bucket_short_d2_3": "2–3d", "bucket_short_d4_7": "4–7d", "bucket_short_over_week": ">7d",
         "chart_table": "Show the numbers", "chart_category": "Category", "chart_total": "Total", "answer_link": "Link to this answer",
-        "first_badge": "Start", "first_sep": ", ", "quoted_title": "“{title}”", "same_day": "same day", "n_days": "{n} days",
+        "first_badge": "Start", "showing_latest": "Showing the latest {n}.", "first_sep": ", ", "quoted_title": "“{title}”", "same_day": "same day", "n_days": "{n} days",
     },
 }
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",

@@ -124,3 +124,16 @@ def test_stats_page_has_a_chart_and_a_table_for_each_measure(out):
     months = doc.select("figure#new-contributors tbody tr")
     assert [[text(c) for c in row.find_all(["th", "td"])] for row in months] == [
         ["2026-09", "2"], ["2026-10", "1"], ["2026-11", "2"]]
+
+
+def test_member_page_lists_only_the_latest_thirty_of_each_kind(tmp_path):
+    source = copy_site("community", tmp_path)
+    for n in range(31):
+        (source / "content/lessons" / f"many-{n}.md").write_text(
+            f"---\ntitle: 第 {n} 篇\ndate: 2026-06-{n % 28 + 1:02d} 10:{n:02d}\nauthors: [dave]\n---\n\n正文 {n}\n", encoding="utf-8")
+    assert run_kb("build", "--source", str(source), "--now", NOW).returncode == 0
+    doc = page(source / "output", "/members/dave/")
+    lessons = doc.select_one("#h-lessons").find_parent("section")
+    assert len(lessons.select("article.card")) == 30
+    assert text(lessons.select_one("#h-lessons .count")) == "32"  # the count stays whole
+    assert text(lessons.select("p.muted")[-1]) == "只列出最近的 30 条。"
