@@ -226,8 +226,8 @@ def open_questions_feed(site: Site) -> OutputFile:
     feed = FeedGenerator()
     feed.id(config.absolute(OPEN_URL))
     feed.title(f"{t('open_questions')} · {config.title}")
-    feed.link(href=config.absolute(OPEN_URL), rel="alternate")
     feed.link(href=config.absolute(OPEN_FEED_URL), rel="self")
+    feed.link(href=config.absolute(OPEN_URL), rel="alternate")  # last: feedgen makes it the RSS <link>
     feed.description(t("open_about"))
     feed.language(config.language)
     waiting = sorted(open_questions(site), key=lambda q: (q.entry.date, q.entry.url), reverse=True)

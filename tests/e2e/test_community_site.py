@@ -88,6 +88,7 @@ def test_open_questions_feed(out):
     feed = feedparser.parse((out / "qa/open/feed.xml").read_bytes())
     assert not feed.bozo
     assert feed.feed.title == "待解答 · 社区测试站"
+    assert feed.feed.link == "https://kb.example.org/qa/open/"
     assert [e.link for e in feed.entries] == ["https://kb.example.org/qa/q5/", "https://kb.example.org/qa/q3/",
                                               "https://kb.example.org/qa/q4/"]
     assert feed.entries[2].summary == "提问：大卫 · 用机器人管理微信群，会不会被封号？"
