@@ -57,7 +57,7 @@ def contributions(site: Site) -> list[Contribution]:
 class HonorRollRow:
     """One person's line on an honor roll (光荣榜)."""
 
-    rank: int  # 1-based; people with equal counts share a rank
+    rank: int  # 1-based; equal contributions and accepted answers share a rank
     who: str  # member id, or a free name
     name: str  # display name
     url: str | None  # "/members/<id>/" for members, None for guests

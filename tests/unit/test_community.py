@@ -1,10 +1,12 @@
 """Honor rolls, member records and open questions computed for tests/sites/community."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator.build import BuildOptions, build
 from generator.community import (
@@ -15,6 +17,8 @@ from generator.community import (
     month_bounds,
     open_questions,
 )
+from generator.config import SiteConfig
+from generator.model import Answer, Entry, Question, Site
 from generator.weeks import parse_week
 from tests.conftest import NOW, copy_site
 
@@ -117,3 +121,55 @@ def test_open_questions_oldest_first_with_days_waited(site):
     waiting = [(q.entry.slug, q.waited_days) for q in open_questions(site)]
     # q4 has an answer but `status: open`; q5 was asked three hours before "now".
     assert waiting == [("q4", 81), ("q3", 11), ("q5", 0)]
+
+
+# --- Properties over random sites -------------------------------------------------------------
+
+PEOPLE = ("ann", "ben", "cai", "客人")
+START = datetime(2026, 9, 1, tzinfo=TZ)
+
+
+@st.composite
+def random_sites(draw) -> Site:
+    entries = []
+    for n in range(draw(st.integers(0, 12))):
+        when = START + timedelta(hours=draw(st.integers(0, 24 * 80)))
+        section = draw(st.sampled_from(("highlights", "qa", "lessons")))
+        question = None
+        if section == "qa":
+            answers = tuple(Answer(draw(st.sampled_from(PEOPLE)), "", "", when + timedelta(hours=draw(st.integers(0, 200))),
+                                   accepted=(i == 0 and draw(st.booleans())))
+                            for i in range(draw(st.integers(0, 3))))
+            question = Question(draw(st.sampled_from((None, *PEOPLE))), answers)
+        authors = tuple(draw(st.lists(st.sampled_from(PEOPLE), max_size=2, unique=True)))
+        entries.append(Entry(section=section, slug=f"e{n}", url=f"/{section}/e{n}/", source=f"content/{section}/e{n}.md",
+                             title=f"e{n}", date=when, html="", text="", summary="", reading_minutes=1,
+                             authors=authors, question=question))
+    entries.sort(key=lambda e: (-e.date.timestamp(), e.url))
+    return Site(config=SiteConfig(), now=START + timedelta(days=90), entries=tuple(entries))
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_sites())
+def test_weekly_rolls_add_up_to_the_all_time_roll(site):
+    everyone = {r.who: r for r in honor_roll(site, None, None, limit=100)}
+    assert sum(r.count for r in everyone.values()) == len(contributions(site))
+    week = parse_week("2026-W35")  # the week of START
+    summed: dict[str, int] = {}
+    for _ in range(15):
+        for row in honor_roll(site, week.start(TZ), week.end(TZ), limit=100):
+            summed[row.who] = summed.get(row.who, 0) + row.count
+        week = week.shifted(1)
+    assert summed == {who: r.count for who, r in everyone.items()}
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_sites(), st.integers(1, 4))
+def test_ranks_follow_the_order_and_ties_share_them(site, limit):
+    roll = honor_roll(site, None, None, limit=limit)
+    assert len(roll) <= limit
+    keys = [(r.count, r.accepted) for r in roll]
+    assert keys == sorted(keys, reverse=True)
+    for position, (row, key) in enumerate(zip(roll, keys, strict=True), start=1):
+        assert row.rank == (roll[position - 2].rank if position > 1 and keys[position - 2] == key else position)
+        assert row.count == row.wrote + row.asked + row.answered and row.accepted <= row.answered
