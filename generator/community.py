@@ -183,13 +183,15 @@ def member_pages(site: Site) -> list[Page]:
     records = member_records(site)
     members = sorted(site.members.values(), key=lambda m: (-records.get(m.id, EMPTY_RECORD).count, m.id))
     guests = sorted((r for who, r in records.items() if who not in site.members), key=lambda r: (-r.count, r.who))
-    rolls = honor_rolls(site, limit=10)
+    full = honor_rolls(site, limit=len(records))
+    rolls = [HonorRoll(r.key, r.start, r.end, r.rows[:10]) for r in full]
     pages = [Page("/members/", "members.html", {"members": members, "records": records, "empty": EMPTY_RECORD,
                                                 "guests": guests, "honor_rolls": rolls})]
     for member in members:
         record = records.get(member.id, EMPTY_RECORD)
+        ranks = [(r.key, row.rank) for r in full for row in r.rows if row.who == member.id]
         pages.append(Page(f"/members/{member.id}/", "member.html",
-                          {"member": member, "c": record, "list_limit": MEMBER_LIST_LIMIT}))
+                          {"member": member, "c": record, "list_limit": MEMBER_LIST_LIMIT, "ranks": ranks}))
     return pages
 
 

@@ -138,3 +138,9 @@ def test_member_page_lists_only_the_latest_thirty_of_each_kind(tmp_path):
     assert len(lessons.select("article.card")) == 30
     assert text(lessons.select_one("#h-lessons .count")) == "32"  # the count stays whole
     assert text(lessons.select("p.muted")[-1]) == "只列出最近的 30 条。"
+
+
+def test_member_page_shows_their_places_on_the_honor_rolls(out):
+    chips = [text(c) for c in page(out, "/members/carol/").select(".member-ranks .rank-chip")]
+    assert chips == ["本周 第 2 名", "本月 第 3 名", "总榜 第 2 名"]
+    assert page(out, "/members/bob/").select_one(".member-ranks") is not None
