@@ -10,8 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from feedgen.feed import FeedGenerator
-
+from .feeds import feed_bytes, feed_title, page_alternates
 from .i18n import translator
 from .model import Answer, Entry, Site
 from .render import OutputFile, Page
@@ -217,38 +216,18 @@ OPEN_FEED_URL = "/qa/open/feed.xml"
 
 def open_question_pages(site: Site) -> list[Page]:
     t = _translator(site)
+    own = (feed_title(site, t("open_feed_title")), OPEN_FEED_URL)
     return [Page(OPEN_URL, "open.html", {"questions": open_questions(site),
-                                         "alternates": [(t("open_feed_title"), OPEN_FEED_URL)]})]
+                                         "alternates": [own, *page_alternates(site, OPEN_URL)]})]
 
 
 def open_questions_feed(site: Site) -> OutputFile:
-    """/qa/open/feed.xml: RSS 2.0, newest question first, for members who like to help."""
+    """/qa/open/feed.xml, newest question first, for members who like to help."""
     t = _translator(site)
-    config = site.config
-    feed = FeedGenerator()
-    feed.id(config.absolute(OPEN_URL))
-    feed.title(f"{t('open_questions')} · {config.title}")
-    feed.link(href=config.absolute(OPEN_FEED_URL), rel="self")
-    feed.link(href=config.absolute(OPEN_URL), rel="alternate")  # last: feedgen makes it the RSS <link>
-    feed.description(t("open_about"))
-    feed.language(config.language)
-    waiting = sorted(open_questions(site), key=lambda q: (q.entry.date, q.entry.url), reverse=True)
-    # the newest question, not the clock: the same content gives the same bytes
-    feed.lastBuildDate(waiting[0].entry.date if waiting else datetime(1970, 1, 1, tzinfo=config.tz))
-    feed.generator("kb")
-    for item in waiting[: config.feed_limit]:
-        entry = item.entry
-        fe = feed.add_entry(order="append")
-        fe.id(config.absolute(entry.url))
-        fe.guid(config.absolute(entry.url), permalink=True)
-        fe.title(entry.title)
-        fe.link(href=config.absolute(entry.url))
-        asker = f"{t('asked_by')}：{site.member_name(entry.question.asker)} · " if entry.question.asker else ""
-        fe.description(f"{asker}{entry.summary}")
-        fe.pubDate(entry.date)
-        for tag in entry.tags:
-            fe.category(term=tag.name)
-    return OutputFile(OPEN_FEED_URL.lstrip("/"), feed.rss_str(pretty=True))
+    waiting = sorted((q.entry for q in open_questions(site)), key=lambda e: (e.date, e.url), reverse=True)
+    data = feed_bytes(site, feed_title(site, t("open_feed_title")), OPEN_FEED_URL, waiting,
+                      description=t("open_about"), page_url=OPEN_URL)
+    return OutputFile(OPEN_FEED_URL.lstrip("/"), data)
 
 
 def _translator(site: Site):
