@@ -6,6 +6,7 @@ activity review all count the same things the same way.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
@@ -67,17 +68,21 @@ class HonorRollRow:
     accepted: int  # of the answers, how many were accepted
 
 
-def honor_roll(site: Site, start: datetime | None, end: datetime | None, limit: int = HONOR_ROLL_SIZE) -> list[HonorRollRow]:
+def honor_roll(site: Site, start: datetime | None, end: datetime | None, limit: int = HONOR_ROLL_SIZE, *,
+               events: list[Contribution] | None = None) -> list[HonorRollRow]:
     """The most active contributors with start <= date < end (None: unbounded), best first.
 
     Ranked by contributions, then accepted answers, then who contributed first in
     the period; at most `limit` rows (people tied with the last one are cut).
+    Pass `events=contributions(site)` when calling it for many periods (one per
+    digest week, say): each call is then a bisection plus the period's events.
     """
+    events = contributions(site) if events is None else events
+    low = 0 if start is None else bisect_left(events, start, key=lambda c: c.date)
+    high = len(events) if end is None else bisect_left(events, end, key=lambda c: c.date)
     tally: dict[str, dict[str, int]] = defaultdict(lambda: {"wrote": 0, "asked": 0, "answered": 0, "accepted": 0})
     first: dict[str, tuple] = {}
-    for c in contributions(site):
-        if (start is not None and c.date < start) or (end is not None and c.date >= end):
-            continue
+    for c in events[low:high]:
         tally[c.who][c.kind] += 1
         tally[c.who]["accepted"] += c.accepted
         first.setdefault(c.who, (c.date, c.entry.url))
@@ -120,7 +125,9 @@ def honor_rolls(site: Site, limit: int = HONOR_ROLL_SIZE) -> list[HonorRoll]:
     week = week_of(site.now, tz)
     month_start, month_end = month_bounds(site.now, tz)
     periods = (("week", week.start(tz), week.end(tz)), ("month", month_start, month_end), ("all", None, None))
-    return [HonorRoll(key, start, end, tuple(honor_roll(site, start, end, limit))) for key, start, end in periods]
+    events = contributions(site)
+    return [HonorRoll(key, start, end, tuple(honor_roll(site, start, end, limit, events=events)))
+            for key, start, end in periods]
 
 
 # --- Members ------------------------------------------------------------------------------
