@@ -73,6 +73,11 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
+def _units(label: str) -> float:
+    """Width in CJK characters: a Latin letter or digit is about half of one."""
+    return sum(1 if ord(char) > 0x2e7f else 0.55 for char in label)
+
+
 def _clip(label: str) -> str:
     units = 0.0
     for index, char in enumerate(label):
@@ -136,7 +141,7 @@ def horizontal_svg(chart: Chart) -> Markup:
     """One bar per category, its label on the left and its value at the end."""
     count = len(chart.labels)
     height = PAD_TOP + BAR_ROW * count + 4
-    left = 12 + FONT * LABEL_UNITS
+    left = 12 + FONT * max((_units(_clip(label)) for label in chart.labels), default=1)
     peak = max(chart.totals, default=0) or 1
     plot_w = WIDTH - left - PAD_RIGHT - 34
     parts = [_open(chart, WIDTH, height)]
