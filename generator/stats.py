@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .charts import Chart, Series, chart_svg
-from .community import contributions
+from .community import contributions, honor_roll
 from .i18n import translator
 from .model import SECTIONS, Entry, Site, Tag
 from .render import Page
@@ -19,6 +19,7 @@ from .weeks import Week, week_of
 
 RECENT_WEEKS = 26
 TOP_TAGS = 10
+TOP_CONTRIBUTORS = 10
 # Largest number of calendar days in each time-to-answer bucket; the last one is open-ended.
 ANSWER_BUCKETS = (("same_day", 0), ("next_day", 1), ("d2_3", 3), ("d4_7", 7), ("over_week", None))
 
@@ -41,6 +42,7 @@ class MonthActivity:
     year: int
     month: int
     new_contributors: tuple[str, ...]  # people whose first contribution is in this month
+    entries: dict[str, int]  # section -> entries dated in the month
 
     @property
     def label(self) -> str:
@@ -50,7 +52,7 @@ class MonthActivity:
 @dataclass(frozen=True)
 class ActivityReview:
     weeks: tuple[WeekActivity, ...]  # the last RECENT_WEEKS weeks, oldest first, up to this week
-    months: tuple[MonthActivity, ...]  # from the first contribution's month to this month
+    months: tuple[MonthActivity, ...]  # from the first entry's or contribution's month to this month
     entries: int
     contributors: int
     questions: int
@@ -121,13 +123,20 @@ def activity_review(site: Site, recent_weeks: int = RECENT_WEEKS) -> ActivityRev
     for c in events:  # oldest first
         local = c.date.astimezone(tz)
         first_month.setdefault(c.who, (local.year, local.month))
+    entry_months: dict[tuple[int, int], dict[str, int]] = {}
+    for entry in site.entries:
+        local = entry.date.astimezone(tz)
+        entry_months.setdefault((local.year, local.month), dict.fromkeys(SECTIONS, 0))[entry.section] += 1
+    newcomers: dict[tuple[int, int], list[str]] = {}
+    for who, ym in first_month.items():
+        newcomers.setdefault(ym, []).append(who)
     months: list[MonthActivity] = []
-    if first_month:
-        year, month = min(first_month.values())
+    if first_month or entry_months:
+        year, month = min([*first_month.values(), *entry_months])
         now = site.now.astimezone(tz)
         while (year, month) <= (now.year, now.month):
-            newcomers = tuple(sorted(who for who, ym in first_month.items() if ym == (year, month)))
-            months.append(MonthActivity(year, month, newcomers))
+            months.append(MonthActivity(year, month, tuple(sorted(newcomers.get((year, month), []))),
+                                        entry_months.get((year, month), dict.fromkeys(SECTIONS, 0))))
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
     answered_questions = [e for e in questions if not e.question.is_open]
@@ -164,6 +173,7 @@ def review_charts(site: Site, review: ActivityReview) -> list[Chart]:
     months = review.months
     step = max(1, -(-len(months) // 8))
     month_axis = tuple(m.label[2:] if (len(months) - 1 - i) % step == 0 else "" for i, m in enumerate(months))
+    top = honor_roll(site, None, None, TOP_CONTRIBUTORS)
     return [
         Chart("entries-per-week", t("chart_entries_per_week", n=len(weeks)), week_labels,
               tuple(Series(s, t(s), tuple(w.entries[s] for w in weeks)) for s in SECTIONS), week_axis),
@@ -177,6 +187,12 @@ def review_charts(site: Site, review: ActivityReview) -> list[Chart]:
               (Series("tags", t("series_entries"), tuple(n for _, n in review.top_tags)),), horizontal=True),
         Chart("contributors-per-week", t("chart_contributors_per_week", n=len(weeks)), week_labels,
               (Series("people", t("series_contributors"), tuple(w.contributors for w in weeks)),), week_axis),
+        Chart("entries-per-month", t("chart_entries_per_month"), tuple(m.label for m in months),
+              tuple(Series(s, t(s), tuple(m.entries[s] for m in months)) for s in SECTIONS), month_axis),
+        Chart("top-contributors", t("chart_top_contributors", n=len(top)), tuple(r.name for r in top),
+              (Series("wrote", t("series_wrote"), tuple(r.wrote for r in top)),
+               Series("answered", t("series_answers"), tuple(r.answered for r in top)),
+               Series("asked", t("series_asked"), tuple(r.asked for r in top))), horizontal=True),
         Chart("new-contributors", t("chart_new_contributors"), tuple(m.label for m in months),
               (Series("new", t("series_new_contributors"), tuple(len(m.new_contributors) for m in months)),), month_axis),
     ]

@@ -40,7 +40,7 @@ def test_chart_text_stays_readable_on_a_phone(browser, serve_dir, example_output
         .map(t => t.getBoundingClientRect().height).filter(h => h > 0)""")
     assert sizes and min(sizes) >= 9, f"chart labels {min(sizes):.1f}px high"
     widths = page.evaluate("[...document.querySelectorAll('.chart-svg')].map(s => s.getBoundingClientRect().right)")
-    assert len(widths) == 6 and max(widths) <= 390
+    assert len(widths) == 8 and max(widths) <= 390
     page.close()
 
 

@@ -117,7 +117,7 @@ def test_member_page_lists_every_kind_of_contribution(out):
 def test_stats_page_has_a_chart_and_a_table_for_each_measure(out):
     doc = page(out, "/stats/")
     figures = doc.select("figure.chart")
-    assert len(figures) == 6
+    assert len(figures) == 8
     for figure in figures:
         assert figure.select_one("svg[role=img]") and figure.select_one("details table caption")
     kpis = [(text(li.strong), text(li.span)) for li in doc.select("ul.kpis > li")]

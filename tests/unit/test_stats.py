@@ -42,6 +42,9 @@ def test_questions_and_time_to_answer(review):
 
 
 def test_new_contributors_per_month_and_top_tags(review):
+    assert [m.entries for m in review.months] == [{"highlights": 0, "qa": 1, "lessons": 0},
+                                                  {"highlights": 0, "qa": 1, "lessons": 1},
+                                                  {"highlights": 3, "qa": 3, "lessons": 2}]
     assert [(m.label, m.new_contributors) for m in review.months] == [
         ("2026-09", ("carol", "dave")), ("2026-10", ("bob",)), ("2026-11", ("alice", "王老师")),
     ]
@@ -62,8 +65,13 @@ def test_duration_text():
 def test_charts_carry_the_same_numbers_as_the_review(site, review):
     charts = {c.id: c for c in review_charts(site, review)}
     assert set(charts) == {"entries-per-week", "asked-answered", "time-to-answer", "top-tags",
-                           "contributors-per-week", "new-contributors"}
+                           "contributors-per-week", "entries-per-month", "top-contributors", "new-contributors"}
     assert charts["entries-per-week"].totals == (1, 1, 1, 5)
     assert [s.values for s in charts["asked-answered"].series] == [(0, 0, 1, 2), (0, 0, 0, 1)]
     assert charts["new-contributors"].rows == [("2026-09", (2,)), ("2026-10", (1,)), ("2026-11", (2,))]
     assert charts["contributors-per-week"].series[0].values == (1, 2, 1, 5)
+    # dave's lesson of Oct 31 18:00 UTC is November in Shanghai
+    assert charts["entries-per-month"].rows == [("2026-09", (0, 1, 0)), ("2026-10", (0, 1, 1)), ("2026-11", (3, 3, 2))]
+    top = charts["top-contributors"]
+    assert top.labels == ("鲍勃", "Carol", "爱丽丝", "大卫", "王老师")
+    assert [s.key for s in top.series] == ["wrote", "answered", "asked"] and top.totals == (5, 5, 3, 3, 1)
