@@ -29,7 +29,7 @@ class WeekActivity:
     week: Week
     entries: dict[str, int]  # section -> entries dated in the week
     asked: int  # questions asked in the week
-    answered: int  # questions whose first answer came in the week
+    answered: int  # questions answered in the week (accepted answer's date, else the first answer's)
     contributors: int  # distinct people who wrote, asked or answered in the week
 
     @property
@@ -108,11 +108,11 @@ def activity_review(site: Site, recent_weeks: int = RECENT_WEEKS) -> ActivityRev
             per_section[i][entry.section] += 1
             if entry.question:
                 asked[i] += 1
-    for entry in questions:
-        when = first_answer_at(entry)
-        i = index.get(week_of(when, tz)) if when and not entry.question.is_open else None
-        if i is not None:
-            answered[i] += 1
+    for entry in questions:  # answered when the digests say so: the accepted answer's date, else the first's
+        if not entry.question.is_open:
+            i = index.get(week_of(entry.question.answered_at or entry.date, tz))
+            if i is not None:
+                answered[i] += 1
     events = contributions(site)
     for c in events:
         i = index.get(week_of(c.date, tz))
