@@ -145,3 +145,10 @@ def test_member_page_shows_their_places_on_the_honor_rolls(out):
     chips = [text(c) for c in page(out, "/members/carol/").select(".member-ranks .rank-chip")]
     assert chips == ["本周 第 2 名", "本月 第 3 名", "总榜 第 2 名"]
     assert page(out, "/members/bob/").select_one(".member-ranks") is not None
+
+
+def test_entry_cards_credit_authors_and_askers(out):
+    cards = {c["data-url"]: c for c in page(out, "/lessons/").select("article.card")}
+    assert [(p.name, text(p)) for p in cards["/lessons/l2/"].select(".card-people .person")] == [("a", "鲍勃"), ("span", "王老师")]
+    asked = page(out, "/qa/").select_one('article.card[data-url="/qa/q3/"] .card-people')
+    assert text(asked) == "提问： 鲍勃"
