@@ -152,3 +152,13 @@ def test_entry_cards_credit_authors_and_askers(out):
     assert [(p.name, text(p)) for p in cards["/lessons/l2/"].select(".card-people .person")] == [("a", "鲍勃"), ("span", "王老师")]
     asked = page(out, "/qa/").select_one('article.card[data-url="/qa/q3/"] .card-people')
     assert text(asked) == "提问： 鲍勃"
+
+
+def test_a_site_without_entries_still_has_its_community_pages(tmp_path):
+    (tmp_path / "content").mkdir()
+    assert run_kb("build", "--source", str(tmp_path), "--now", NOW).returncode == 0
+    out = tmp_path / "output"
+    assert len(page(out, "/stats/").select("figure.chart svg")) == 8
+    assert text(page(out, "/qa/open/").select_one("p.notice")) == "目前没有待解答的问题，大家太给力了。"
+    assert [text(p) for p in page(out, "/members/").select(".honor-card p.muted")] == ["这段时间还没有贡献，等你来第一个。"] * 3
+    assert feedparser.parse((out / "qa/open/feed.xml").read_bytes()).entries == []
