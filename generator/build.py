@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .assemble import assemble_site, current_time, load_members
 from .cache import BuildCache, BuildMemo, FileRecord, cache_folder, record_of
+from .community import open_question_pages, open_questions_feed
 from .config import SiteConfig, load_config
 from .digest import digest_pages
 from .errors import Problem, Problems, SiteError
@@ -22,6 +23,7 @@ from .parallel import parallel_map
 from .parse import Document, MarkdownRenderer, parse_document
 from .render import THEME, OutputFile, Page, Renderer, TemplateProblem, output_path
 from .sources import SourceFile, read_sources
+from .stats import stats_pages
 from .write import (
     InPlaceOutput,
     StagedOutput,
@@ -115,6 +117,8 @@ def site_pages(site: Site) -> list[Page]:
     pages = browsing_pages(site)
     pages += digest_pages(site)
     pages.append(start_page(site))
+    pages += open_question_pages(site)
+    pages += stats_pages(site)
     pages += utility_pages(site, [p.url for p in pages])
     return pages
 
@@ -122,7 +126,7 @@ def site_pages(site: Site) -> list[Page]:
 def site_files(site: Site, renderer: Renderer) -> tuple[list[OutputFile], list[Problem]]:
     """Every output that is bytes rather than a templated page (feeds, JSON), from each derive stage."""
     feeds, problems = feed_files(site, renderer)
-    return feeds + start_files(site), problems
+    return feeds + start_files(site) + [open_questions_feed(site)], problems
 
 
 def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
