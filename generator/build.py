@@ -16,11 +16,12 @@ from .digest import digest_pages
 from .errors import Problem, Problems, SiteError
 from .feeds import feed_files, with_alternates
 from .fingerprint import code_version, entry_digests, page_keys, sha, templates_digest, value_digest
-from .model import Site
+from .model import Entry, Site
 from .newcomers import start_files, start_page
 from .pages import browsing_pages, utility_pages
 from .parallel import parallel_map
 from .parse import Document, MarkdownRenderer, parse_document
+from .related import related_entries
 from .render import THEME, OutputFile, Page, Renderer, TemplateProblem, output_path
 from .sources import SourceFile, read_sources
 from .stats import stats_pages
@@ -112,9 +113,9 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
     return documents
 
 
-def site_pages(site: Site) -> list[Page]:
-    """Every page of the site, from each derive stage."""
-    pages = browsing_pages(site)
+def site_pages(site: Site, related: dict[str, list[Entry]] | None = None) -> list[Page]:
+    """Every page of the site, from each derive stage (`related`: see `cached_related`)."""
+    pages = browsing_pages(site, related)
     pages += digest_pages(site)
     pages.append(start_page(site))
     pages += open_question_pages(site)
@@ -149,15 +150,16 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         started = time.perf_counter()
         base = sha(code_version(), repr((options.drafts, options.base_url, options.now, options.strict)))
         digests = entry_digests(site.entries, memo.entry_digests if memo else None)
-        pages = with_alternates(site, site_pages(site))
+        whole_site = value_digest(site, digests)
+        pages = with_alternates(site, site_pages(site, cached_related(site, cache, base, whole_site)))
         renderer = Renderer(site, options.source)
         later = None
         files: list[OutputFile] | None = None
         if write and in_place and pages_written is not None:
-            later = (pages_written, lambda: cached_site_files(site, renderer, cache, base, digests))
+            later = (pages_written, lambda: cached_site_files(site, renderer, cache, base, whole_site))
             problems.extend(path_collisions([output_path(p.url) for p in pages]))
         else:
-            files, file_problems = cached_site_files(site, renderer, cache, base, digests)
+            files, file_problems = cached_site_files(site, renderer, cache, base, whole_site)
             problems.extend(file_problems)
             problems.extend(path_collisions([output_path(p.url) for p in pages] + [f.path for f in files]))
         timings["derive"] = time.perf_counter() - started
@@ -176,10 +178,23 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
     return BuildResult(site, len(site.entries), len(pages) + len(files or []), result, tuple(problems.warnings), timings)
 
 
+def cached_related(site: Site, cache: BuildCache, base: str, whole_site: str | None) -> dict[str, list[Entry]] | None:
+    """Related entries (a pure function of the site, and costly), reused when the site and code are the same."""
+    if not whole_site:
+        return None
+    key = sha(base, "related", str(site.config.related_count), whole_site)
+    by_url = site.by_url()
+    stored = cache.artifact("related", key)
+    if stored is not None:
+        return {url: [by_url[u] for u in urls] for url, urls in stored.items()}
+    related = related_entries(site, site.config.related_count)
+    cache.save_artifact("related", key, {url: [e.url for e in items] for url, items in related.items()})
+    return related
+
+
 def cached_site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str,
-                      digests: dict[int, str]) -> tuple[list[OutputFile], list[Problem]]:
+                      whole_site: str | None) -> tuple[list[OutputFile], list[Problem]]:
     """`site_files`, reused from the last build when the site, templates and code are the same."""
-    whole_site = value_digest(site, digests)
     key = sha(base, templates_digest(renderer.env), whole_site) if whole_site else None
     if key:
         stored = cache.artifact("site_files", key)

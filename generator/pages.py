@@ -60,8 +60,10 @@ def top_tags(site: Site, limit: int) -> list[tuple[object, int]]:
     return [(site.tags[slug], n) for slug, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
 
 
-def entry_pages(site: Site) -> list[Page]:
-    related = related_entries(site, site.config.related_count)
+def entry_pages(site: Site, related: dict[str, list[Entry]] | None = None) -> list[Page]:
+    """`related` may come from the build cache; it is computed here when not given."""
+    if related is None:
+        related = related_entries(site, site.config.related_count)
     pages = []
     for section in SECTIONS:
         entries = site.in_section(section)  # newest first
@@ -118,7 +120,7 @@ def utility_pages(site: Site, page_urls: list[str]) -> list[Page]:
     ]
 
 
-def browsing_pages(site: Site) -> list[Page]:
-    pages = [home_page(site), *entry_pages(site), *section_pages(site), *tag_pages(site),
+def browsing_pages(site: Site, related: dict[str, list[Entry]] | None = None) -> list[Page]:
+    pages = [home_page(site), *entry_pages(site, related), *section_pages(site), *tag_pages(site),
              *member_pages(site), archive_page(site)]
     return pages
