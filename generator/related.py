@@ -64,7 +64,7 @@ def _weighted(counts: Counter, idf: dict[str, float], keep: int) -> dict[str, fl
 
 
 def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    return sum(a[t] * b[t] for t in a.keys() & b.keys())
+    return sum(w * b[t] for t, w in a.items() if t in b)  # in a's order: the same float sum in every run
 
 
 def related_by_entry(site: Site, limit: int) -> dict[str, list[Related]]:
@@ -89,7 +89,7 @@ def related_by_entry(site: Site, limit: int) -> dict[str, list[Related]]:
 
     tag_df = Counter(t.slug for e in entries for t in e.tags)
     tag_idf = {slug: math.log((1 + n) / (1 + d)) + 1 for slug, d in tag_df.items()}
-    tag_sets = [{t.slug for t in e.tags} for e in entries]
+    tag_sets = [dict.fromkeys(sorted(t.slug for t in e.tags)) for e in entries]  # ordered: sums and ties repeat exactly
     tag_norm = [math.sqrt(sum(tag_idf[s] ** 2 for s in tags)) for tags in tag_sets]
     by_tag: dict[str, list[int]] = defaultdict(list)
     for i, tags in enumerate(tag_sets):
@@ -112,7 +112,7 @@ def related_by_entry(site: Site, limit: int) -> dict[str, list[Related]]:
         scored = []
         for j in heapq.nlargest(CANDIDATES, partial, key=partial.__getitem__):
             text = _cosine(vectors[i], vectors[j])
-            shared = tag_sets[i] & tag_sets[j]
+            shared = [s for s in tag_sets[i] if s in tag_sets[j]]
             tags = sum(tag_idf[s] ** 2 for s in shared) / (tag_norm[i] * tag_norm[j]) if shared else 0.0
             score = TEXT_WEIGHT * text + TAG_WEIGHT * tags
             if score >= MIN_SCORE:

@@ -141,3 +141,23 @@ def test_a_damaged_or_deleted_cache_only_costs_time(basic_site, damage):
     _replace(basic_site / "content/qa/ask.md", "多用搜索，再看精华区。", "多用搜索。")
     build(BuildOptions(source=basic_site, now=NOW))
     assert tree(basic_site / "output") == expected
+
+
+@pytest.mark.parametrize("site_name", ["example", "basic"])
+def test_builds_are_the_same_whatever_the_hash_seed(tmp_path, site_name):
+    """Set and dict order must not leak into the output, or a cached build could differ from a clean one."""
+    from tests.conftest import REPO, SITES, run_kb
+
+    trees = []
+    for seed in ("1", "2", "3"):
+        site = tmp_path / f"site-{seed}"
+        if site_name == "example":
+            shutil.copytree(REPO / "content", site / "content")
+            shutil.copy(REPO / "site_config.yaml", site)
+        else:
+            shutil.copytree(SITES / site_name, site)
+        done = run_kb("build", "--source", str(site), "--now", NOW, env={"PYTHONHASHSEED": seed})
+        assert done.returncode == 0, done.stderr
+        trees.append(tree(site / "output"))
+    assert trees[0] == trees[1] == trees[2]
+
