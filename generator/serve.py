@@ -1,8 +1,8 @@
 """kb serve: build, serve, watch, rebuild, reload every open tab.
 
 The site is built into a private folder (`.kb-cache/serve-PORT/`, updated in
-place under a lock, so no request sees half a build) with base_url pointing at
-this server. Each HTML response gets a small script that listens to
+place, each file replaced whole, so pages are served while a rebuild goes on)
+with base_url pointing at this server. Each HTML response gets a small script that listens to
 server-sent events: a new build reloads the tab, a failed build lays the
 errors over the page until it is fixed. `kb build` output never contains it.
 """
@@ -221,19 +221,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if path == SCRIPT_PATH:
             self._send(200, (LIVE_SCRIPT % {"events": json.dumps(EVENTS_PATH)}).encode(), "text/javascript", head)
             return
-        with site.build_lock:
-            file, redirect = site.file_for(path)
-            if redirect:
-                self.send_response(301)
-                self.send_header("Location", redirect)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            status = 200
-            if file is None:
-                status, file = 404, site.root / "404.html"
-            data = file.read_bytes() if file.is_file() else b"<!doctype html><title>404</title><body><h1>404</h1></body>"
-            generation = site.live.generation
+        file, redirect = site.file_for(path)
+        if redirect:
+            self.send_response(301)
+            self.send_header("Location", redirect)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        status = 200
+        if file is None:
+            status, file = 404, site.root / "404.html"
+        try:
+            data = file.read_bytes()
+        except OSError:  # no build yet, or the file went away a moment ago
+            data = b"<!doctype html><title>404</title><body><h1>404</h1></body>"
+        generation = site.live.generation
         kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         if kind == "text/html":
             data = inject_live_script(data, generation)

@@ -33,7 +33,7 @@ def served(basic_site: Path):
                                 "--port", str(port), "--now", NOW],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while True:
         try:
             urllib.request.urlopen(base + "/", timeout=2).read()
