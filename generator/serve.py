@@ -12,6 +12,7 @@ import http.server
 import json
 import mimetypes
 import queue
+import signal
 import socketserver
 import sys
 import threading
@@ -45,15 +46,16 @@ LIVE_SCRIPT = """(() => {
     box.id = overlayId;
     box.setAttribute("role", "alert");
     box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;padding:24px;" +
-      "background:rgba(20,20,24,.94);color:#fff;font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace";
+      "background:#17171c;color:#fff;font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,monospace";
+    const zh = (document.documentElement.lang || "").toLowerCase().startsWith("zh");
     const title = document.createElement("h2");
-    title.textContent = "kb: the build failed (" + problems.length + ")";
+    title.textContent = zh ? "kb：构建失败（" + problems.length + " 处错误）" : "kb: the build failed (" + problems.length + ")";
     title.style.cssText = "margin:0 0 12px;font:600 18px/1.3 system-ui,sans-serif;color:#ff8a80";
     const list = document.createElement("pre");
     list.style.cssText = "white-space:pre-wrap;margin:0";
     list.textContent = problems.join("\\n");
     const note = document.createElement("p");
-    note.textContent = "Fix the file and save: this page reloads by itself.";
+    note.textContent = zh ? "改好文件并保存，这个页面会自己刷新。" : "Fix the file and save: this page reloads by itself.";
     note.style.cssText = "margin:16px 0 0;color:#bbb;font:14px/1.4 system-ui,sans-serif";
     box.append(title, list, note);
     document.body.append(box);
@@ -327,6 +329,10 @@ def watch(source: Path, on_change: Callable[[], None]):
     return observer
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(options: BuildOptions, host: str = "127.0.0.1", port: int = 8000, out=sys.stdout, err=sys.stderr) -> int:
     try:
         server = _Server((host, port))
@@ -342,6 +348,8 @@ def serve(options: BuildOptions, host: str = "127.0.0.1", port: int = 8000, out=
     site.rebuild(out, err)
     observers = []
     debouncer = Debouncer(DEBOUNCE_SECONDS, lambda: site.rebuild(out, err))
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)  # stop as cleanly on `kill` as on Ctrl-C
     try:
         observers.append(watch(options.source, debouncer.poke))
         print(f"serving {base_url} (Ctrl-C to stop); watching {options.source.resolve()}", file=out, flush=True)
