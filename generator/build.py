@@ -59,6 +59,7 @@ class BuildResult:
     write: WriteResult | None
     warnings: tuple[Problem, ...]
     timings: dict[str, float] = field(default_factory=dict)
+    preview: bool = False  # related entries taken from the last build (see `build`)
 
     def summary(self) -> str:
         total = sum(self.timings.values())
@@ -132,7 +133,7 @@ def site_files(site: Site, renderer: Renderer) -> tuple[list[OutputFile], list[P
 
 def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
           memo: BuildMemo | None = None, background_cleanup: bool = False,
-          pages_written: Callable[[], None] | None = None) -> BuildResult:
+          pages_written: Callable[[], None] | None = None, preview: bool = False) -> BuildResult:
     """Build the site; raise SiteError (with every problem) and leave output/ alone on errors.
 
     `in_place` updates the output folder file by file instead of swapping a new tree in
@@ -140,7 +141,9 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
     site's previous tree as the spare the next build updates, or deletes it in the
     background; `memo` keeps work in memory between builds;
     `pages_written` (with `in_place`) is called once the pages are written, before feeds
-    and other files are made, so that a preview can show the pages sooner.
+    and other files are made, so that a preview can show the pages sooner. With `preview`
+    (and a `memo`), related entries that would have to be computed again are taken from the
+    last build instead; the result says so, and a build without `preview` makes them exact.
     """
     problems = Problems()
     timings: dict[str, float] = {}
@@ -151,7 +154,12 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         base = sha(code_version(), repr((options.drafts, options.base_url, options.now, options.strict)))
         digests = entry_digests(site.entries, memo.entry_digests if memo else None)
         whole_site = value_digest(site, digests)
-        pages = with_alternates(site, site_pages(site, cached_related(site, cache, base, whole_site)))
+        related = cached_related(site, cache, base, whole_site, memo, compute=not (preview and memo and memo.related))
+        approximate = related is None and preview and memo is not None and bool(memo.related)
+        if approximate:
+            by_url = site.by_url()
+            related = {e.url: [by_url[u] for u in memo.related.get(e.url, ()) if u in by_url] for e in site.entries}
+        pages = with_alternates(site, site_pages(site, related))
         renderer = Renderer(site, options.source)
         later = None
         files: list[OutputFile] | None = None
@@ -175,21 +183,30 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             problems.raise_if_errors(options.strict)
     finally:
         cache.close()
-    return BuildResult(site, len(site.entries), len(pages) + len(files or []), result, tuple(problems.warnings), timings)
+    return BuildResult(site, len(site.entries), len(pages) + len(files or []), result, tuple(problems.warnings), timings,
+                       preview=approximate)
 
 
-def cached_related(site: Site, cache: BuildCache, base: str, whole_site: str | None) -> dict[str, list[Entry]] | None:
-    """Related entries (a pure function of the site, and costly), reused when the site and code are the same."""
+def cached_related(site: Site, cache: BuildCache, base: str, whole_site: str | None, memo: BuildMemo | None = None,
+                   compute: bool = True) -> dict[str, list[Entry]] | None:
+    """Related entries (a pure function of the site, and costly), reused when the site and code are the same.
+
+    None when they are not stored and `compute` is false, or cannot be keyed (then pages compute them).
+    """
     if not whole_site:
         return None
     key = sha(base, "related", str(site.config.related_count), whole_site)
     by_url = site.by_url()
     stored = cache.artifact("related", key)
-    if stored is not None:
-        return {url: [by_url[u] for u in urls] for url, urls in stored.items()}
-    related = related_entries(site, site.config.related_count)
-    cache.save_artifact("related", key, {url: [e.url for e in items] for url, items in related.items()})
-    return related
+    if stored is None:
+        if not compute:
+            return None
+        related = related_entries(site, site.config.related_count)
+        stored = {url: [e.url for e in items] for url, items in related.items()}
+        cache.save_artifact("related", key, stored)
+    if memo is not None:
+        memo.related = stored
+    return {url: [by_url[u] for u in urls] for url, urls in stored.items()}
 
 
 def cached_site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str,

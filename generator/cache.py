@@ -30,6 +30,7 @@ class BuildMemo:
     documents: dict[str, Document] = field(default_factory=dict)  # parse key → Document
     entry_digests: dict = field(default_factory=dict)  # Entry → digest (entries are hashable values)
     sources: dict = field(default_factory=dict)  # rel path → (size, mtime, inode, ctime), SourceFile
+    related: dict[str, list[str]] = field(default_factory=dict)  # URL → related URLs, of the last exact build
 
 
 @dataclass(frozen=True)

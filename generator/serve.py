@@ -170,7 +170,9 @@ class ServedSite:
 
         with self.build_lock:
             try:
-                result = build(self.options, in_place=True, memo=self.memo, pages_written=pages_written)
+                result = build(self.options, in_place=True, memo=self.memo, pages_written=pages_written, preview=True)
+                if result.preview:  # the tabs have the new pages; now the related entries, exactly
+                    result = build(self.options, in_place=True, memo=self.memo)
             except SiteError as exc:
                 problems = [str(p) for p in exc.problems]
                 for line in problems:
