@@ -34,15 +34,19 @@ def served(basic_site: Path):
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(base + "/", timeout=2).read()
-            break
-        except (urllib.error.URLError, ConnectionError):
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("kb serve did not start:\n" + process.stdout.read())
-            time.sleep(0.1)
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(base + "/", timeout=2).read()
+                break
+            except (OSError, urllib.error.URLError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("kb serve did not start:\n" + (process.stdout.read() if process.poll() is not None else ""))
+                time.sleep(0.1)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
     yield base, basic_site, process
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
