@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -32,8 +33,12 @@ def worker_count() -> int:
 
 
 def _install(task: Callable) -> None:
+    """In each worker: the task, and default signal handling whatever the parent set up
+    (`kb serve` turns SIGTERM into Ctrl-C; the pool stops its workers with SIGTERM)."""
     global _task
     _task = task
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
 def _run_chunk(items: list) -> list:
