@@ -34,3 +34,20 @@ def test_an_error_in_a_worker_reaches_the_caller(monkeypatch):
         assert "boom" in str(exc)
     else:
         raise AssertionError("the worker's error was lost")
+
+
+def test_workers_do_not_inherit_the_parents_signal_handlers(monkeypatch):
+    import signal
+
+    monkeypatch.setenv("KB_WORKERS", "2")
+
+    def parent_handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, parent_handler)
+    try:
+        seen = parallel_map(lambda i: (signal.getsignal(signal.SIGTERM), os.getpid()), list(range(100)))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    in_workers = {handler for handler, pid in seen if pid != os.getpid()}
+    assert in_workers == {signal.SIG_DFL}
