@@ -14,6 +14,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from sys import intern
 
 from .model import Entry, Site
 
@@ -35,9 +36,9 @@ def terms(text: str) -> list[str]:
     for run in CJK_RUN.findall(text):
         if len(run) == 1:
             out.append(run)
-        else:
-            out.extend(run[i:i + 2] for i in range(len(run) - 1))
-    out.extend(w for w in LATIN_WORD.findall(text) if w not in STOP_WORDS)
+        else:  # interned: ten thousand entries share one string per bigram, not one per use
+            out.extend(intern(run[i:i + 2]) for i in range(len(run) - 1))
+    out.extend(intern(w) for w in LATIN_WORD.findall(text) if w not in STOP_WORDS)
     return out
 
 
