@@ -1,0 +1,346 @@
+"""Site → a static search index that works for Chinese, and the `/search/` page.
+
+Chinese has no spaces between words, so CJK text is indexed as overlapping character
+bigrams (plus single characters) and Latin text as words: any substring of two or more
+characters is found by construction. The browser (`theme/static/search.js`) ANDs the
+terms, checks longer runs and quoted phrases in the stored text, ranks and highlights.
+Tokens are sharded by a hash so that one query downloads a few small files; index and
+query are folded alike (NFKC, lower case, traditional → simplified, see `data/t2s.json`).
+
+Files, under `/search/` (all gzip, read by search.js; see docs/search-design.md):
+    meta.bin        JSON: format, shard count, build id, sections, tags, folding pairs
+    s/<n>.bin       a shard: for each token, its posting list (binary, below)
+    d/<n>.bin       JSON list of entries n*4 … n*4+3: title, URL, section, date, tags, text
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import math
+import operator
+import re
+import unicodedata
+import zlib
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .i18n import format_date, translator
+from .model import SECTIONS, Site
+from .render import OutputFile, Page
+
+FORMAT = 1
+DATA_FILE = Path(__file__).parent / "data" / "t2s.json"
+
+# Letters indexed as bigrams: Han (with compatibility ideographs and the supplementary
+# planes), kana, Hangul, halfwidth katakana; 々 and 〇. Punctuation is not in the class,
+# so bigrams never span it. search.js holds the same class: change both together.
+CJK_CLASS = ("\u3005\u3007\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+             "\uac00-\ud7a3\uf900-\ufaff\uff66-\uff9d\U00020000-\U0003134f")
+_BIGRAMS = re.compile(f"(?=([{CJK_CLASS}]{{2}}))")
+_CJK_CHARS = re.compile(f"[{CJK_CLASS}]")
+_CJK_CHAR = re.compile(f"[{CJK_CLASS}]")
+_WORDS = re.compile(f"(?:(?![{CJK_CLASS}])[^\\W_])+")
+_SPACE = re.compile(r"\s+")
+
+PREFIX_KEY = 3  # Latin words shard by their first 3 characters, so a prefix finds its words
+TF_CAP = 1023  # counts above this are all "very often"
+SHARD_TARGET = 16_000  # postings per shard: about 12 KB compressed
+BUNDLE = 4  # entries per stored-text file: compresses far better than one, costs little more
+MAX_SHARDS = 4096
+FILTER_PREFIX = "§"  # filter tokens ("§s:qa", "§t:slug") can never come from text
+
+
+@dataclass(frozen=True)
+class Folding:
+    """What makes index and query comparable: NFKC, lower case, traditional → simplified."""
+
+    pairs: Mapping[str, str]  # traditional character → simplified
+    table: Mapping[int, str]  # the same, for str.translate
+
+    def fold(self, text: str) -> str:
+        """The searchable form of a text; search.js computes the same per character."""
+        text = unicodedata.normalize("NFKC", text).lower().replace("ς", "σ")
+        return text if text.isascii() else text.translate(self.table)
+
+
+def load_folding(path: Path = DATA_FILE) -> Folding:
+    """Read the OpenCC-derived table shipped with the generator (done per build, not on import)."""
+    flat = json.loads(path.read_text(encoding="utf-8"))["pairs"]
+    pairs = dict(zip(flat[0::2], flat[1::2]))
+    return Folding(pairs, {ord(k): v for k, v in pairs.items()})
+
+
+# --- Tokens --------------------------------------------------------------------------------
+
+
+def is_cjk(char: str) -> bool:
+    return _CJK_CHAR.fullmatch(char) is not None
+
+
+def raw_token_counts(text: str) -> Counter[str]:
+    """Bigrams and single characters of CJK runs, words of other letters and digits.
+
+    `text` should already be lower-cased; tokens are folded afterwards (`fold_tokens`),
+    which is the same as folding the text first, only cheaper.
+    """
+    counts = Counter(_BIGRAMS.findall(text))
+    counts.update(_CJK_CHARS.findall(text))
+    counts.update(_WORDS.findall(text))
+    return counts
+
+
+def tokens_of(text: str, folding: Folding) -> Counter[str]:
+    """Folded tokens of a text with their counts: what the index stores for it."""
+    return fold_tokens(raw_token_counts(text.lower()), folding, {})
+
+
+def fold_tokens(counts: Mapping[str, int], folding: Folding, cache: dict[str, str]) -> Counter[str]:
+    """Fold each distinct token once (cached across entries); merge tokens that fold alike."""
+    folded: Counter[str] = Counter()
+    for token, n in counts.items():
+        key = cache.get(token)
+        if key is None:
+            key = cache[token] = _fold_token(token, folding)
+        if key:
+            folded[key] += n
+    return folded
+
+
+def _fold_token(token: str, folding: Folding) -> str:
+    folded = folding.fold(token)
+    # NFKC can turn one character into several (㍻ → 平成) or a bigram into one (ｶﾞ → ガ):
+    # keep the token only if it is still one of ours.
+    if is_cjk(token[0]):
+        return folded if len(folded) == len(token) and all(map(is_cjk, folded)) else ""
+    return folded if _WORDS.fullmatch(folded) else ""
+
+
+def shard_key(token: str) -> str:
+    """What decides a token's shard: Latin words share one with every word of the same prefix."""
+    if token.startswith(FILTER_PREFIX) or is_cjk(token[0]):
+        return token
+    return token[:PREFIX_KEY]
+
+
+def shard_of(token: str, shards: int) -> int:
+    """CRC-32 of the shard key's UTF-8, modulo the shard count (search.js does the same)."""
+    return zlib.crc32(shard_key(token).encode("utf-8")) % shards
+
+
+def query_terms(query: str, folding: Folding) -> list[list[str]]:
+    """The tokens each term of a query needs, as search.js splits it (for tests and the bench).
+
+    A CJK run needs its bigrams (one character: itself), a word needs itself; quoted
+    phrases are split the same way (search.js then checks them in the stored text).
+    """
+    text = folding.fold(query.replace('"', " "))
+    terms: list[list[str]] = []
+    for match in re.finditer(f"[{CJK_CLASS}]+|{_WORDS.pattern}", text):
+        run = match.group()
+        if is_cjk(run[0]):
+            terms.append([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
+        else:
+            terms.append([run])
+    return terms
+
+
+# --- Binary encoding -------------------------------------------------------------------------
+
+
+def varints(values: Sequence[int]) -> bytes:
+    """LEB128 unsigned varints; a list of small numbers (the common case) costs one C call."""
+    if not values:
+        return b""
+    if max(values) < 128:
+        return bytes(values)  # a list or a bytearray: one byte each
+    out = bytearray()
+    for value in values:
+        while value >= 128:
+            out.append((value & 127) | 128)
+            value >>= 7
+        out.append(value)
+    return bytes(out)
+
+
+def read_varints(data: bytes, offset: int, count: int) -> tuple[list[int], int]:
+    values = []
+    for _ in range(count):
+        value = shift = 0
+        while True:
+            byte = data[offset]
+            offset += 1
+            value |= (byte & 127) << shift
+            shift += 7
+            if byte < 128:
+                break
+        values.append(value)
+    return values, offset
+
+
+def encode_shard(postings: Iterable[tuple[str, Sequence[int], bytes]]) -> bytes:
+    """For each token (sorted): its UTF-8 length and bytes, n, n doc-id gaps, n weights.
+
+    All numbers are varints; a weight is tf_bucket << 1 | in title.
+    """
+    out = bytearray()
+    for token, ids, weights in sorted(postings, key=operator.itemgetter(0)):
+        name = token.encode("utf-8")
+        gaps = [ids[0], *map(operator.sub, ids[1:], ids[:-1])]
+        out += varints([len(name)]) + name + varints([len(ids)]) + varints(gaps) + varints(weights)
+    return bytes(out)
+
+
+def decode_shard(data: bytes) -> dict[str, list[tuple[int, int, bool]]]:
+    """token → [(doc id, tf bucket, in title)]: the reader search.js implements, in Python."""
+    out: dict[str, list[tuple[int, int, bool]]] = {}
+    offset = 0
+    while offset < len(data):
+        (length,), offset = read_varints(data, offset, 1)
+        token = data[offset:offset + length].decode("utf-8")
+        offset += length
+        (count,), offset = read_varints(data, offset, 1)
+        gaps, offset = read_varints(data, offset, count)
+        weights, offset = read_varints(data, offset, count)
+        docs, doc = [], 0
+        for gap in gaps:
+            doc += gap
+            docs.append(doc)
+        out[token] = [(d, w >> 1, bool(w & 1)) for d, w in zip(docs, weights)]  # tf as tf_bucket
+    return out
+
+
+def compress(data: bytes) -> bytes:
+    """gzip without a timestamp, so the same index gives the same bytes."""
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+# --- The index ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchIndex:
+    shards: tuple[bytes, ...]  # uncompressed shard bodies
+    bundles: tuple[bytes, ...]  # uncompressed JSON lists of BUNDLE entries, by doc id // BUNDLE
+    meta: Mapping[str, object]
+    postings: int
+
+
+def tf_bucket(tf: int) -> int:
+    """Term frequency on a log scale, 0…7 (0, 1, 2, 3–4, 5–8, 9–16, 17–32, 33+): ranking needs
+    no more, and small numbers compress well."""
+    return 0 if tf <= 0 else min(7, (tf - 1).bit_length() + 1)
+
+
+def build_index(site: Site, folding: Folding | None = None) -> SearchIndex:
+    """Tokenise every entry once, invert, shard. Doc ids follow site.entries: newest first.
+
+    The inner loop runs once per (entry, distinct token), about 10 million times for 10,000
+    entries, so it is kept to a few dict operations; tokens are folded once per spelling.
+    """
+    folding = folding or load_folding()
+    language = site.config.language
+    t = translator(language, dict(site.config.section_labels))
+    weight_of = [tf_bucket(n) << 1 for n in range(TF_CAP + 1)]
+    same: set[str] = set()  # raw tokens that fold to themselves: the fast path
+    junk: set[str] = set()  # raw "tokens" that are none (spaces, punctuation from Counter(text))
+    folded: dict[str, str] = {}  # raw tokens that fold to another token
+    docs_of: dict[str, array] = {}  # token → doc ids, ascending
+    weights_of: dict[str, bytearray] = {}  # token → tf_bucket << 1 | in title, per doc
+    docs: list[dict] = []
+
+    def slow_add(raw: str, doc_id: int, weight: int) -> None:
+        """A token seen for the first time, one that folds, or a title token (merged if present)."""
+        token = folded.get(raw)
+        if token is None:
+            token = _fold_token(raw, folding)
+            if token == raw:
+                same.add(raw)
+            elif not token:
+                junk.add(raw)
+                return
+            else:
+                folded[raw] = token
+        ids = docs_of.get(token)
+        if ids is None:
+            docs_of[token], weights_of[token] = array("I", (doc_id,)), bytearray((weight,))
+        elif ids[-1] == doc_id:
+            weights = weights_of[token]
+            weights[-1] = max(weights[-1] & ~1, weight & ~1) | ((weights[-1] | weight) & 1)
+        else:
+            ids.append(doc_id)
+            weights_of[token].append(weight)
+
+    for doc_id, entry in enumerate(site.entries):
+        text = entry.text.lower()
+        counts = Counter(_BIGRAMS.findall(text))
+        counts.update(text)  # every character; the ones that are no token fold to ""
+        counts.update(_WORDS.findall(text))
+        pending = []
+        for raw, n in counts.items():
+            if raw in same:
+                docs_of[raw].append(doc_id)
+                weights_of[raw].append(weight_of[n] if n <= TF_CAP else weight_of[TF_CAP])
+            elif raw not in junk:
+                pending.append((raw, n))
+        for raw, n in pending:  # after the fast path, so that tokens folding alike merge
+            slow_add(raw, doc_id, weight_of[min(n, TF_CAP)])
+        for raw in raw_token_counts(entry.title.lower()):
+            slow_add(raw, doc_id, 1)
+        slow_add(f"{FILTER_PREFIX}s:{entry.section}", doc_id, 0)
+        for tag in entry.tags:
+            slow_add(f"{FILTER_PREFIX}t:{tag.slug}", doc_id, 0)
+        docs.append({
+            "t": entry.title, "u": entry.url, "s": entry.section,
+            "d": entry.date.strftime("%Y-%m-%d"), "f": format_date(entry.date, language),
+            "g": [[tag.slug, tag.name] for tag in entry.tags], "x": entry.text,
+        })
+    total = sum(map(len, docs_of.values()))
+
+    shard_count = max(1, min(MAX_SHARDS, math.ceil(total / SHARD_TARGET)))
+    grouped: list[list[tuple[str, array]]] = [[] for _ in range(shard_count)]
+    for token, ids in docs_of.items():
+        grouped[shard_of(token, shard_count)].append((token, ids, weights_of[token]))
+    shards = tuple(encode_shard(group) for group in grouped)
+    bundles = tuple(json.dumps(docs[n:n + BUNDLE], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+                    for n in range(0, len(docs), BUNDLE))
+
+    folded_chars = {token for token in docs_of if len(token) == 1 and is_cjk(token)}
+    pairs = "".join(k + v for k, v in sorted(folding.pairs.items()) if v in folded_chars)
+    digest = hashlib.sha256()
+    for part in (*shards, *bundles):
+        digest.update(hashlib.sha256(part).digest())
+    tag_counts = Counter(tag.slug for entry in site.entries for tag in entry.tags)
+    meta = {
+        "format": FORMAT, "shards": shard_count, "docs": len(docs), "bundle": BUNDLE, "prefix": PREFIX_KEY,
+        "build": digest.hexdigest()[:16], "fold": pairs,
+        "sections": [[s, t(s), sum(e.section == s for e in site.entries)] for s in SECTIONS],
+        "tags": [[slug, site.tags[slug].name, n]
+                 for slug, n in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))],
+    }
+    return SearchIndex(shards, bundles, meta, total)
+
+
+def search_files(site: Site, folding: Folding | None = None) -> list[OutputFile]:
+    """The index as static files under /search/ (every one gzip; see module docstring)."""
+    index = build_index(site, folding)
+    meta = json.dumps(index.meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    files = [OutputFile("search/meta.bin", compress(meta))]
+    files += [OutputFile(f"search/s/{n}.bin", compress(body)) for n, body in enumerate(index.shards)]
+    files += [OutputFile(f"search/d/{n}.bin", compress(body)) for n, body in enumerate(index.bundles)]
+    return files
+
+
+def search_page(site: Site) -> Page:
+    """/search/: the form works without JavaScript too (it is a GET with ?q=)."""
+    tag_counts = Counter(tag.slug for entry in site.entries for tag in entry.tags)
+    tags = [site.tags[slug] for slug, _ in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return Page("/search/", "search.html", {"sections": SECTIONS, "tags": tags})
+
+
+def normalized_text(text: str, folding: Folding) -> str:
+    """Folded text with runs of whitespace as one space: what phrases are checked against."""
+    return _SPACE.sub(" ", folding.fold(text))
