@@ -1,0 +1,118 @@
+"""kb build | check | new: the command line."""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from .build import BuildOptions, build
+from .config import SECTION_IDS, load_config
+from .errors import SiteError
+from .text import slugify
+
+
+def _source_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", type=Path, default=Path("."), metavar="DIR",
+                        help="the site folder (with content/ and site_config.yaml); default: here")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kb", description="Build a community knowledge base from Markdown.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = commands.add_parser("build", help="build the site into output/", description="Build the site. Exit 1 on content errors, leaving the previous output/ untouched.")
+    _source_arg(p)
+    p.add_argument("--output", type=Path, metavar="DIR", help="where to write the site (default: SOURCE/output)")
+    p.add_argument("--drafts", action="store_true", help="include entries marked draft: true")
+    p.add_argument("--base-url", metavar="URL", help="override base_url from site_config.yaml")
+    p.add_argument("--now", metavar="ISO-8601", help='fix "now" (scheduled entries, current week); SOURCE_DATE_EPOCH works too')
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    p = commands.add_parser("check", help="validate content without writing", description="Check every entry, member and link; print every problem; exit 1 on errors.")
+    _source_arg(p)
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument("--now", metavar="ISO-8601", help='fix "now"')
+
+    p = commands.add_parser("new", help="create a new entry with its front matter", description="Create content/SECTION/<slug>.md with front matter filled in and print its path.")
+    p.add_argument("section", choices=SECTION_IDS, metavar="SECTION", help=f"one of {', '.join(SECTION_IDS)}")
+    p.add_argument("title", help='the title, e.g. "新人进群后如何破冰"')
+    p.add_argument("--slug", help="the file name / URL segment (default: made from the title)")
+    _source_arg(p)
+    return parser
+
+
+def run_build(args: argparse.Namespace) -> int:
+    options = BuildOptions(source=args.source, output=args.output, drafts=args.drafts,
+                           base_url=args.base_url, now=args.now, strict=args.strict)
+    try:
+        result = build(options)
+    except SiteError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"build failed: {len(exc.problems)} error{'s' if len(exc.problems) != 1 else ''}; {options.output_dir} was left as it was", file=sys.stderr)
+        return 1
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    print(f"{result.summary()} → {options.output_dir}/")
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    options = BuildOptions(source=args.source, now=args.now, strict=args.strict)
+    try:
+        result = build(options, write=False)
+    except SiteError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} error{'s' if len(exc.problems) != 1 else ''}", file=sys.stderr)
+        return 1
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    print(f"ok: {result.entries} entries, {len(result.warnings)} warnings")
+    return 0
+
+
+def new_entry_text(title: str, section: str, now: datetime) -> str:
+    quoted = '"' + title.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    lines = ["---", f"title: {quoted}", f"date: {now:%Y-%m-%d %H:%M}", "tags: []", "authors: []"]
+    if section == "qa":
+        lines = ["---", f"title: {quoted}", f"date: {now:%Y-%m-%d %H:%M}", "asker: ", "tags: []"]
+    lines += ["summary: ", "---", "", ""]
+    if section == "qa":
+        lines += ["问题的背景和细节。", "", "## 回答 @member-id 已采纳", "", "回答的内容。", ""]
+    return "\n".join(lines)
+
+
+def run_new(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.source)
+    except SiteError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    slug = slugify(args.slug or args.title)
+    if not slug or slug in (".", ".."):
+        print('kb new: cannot make a file name from that title; pass --slug some-name', file=sys.stderr)
+        return 2
+    folder = args.source / "content" / args.section
+    path = folder / f"{slug}.md"
+    if path.exists():
+        print(f"kb new: {path} already exists; choose another title or --slug", file=sys.stderr)
+        return 1
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(new_entry_text(args.title, args.section, datetime.now(config.tz)), encoding="utf-8")
+    print(path)
+    return 0
+
+
+COMMANDS = {"build": run_build, "check": run_check, "new": run_new}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    return COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
