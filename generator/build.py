@@ -14,6 +14,7 @@ from .model import Site
 from .pages import browsing_pages, utility_pages
 from .parse import MarkdownRenderer, parse_document
 from .render import THEME, OutputFile, Page, Renderer, render_all
+from .search import search_files, search_page
 from .sources import read_sources
 from .write import WriteResult, colliding_paths, write_output
 
@@ -76,7 +77,7 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
 
 def site_pages(site: Site) -> list[Page]:
     """Every page of the site, from each derive stage."""
-    pages = browsing_pages(site)
+    pages = browsing_pages(site) + [search_page(site)]
     pages += utility_pages(site, [p.url for p in pages])
     return pages
 
@@ -87,8 +88,11 @@ def render_site(site: Site, options: BuildOptions, problems: Problems, timings: 
     renderer = Renderer(site, options.source)
     files, template_problems = render_all(renderer, pages)
     problems.extend(template_problems)
-    problems.extend(colliding_paths(files))
     timings["render"] = time.perf_counter() - started
+    started = time.perf_counter()
+    files += search_files(site)
+    timings["search"] = time.perf_counter() - started
+    problems.extend(colliding_paths(files))
     problems.raise_if_errors(options.strict)
     return files
 

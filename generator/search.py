@@ -70,7 +70,7 @@ class Folding:
 def load_folding(path: Path = DATA_FILE) -> Folding:
     """Read the OpenCC-derived table shipped with the generator (done per build, not on import)."""
     flat = json.loads(path.read_text(encoding="utf-8"))["pairs"]
-    pairs = dict(zip(flat[0::2], flat[1::2]))
+    pairs = dict(zip(flat[0::2], flat[1::2], strict=True))
     return Folding(pairs, {ord(k): v for k, v in pairs.items()})
 
 
@@ -209,7 +209,7 @@ def decode_shard(data: bytes) -> dict[str, list[tuple[int, int, bool]]]:
         for gap in gaps:
             doc += gap
             docs.append(doc)
-        out[token] = [(d, w >> 1, bool(w & 1)) for d, w in zip(docs, weights)]  # tf as tf_bucket
+        out[token] = [(d, w >> 1, bool(w & 1)) for d, w in zip(docs, weights, strict=True)]  # tf as tf_bucket
     return out
 
 
