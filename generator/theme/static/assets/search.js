@@ -478,7 +478,10 @@
   // --- Wiring ----------------------------------------------------------------------------
 
   function setup(form) {
-    var strings = JSON.parse(form.getAttribute("data-strings") || "{}");
+    var strings = {};
+    ["results", "about", "none", "missing", "loading", "error", "hint", "see-all"].forEach(function (key) {
+      strings[key] = form.getAttribute("data-s-" + key) || "";
+    });
     var base = form.getAttribute("data-index");
     var siteBase = form.getAttribute("data-base") || "/";
     var index = new Index(base);
@@ -543,7 +546,7 @@
         var all = el("li", "search-see-all");
         all.setAttribute("role", "option");
         all.id = "kb-suggest-all";
-        var link = el("a", null, strings.see_all);
+        var link = el("a", null, strings["see-all"]);
         link.href = form.action + "?q=" + encodeURIComponent(input.value.trim());
         all.appendChild(link);
         list.appendChild(all);
