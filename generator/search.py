@@ -131,23 +131,6 @@ def shard_of(token: str, shards: int) -> int:
     return zlib.crc32(shard_key(token).encode("utf-8")) % shards
 
 
-def query_terms(query: str, folding: Folding) -> list[list[str]]:
-    """The tokens each term of a query needs, as search.js splits it (for tests and the bench).
-
-    A CJK run needs its bigrams (one character: itself), a word needs itself; quoted
-    phrases are split the same way (search.js then checks them in the stored text).
-    """
-    text = folding.fold(query.replace('"', " "))
-    terms: list[list[str]] = []
-    for match in re.finditer(f"[{CJK_CLASS}]+|{_WORDS.pattern}", text):
-        run = match.group()
-        if is_cjk(run[0]):
-            terms.append([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
-        else:
-            terms.append([run])
-    return terms
-
-
 # --- Binary encoding -------------------------------------------------------------------------
 
 
@@ -290,9 +273,10 @@ def build_index(site: Site, folding: Folding | None = None) -> SearchIndex:
             slow_add(raw, doc_id, weight_of[min(n, TF_CAP)])
         for raw in raw_token_counts(entry.title.lower()):
             slow_add(raw, doc_id, 1)
-        slow_add(f"{FILTER_PREFIX}s:{entry.section}", doc_id, 0)
-        for tag in entry.tags:
-            slow_add(f"{FILTER_PREFIX}t:{tag.slug}", doc_id, 0)
+        for token in dict.fromkeys([f"{FILTER_PREFIX}s:{entry.section}",
+                                    *(f"{FILTER_PREFIX}t:{tag.slug}" for tag in entry.tags)]):
+            docs_of.setdefault(token, array("I")).append(doc_id)  # as they are: never folded
+            weights_of.setdefault(token, bytearray()).append(0)
         docs.append({
             "t": entry.title, "u": entry.url, "s": entry.section,
             "d": entry.date.strftime("%Y-%m-%d"), "f": format_date(entry.date, language),
@@ -344,3 +328,138 @@ def search_page(site: Site) -> Page:
 def normalized_text(text: str, folding: Folding) -> str:
     """Folded text with runs of whitespace as one space: what phrases are checked against."""
     return _SPACE.sub(" ", folding.fold(text))
+
+
+# --- The reader: what search.js does, in Python -------------------------------------------------
+
+_PHRASE = re.compile(r'"([^"]*)"?|“([^”]*)”?|「([^」]*)」?')
+_TERM = re.compile(f"[{CJK_CLASS}]+|{_WORDS.pattern}")
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str  # normalized
+    tokens: tuple[str, ...]  # all needed (AND); the last one as a prefix if `prefix`
+    check: str | None = None  # must occur in the normalized title or text
+    prefix: bool = False
+
+
+def term_tokens(part: str) -> tuple[str, ...]:
+    """A CJK run → its bigrams (one character: itself); a word → itself."""
+    if not is_cjk(part[0]) or len(part) == 1:
+        return (part,)
+    return tuple(part[i:i + 2] for i in range(len(part) - 1))
+
+
+def parse_query(query: str, folding: Folding, prefix_key: int = PREFIX_KEY) -> list[Term]:
+    """Quoted phrases, then CJK runs and words; the last word is a prefix while typing."""
+    terms: list[Term] = []
+
+    def phrase(match: re.Match) -> str:
+        text = _SPACE.sub(" ", folding.fold(next((g for g in match.groups() if g), ""))).strip()
+        tokens = tuple(t for part in _TERM.findall(text) for t in term_tokens(part))
+        if tokens:
+            terms.append(Term(text, tokens, check=text))
+        return " "
+
+    rest = _PHRASE.sub(phrase, query)
+    parts = _TERM.findall(folding.fold(rest))
+    typing_last = bool(re.search(r"[^\W_]$", rest))
+    for i, part in enumerate(parts):
+        cjk = is_cjk(part[0])
+        terms.append(Term(part, term_tokens(part), check=part if cjk and len(part) >= 3 else None,
+                          prefix=not cjk and typing_last and i == len(parts) - 1 and len(part) >= prefix_key))
+    return terms
+
+
+@dataclass(frozen=True)
+class Hit:
+    doc: int
+    titles: int  # terms found in the title
+    tf: int  # summed tf buckets (index) or counts (stored text)
+
+
+class IndexReader:
+    """Reads a written index the way search.js does: the reference for tests and the benchmark."""
+
+    def __init__(self, files: Mapping[str, bytes]):
+        """`files`: path relative to the /search/ folder → bytes as written."""
+        self.files = files
+        self.meta = json.loads(gzip.decompress(files["meta.bin"]))
+        flat = self.meta["fold"]
+        pairs = dict(zip(flat[0::2], flat[1::2], strict=True))
+        self.folding = Folding(pairs, {ord(k): v for k, v in pairs.items()})
+        self._shards: dict[int, dict[str, list[tuple[int, int, bool]]]] = {}
+        self.fetched: set[str] = set()
+
+    def postings(self, token: str) -> list[tuple[int, int, bool]]:
+        return self.shard(token).get(token, [])
+
+    def shard(self, token: str) -> dict[str, list[tuple[int, int, bool]]]:
+        n = shard_of(token, self.meta["shards"])
+        if n not in self._shards:
+            self.fetched.add(f"s/{n}.bin")
+            self._shards[n] = decode_shard(gzip.decompress(self.files[f"s/{n}.bin"]))
+        return self._shards[n]
+
+    def doc(self, doc_id: int) -> dict:
+        path = f"d/{doc_id // self.meta['bundle']}.bin"
+        self.fetched.add(path)
+        return json.loads(gzip.decompress(self.files[path]))[doc_id % self.meta["bundle"]]
+
+    def term_hits(self, term: Term) -> dict[int, tuple[int, bool]]:
+        """doc → (tf bucket, in title) for docs holding every token of the term."""
+        result: dict[int, tuple[int, bool]] | None = None
+        for i, token in enumerate(term.tokens):
+            if term.prefix and i == len(term.tokens) - 1:
+                lists = [p for t, p in self.shard(token).items() if t.startswith(token) and not t.startswith(FILTER_PREFIX)]
+            else:
+                lists = [self.postings(token)]
+            union: dict[int, tuple[int, bool]] = {}
+            for postings in lists:
+                for doc, tf, title in postings:
+                    old = union.get(doc, (0, False))
+                    union[doc] = (max(old[0], tf), old[1] or title)
+            if result is None:
+                result = union
+            else:
+                result = {d: (min(h[0], union[d][0]), h[1] and union[d][1]) for d, h in result.items() if d in union}
+        return result or {}
+
+    def candidates(self, terms: list[Term], section: str = "", tag: str = "") -> list[Hit]:
+        """Docs holding every term's tokens, in the filters; ranked as search.js ranks them."""
+        per_term = [self.term_hits(term) for term in terms]
+        if any(not hits for hits in per_term):
+            return []
+        allowed: set[int] | None = None
+        for token in ([f"{FILTER_PREFIX}s:{section}"] if section else []) + ([f"{FILTER_PREFIX}t:{tag}"] if tag else []):
+            docs = {d for d, _, _ in self.postings(token)}
+            allowed = docs if allowed is None else allowed & docs
+        if not terms:
+            return [Hit(d, 0, 0) for d in sorted(allowed or ())]
+        hits = [Hit(d, sum(h[d][1] for h in per_term), sum(h[d][0] for h in per_term))
+                for d in per_term[0] if all(d in h for h in per_term) and (allowed is None or d in allowed)]
+        return sorted(hits, key=lambda h: (-h.titles, -h.tf, h.doc))
+
+    def verified(self, terms: list[Term], hit: Hit) -> Hit | None:
+        """The hit rescored on its stored text, or None if a phrase or long run is not in it."""
+        doc = self.doc(hit.doc)
+        title, body = normalized_text(doc["t"], self.folding), normalized_text(doc["x"], self.folding)
+        titles = tf = 0
+        for term in terms:
+            needle = term.check or term.text
+            if term.check and needle not in title and needle not in body:
+                return None
+            titles += needle in title
+            tf += body.count(needle)
+        return Hit(hit.doc, titles, tf)
+
+    def search(self, query: str, section: str = "", tag: str = "") -> list[int]:
+        """Every matching doc id, best first (search.js shows these a page at a time)."""
+        terms = parse_query(query, self.folding, self.meta["prefix"])
+        if not terms and not section and not tag:
+            return []
+        hits = self.candidates(terms, section, tag)
+        if any(t.check for t in terms):
+            hits = [v for v in (self.verified(terms, h) for h in hits) if v]
+        return [h.doc for h in hits]
