@@ -20,12 +20,16 @@ import json
 import math
 import operator
 import re
+import sys
 import unicodedata
 import zlib
 from array import array
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
+from itertools import chain, repeat
 from pathlib import Path
 
 from .i18n import format_date, translator
@@ -164,16 +168,32 @@ def read_varints(data: bytes, offset: int, count: int) -> tuple[list[int], int]:
     return values, offset
 
 
-def encode_shard(postings: Iterable[tuple[str, Sequence[int], bytes]]) -> bytes:
-    """For each token (sorted): its UTF-8 length and bytes, n, n doc-id gaps, n weights.
+def merge_postings(a: Sequence[int], b: Sequence[int]) -> array:
+    """Two posting lists of one token (two spellings that fold alike): per doc, the larger tf
+    and either title flag."""
+    by_doc: dict[int, int] = {}
+    for value in (*a, *b):
+        doc, weight = value >> 4, value & 15
+        old = by_doc.get(doc)
+        by_doc[doc] = weight if old is None else max(old & 14, weight & 14) | ((old | weight) & 1)
+    return array("I", sorted(doc << 4 | weight for doc, weight in by_doc.items()))
 
-    All numbers are varints; a weight is tf_bucket << 1 | in title.
-    """
+
+def encode_shard(postings: Iterable[tuple[str, array]]) -> bytes:
+    """For each token (sorted): varint UTF-8 length, the UTF-8, varint n, one byte k, then n
+    numbers (doc-id gap << 4 | weight) as k byte planes, low byte first; weight is
+    tf_bucket << 1 | in title. Planes keep the encoding in C and compress well."""
     out = bytearray()
-    for token, ids, weights in sorted(postings, key=operator.itemgetter(0)):
+    for token, values in sorted(postings, key=operator.itemgetter(0)):
         name = token.encode("utf-8")
-        gaps = [ids[0], *map(operator.sub, ids[1:], ids[:-1])]
-        out += varints([len(name)]) + name + varints([len(ids)]) + varints(gaps) + varints(weights)
+        gaps = array("I", map(operator.sub, values, chain((0,), map(operator.and_, values, repeat(~15)))))
+        if sys.byteorder == "big":
+            gaps.byteswap()
+        width = (max(gaps).bit_length() + 7) // 8 or 1
+        raw = gaps.tobytes()
+        out += varints([len(name)]) + name + varints([len(values)]) + bytes((width,))
+        for plane in range(width):
+            out += raw[plane::4]
     return bytes(out)
 
 
@@ -186,13 +206,18 @@ def decode_shard(data: bytes) -> dict[str, list[tuple[int, int, bool]]]:
         token = data[offset:offset + length].decode("utf-8")
         offset += length
         (count,), offset = read_varints(data, offset, 1)
-        gaps, offset = read_varints(data, offset, count)
-        weights, offset = read_varints(data, offset, count)
-        docs, doc = [], 0
+        width = data[offset]
+        offset += 1
+        gaps = [0] * count
+        for plane in range(width):
+            for i, byte in enumerate(data[offset:offset + count]):
+                gaps[i] |= byte << (8 * plane)
+            offset += count
+        doc, postings = 0, []
         for gap in gaps:
-            doc += gap
-            docs.append(doc)
-        out[token] = [(d, w >> 1, bool(w & 1)) for d, w in zip(docs, weights, strict=True)]  # tf as tf_bucket
+            doc += gap >> 4
+            postings.append((doc, (gap & 15) >> 1, bool(gap & 1)))
+        out[token] = postings
     return out
 
 
@@ -222,77 +247,57 @@ def build_index(site: Site, folding: Folding | None = None) -> SearchIndex:
     """Tokenise every entry once, invert, shard. Doc ids follow site.entries: newest first.
 
     The inner loop runs once per (entry, distinct token), about 10 million times for 10,000
-    entries, so it is kept to a few dict operations; tokens are folded once per spelling.
+    entries, so it does one dict lookup and one append; postings are kept per raw spelling
+    and folded (merged) once per spelling afterwards. A posting is doc id << 4 | weight.
     """
     folding = folding or load_folding()
     language = site.config.language
     t = translator(language, dict(site.config.section_labels))
     weight_of = [tf_bucket(n) << 1 for n in range(TF_CAP + 1)]
-    same: set[str] = set()  # raw tokens that fold to themselves: the fast path
-    junk: set[str] = set()  # raw "tokens" that are none (spaces, punctuation from Counter(text))
-    folded: dict[str, str] = {}  # raw tokens that fold to another token
-    docs_of: dict[str, array] = {}  # token → doc ids, ascending
-    weights_of: dict[str, bytearray] = {}  # token → tf_bucket << 1 | in title, per doc
+    top = weight_of[TF_CAP]
+    raw_postings: defaultdict[str, array] = defaultdict(partial(array, "I"))
+    filters: defaultdict[str, array] = defaultdict(partial(array, "I"))
     docs: list[dict] = []
-
-    def slow_add(raw: str, doc_id: int, weight: int) -> None:
-        """A token seen for the first time, one that folds, or a title token (merged if present)."""
-        token = folded.get(raw)
-        if token is None:
-            token = _fold_token(raw, folding)
-            if token == raw:
-                same.add(raw)
-            elif not token:
-                junk.add(raw)
-                return
-            else:
-                folded[raw] = token
-        ids = docs_of.get(token)
-        if ids is None:
-            docs_of[token], weights_of[token] = array("I", (doc_id,)), bytearray((weight,))
-        elif ids[-1] == doc_id:
-            weights = weights_of[token]
-            weights[-1] = max(weights[-1] & ~1, weight & ~1) | ((weights[-1] | weight) & 1)
-        else:
-            ids.append(doc_id)
-            weights_of[token].append(weight)
-
     for doc_id, entry in enumerate(site.entries):
+        base = doc_id << 4
         text = entry.text.lower()
         counts = Counter(_BIGRAMS.findall(text))
-        counts.update(text)  # every character; the ones that are no token fold to ""
+        counts.update(text)  # every character; those that are no token are dropped when folding
         counts.update(_WORDS.findall(text))
-        pending = []
         for raw, n in counts.items():
-            if raw in same:
-                docs_of[raw].append(doc_id)
-                weights_of[raw].append(weight_of[n] if n <= TF_CAP else weight_of[TF_CAP])
-            elif raw not in junk:
-                pending.append((raw, n))
-        for raw, n in pending:  # after the fast path, so that tokens folding alike merge
-            slow_add(raw, doc_id, weight_of[min(n, TF_CAP)])
+            raw_postings[raw].append(base | (weight_of[n] if n <= TF_CAP else top))
         for raw in raw_token_counts(entry.title.lower()):
-            slow_add(raw, doc_id, 1)
+            postings = raw_postings[raw]
+            if postings and postings[-1] >> 4 == doc_id:
+                postings[-1] |= 1
+            else:
+                postings.append(base | 1)
         for token in dict.fromkeys([f"{FILTER_PREFIX}s:{entry.section}",
                                     *(f"{FILTER_PREFIX}t:{tag.slug}" for tag in entry.tags)]):
-            docs_of.setdefault(token, array("I")).append(doc_id)  # as they are: never folded
-            weights_of.setdefault(token, bytearray()).append(0)
+            filters[token].append(base)  # as they are: never folded
         docs.append({
             "t": entry.title, "u": entry.url, "s": entry.section,
             "d": entry.date.strftime("%Y-%m-%d"), "f": format_date(entry.date, language),
             "g": [[tag.slug, tag.name] for tag in entry.tags], "x": entry.text,
         })
-    total = sum(map(len, docs_of.values()))
+    postings_of: dict[str, array] = {}
+    for raw, postings in raw_postings.items():
+        token = _fold_token(raw, folding)
+        if token:
+            postings_of[token] = merge_postings(postings_of[token], postings) if token in postings_of else postings
+    del raw_postings
+    postings_of.update(filters)
+    total = sum(map(len, postings_of.values()))
 
     shard_count = max(1, min(MAX_SHARDS, math.ceil(total / SHARD_TARGET)))
     grouped: list[list[tuple[str, array]]] = [[] for _ in range(shard_count)]
-    for token, ids in docs_of.items():
-        grouped[shard_of(token, shard_count)].append((token, ids, weights_of[token]))
+    for token, postings in postings_of.items():
+        grouped[shard_of(token, shard_count)].append((token, postings))
     shards = tuple(encode_shard(group) for group in grouped)
     bundles = tuple(json.dumps(docs[n:n + BUNDLE], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
                     for n in range(0, len(docs), BUNDLE))
 
-    folded_chars = {token for token in docs_of if len(token) == 1 and is_cjk(token)}
+    folded_chars = {token for token in postings_of if len(token) == 1 and is_cjk(token)}
     pairs = "".join(k + v for k, v in sorted(folding.pairs.items()) if v in folded_chars)
     digest = hashlib.sha256()
     for part in (*shards, *bundles):
@@ -312,9 +317,11 @@ def search_files(site: Site, folding: Folding | None = None) -> list[OutputFile]
     """The index as static files under /search/ (every one gzip; see module docstring)."""
     index = build_index(site, folding)
     meta = json.dumps(index.meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    files = [OutputFile("search/meta.bin", compress(meta))]
-    files += [OutputFile(f"search/s/{n}.bin", compress(body)) for n, body in enumerate(index.shards)]
-    files += [OutputFile(f"search/d/{n}.bin", compress(body)) for n, body in enumerate(index.bundles)]
+    paths = ["search/meta.bin", *(f"search/s/{n}.bin" for n in range(len(index.shards))),
+             *(f"search/d/{n}.bin" for n in range(len(index.bundles)))]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # zlib lets go of the GIL: two cores work
+        bodies = list(pool.map(compress, [meta, *index.shards, *index.bundles]))
+    files = [OutputFile(path, body) for path, body in zip(paths, bodies, strict=True)]
     return files
 
 

@@ -5,6 +5,7 @@ import gzip
 import json
 import shutil
 import zlib
+from array import array
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from generator.search import (
     decode_shard,
     encode_shard,
     load_folding,
+    merge_postings,
     parse_query,
     read_varints,
     search_files,
@@ -97,8 +99,15 @@ def test_varints_round_trip(values):
 
 
 def test_shard_round_trip_keeps_order_tf_and_title():
-    body = encode_shard([("运营", [0, 5, 300], bytearray([2, 3, 14])), ("a", [7], bytearray([1]))])
-    assert decode_shard(body) == {"a": [(7, 0, True)], "运营": [(0, 1, False), (5, 1, True), (300, 7, False)]}
+    postings = [("运营", array("I", [0 << 4 | 2, 5 << 4 | 3, 300 << 4 | 14, 70_000 << 4 | 2])),
+                ("a", array("I", [7 << 4 | 1]))]
+    assert decode_shard(encode_shard(postings)) == {
+        "a": [(7, 0, True)], "运营": [(0, 1, False), (5, 1, True), (300, 7, False), (70_000, 1, False)]}
+
+
+def test_postings_of_spellings_that_fold_alike_merge():
+    merged = merge_postings(array("I", [1 << 4 | 2, 3 << 4 | 1]), array("I", [3 << 4 | 6, 9 << 4 | 2]))
+    assert list(merged) == [1 << 4 | 2, 3 << 4 | 7, 9 << 4 | 2]
 
 
 # --- Queries ----------------------------------------------------------------------------------

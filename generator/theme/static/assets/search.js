@@ -50,6 +50,8 @@
     return (crc ^ -1) >>> 0;
   }
 
+  /* A shard: per token its UTF-8 length, the UTF-8, n, a plane count k and n numbers
+   * (doc-id gap << 4 | weight) stored as k byte planes (see encode_shard in search.py). */
   function parseShard(bytes) {
     var tokens = new Map();
     var offset = 0;
@@ -68,11 +70,18 @@
       var token = decoder.decode(bytes.subarray(offset, offset + length));
       offset += length;
       var count = varint();
+      var width = bytes[offset++];
       var docs = new Int32Array(count);
-      var doc = 0;
-      for (var i = 0; i < count; i++) { doc += varint(); docs[i] = doc; }
       var weights = new Uint8Array(count);
-      for (var j = 0; j < count; j++) weights[j] = varint();
+      var doc = 0;
+      for (var i = 0; i < count; i++) {
+        var gap = 0;
+        for (var plane = 0; plane < width; plane++) gap += bytes[offset + plane * count + i] * Math.pow(256, plane);
+        doc += Math.floor(gap / 16);
+        docs[i] = doc;
+        weights[i] = gap % 16;
+      }
+      offset += width * count;
       tokens.set(token, { docs: docs, weights: weights });
     }
     return tokens;
