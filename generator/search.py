@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import operator
+import os
 import re
 import sys
 import unicodedata
@@ -53,6 +54,7 @@ _SPACE = re.compile(r"\s+")
 PREFIX_KEY = 3  # Latin words shard by their first 3 characters, so a prefix finds its words
 TF_CAP = 1023  # counts above this are all "very often"
 SHARD_TARGET = 16_000  # postings per shard: about 12 KB compressed
+MAX_WORKERS = 4
 BUNDLE = 4  # entries per stored-text file: compresses far better than one, costs little more
 MAX_SHARDS = 4096
 FILTER_PREFIX = "§"  # filter tokens ("§s:qa", "§t:slug") can never come from text
@@ -243,38 +245,52 @@ def tf_bucket(tf: int) -> int:
     return 0 if tf <= 0 else min(7, (tf - 1).bit_length() + 1)
 
 
-def build_index(site: Site, folding: Folding | None = None) -> SearchIndex:
-    """Tokenise every entry once, invert, shard. Doc ids follow site.entries: newest first.
+def invert(documents: Sequence[tuple[str, str]], first_id: int) -> dict[str, array]:
+    """Postings per raw (lower-cased, unfolded) spelling of (title, text) pairs numbered from
+    `first_id`; a posting is doc id << 4 | tf_bucket << 1 | in title.
 
-    The inner loop runs once per (entry, distinct token), about 10 million times for 10,000
-    entries, so it does one dict lookup and one append; postings are kept per raw spelling
-    and folded (merged) once per spelling afterwards. A posting is doc id << 4 | weight.
+    The hot loop: it runs once per (entry, distinct token), about 10 million times for 10,000
+    entries, so it does one dict lookup and one append. Folding happens later, once per spelling.
+    (Forking workers for it measured no faster on a busy 2-core machine, and costs memory.)
     """
-    folding = folding or load_folding()
-    language = site.config.language
-    t = translator(language, dict(site.config.section_labels))
     weight_of = [tf_bucket(n) << 1 for n in range(TF_CAP + 1)]
     top = weight_of[TF_CAP]
     raw_postings: defaultdict[str, array] = defaultdict(partial(array, "I"))
-    filters: defaultdict[str, array] = defaultdict(partial(array, "I"))
-    docs: list[dict] = []
-    for doc_id, entry in enumerate(site.entries):
+    for doc_id, (title, text) in enumerate(documents, first_id):
         base = doc_id << 4
-        text = entry.text.lower()
+        text = text.lower()
         counts = Counter(_BIGRAMS.findall(text))
         counts.update(text)  # every character; those that are no token are dropped when folding
         counts.update(_WORDS.findall(text))
         for raw, n in counts.items():
             raw_postings[raw].append(base | (weight_of[n] if n <= TF_CAP else top))
-        for raw in raw_token_counts(entry.title.lower()):
+        for raw in raw_token_counts(title.lower()):
             postings = raw_postings[raw]
             if postings and postings[-1] >> 4 == doc_id:
                 postings[-1] |= 1
             else:
                 postings.append(base | 1)
+    return dict(raw_postings)
+
+
+def default_workers() -> int:
+    """Threads for compression (zlib lets go of the GIL): the cores we may use, at most MAX_WORKERS."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(MAX_WORKERS, cores))
+
+
+def build_index(site: Site, folding: Folding | None = None) -> SearchIndex:
+    """Tokenise every entry once, invert, fold, shard. Doc ids follow site.entries: newest first."""
+    folding = folding or load_folding()
+    language = site.config.language
+    t = translator(language, dict(site.config.section_labels))
+    raw_postings = invert([(e.title, e.text) for e in site.entries], 0)
+    filters: defaultdict[str, array] = defaultdict(partial(array, "I"))
+    docs: list[dict] = []
+    for doc_id, entry in enumerate(site.entries):
         for token in dict.fromkeys([f"{FILTER_PREFIX}s:{entry.section}",
                                     *(f"{FILTER_PREFIX}t:{tag.slug}" for tag in entry.tags)]):
-            filters[token].append(base)  # as they are: never folded
+            filters[token].append(doc_id << 4)  # as they are: never folded
         docs.append({
             "t": entry.title, "u": entry.url, "s": entry.section,
             "d": entry.date.strftime("%Y-%m-%d"), "f": format_date(entry.date, language),
@@ -319,7 +335,7 @@ def search_files(site: Site, folding: Folding | None = None) -> list[OutputFile]
     meta = json.dumps(index.meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     paths = ["search/meta.bin", *(f"search/s/{n}.bin" for n in range(len(index.shards))),
              *(f"search/d/{n}.bin" for n in range(len(index.bundles)))]
-    with ThreadPoolExecutor(max_workers=2) as pool:  # zlib lets go of the GIL: two cores work
+    with ThreadPoolExecutor(max_workers=default_workers()) as pool:  # zlib lets go of the GIL
         bodies = list(pool.map(compress, [meta, *index.shards, *index.bundles]))
     files = [OutputFile(path, body) for path, body in zip(paths, bodies, strict=True)]
     return files
