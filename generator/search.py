@@ -413,6 +413,7 @@ class IndexReader:
         pairs = dict(zip(flat[0::2], flat[1::2], strict=True))
         self.folding = Folding(pairs, {ord(k): v for k, v in pairs.items()})
         self._shards: dict[int, dict[str, list[tuple[int, int, bool]]]] = {}
+        self._bundles: dict[str, list[dict]] = {}
         self.fetched: set[str] = set()
 
     def postings(self, token: str) -> list[tuple[int, int, bool]]:
@@ -427,8 +428,10 @@ class IndexReader:
 
     def doc(self, doc_id: int) -> dict:
         path = f"d/{doc_id // self.meta['bundle']}.bin"
-        self.fetched.add(path)
-        return json.loads(gzip.decompress(self.files[path]))[doc_id % self.meta["bundle"]]
+        if path not in self._bundles:
+            self.fetched.add(path)
+            self._bundles[path] = json.loads(gzip.decompress(self.files[path]))
+        return self._bundles[path][doc_id % self.meta["bundle"]]
 
     def term_hits(self, term: Term) -> dict[int, tuple[int, bool]]:
         """doc → (tf bucket, in title) for docs holding every token of the term."""
