@@ -432,6 +432,7 @@
     from = Math.max(0, Math.min(from, to - size));
     var lineStart = text.lastIndexOf("\n", first);
     if (lineStart >= from) from = lineStart + 1;
+    ranges.forEach(function (r) { if (r[0] < to && r[1] > to) to = r[1]; }); // no match cut in two
     if (from > 0 && /[\udc00-\udfff]/.test(text[from])) from--;
     if (to < text.length && /[\ud800-\udbff]/.test(text[to - 1])) to++;
     return [from, to];
