@@ -276,7 +276,7 @@ def recall_precision(found: list[str], truth: list[str]) -> tuple[str, str]:
 
 
 def report(kb: dict, pf: dict | None, results: dict, browsed: dict) -> str:
-    mb = 1024 * 1024
+    mb = 1024 * 1024  # MiB, and KiB below: the units du and browsers use
     lines = [f"Corpus: {kb['entries']} entries (gen_corpus.py). Machine: {os.cpu_count()} cores.", "",
              "| | kb (bigrams + words, sharded) | Pagefind 1.5.2 (extended) |", "|---|---|---|"]
     kb_bytes = [browsed["kb"][q]["bytes"] for q in results["truth"]]
