@@ -124,6 +124,7 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
     aliases = {tag_key(k): v for k, v in config.tag_aliases.items()}
     spellings: dict[str, dict[str, list[datetime]]] = {}  # tag key -> spelling -> dates
     notes: dict[str, str] = {}
+    note_docs: dict[str, Document] = {}
     entries: list[Entry] = []
     seen_slugs: dict[tuple[str, str], str] = {}
     url_of_source: dict[str, str] = {}
@@ -131,6 +132,7 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
     for doc in sorted(documents, key=lambda d: d.source):
         if doc.section == "digest":
             week_note(doc, notes, problems)
+            note_docs[doc.stem] = doc
             continue
         problems.extend(doc.problems)
         if not doc.ok:
@@ -186,6 +188,8 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
 
     by_url = {x.url: x for x in entries}
     entries = [resolve_links(e, url_of_source, by_url, config.base_path, problems) for e in entries]
+    for label in notes:
+        notes[label] = note_with_links(note_docs[label], url_of_source, by_url, config.base_path, now, problems)
     entries.sort(key=lambda e: (-e.date.timestamp(), e.url))
     used = {t.slug for e in entries for t in e.tags}
     site = Site(config=config, now=now, entries=tuple(entries), members=members,
@@ -246,3 +250,11 @@ def current_time(now: str | None, tz, environ: dict) -> datetime:
     if epoch:
         return datetime.fromtimestamp(int(epoch), tz)
     return datetime.now(tz)
+
+
+def note_with_links(doc: Document, url_of_source: dict[str, str], by_url: dict[str, Entry],
+                    base_path: str, now: datetime, problems: list[Problem]) -> str:
+    """A week's note with its links to entries' .md files resolved, as in entries."""
+    holder = Entry(section="digest", slug=doc.stem, url=f"/digest/{doc.stem}/", source=doc.source, title=doc.stem,
+                   date=now, html=doc.html, text="", summary="", reading_minutes=0, links=doc.links)
+    return resolve_links(holder, url_of_source, by_url, base_path, problems).html

@@ -8,14 +8,19 @@ from datetime import datetime
 from pathlib import Path
 
 from .assemble import assemble_site, current_time, load_members
+from .community import open_question_pages, open_questions_feed
 from .config import SiteConfig, load_config
+from .digest import digest_pages
 from .errors import Problem, Problems, SiteError
+from .feeds import feed_files, with_alternates
 from .model import Site
+from .newcomers import start_files, start_page
 from .pages import browsing_pages, utility_pages
 from .parse import MarkdownRenderer, parse_document
 from .render import THEME, OutputFile, Page, Renderer, render_all
 from .search import search_files, search_page
 from .sources import read_sources
+from .stats import stats_pages
 from .write import WriteResult, colliding_paths, write_output
 
 
@@ -77,17 +82,25 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
 
 def site_pages(site: Site) -> list[Page]:
     """Every page of the site, from each derive stage."""
-    pages = browsing_pages(site) + [search_page(site)]
+    pages = browsing_pages(site)
+    pages += digest_pages(site)
+    pages.append(start_page(site))
+    pages += open_question_pages(site)
+    pages += stats_pages(site)
+    pages.append(search_page(site))
     pages += utility_pages(site, [p.url for p in pages])
     return pages
 
 
 def render_site(site: Site, options: BuildOptions, problems: Problems, timings: dict[str, float]) -> list[OutputFile]:
     started = time.perf_counter()
-    pages = site_pages(site)
+    pages = with_alternates(site, site_pages(site))
     renderer = Renderer(site, options.source)
     files, template_problems = render_all(renderer, pages)
     problems.extend(template_problems)
+    feeds, feed_problems = feed_files(site, renderer)
+    files += feeds + start_files(site) + [open_questions_feed(site)]
+    problems.extend(feed_problems)
     timings["render"] = time.perf_counter() - started
     started = time.perf_counter()
     files += search_files(site)
