@@ -46,8 +46,8 @@ DATA_FILE = Path(__file__).parent / "data" / "t2s.json"
 CJK_CLASS = ("\u3005\u3007\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
              "\uac00-\ud7a3\uf900-\ufaff\uff66-\uff9d\U00020000-\U0003134f")
 _BIGRAMS = re.compile(f"(?=([{CJK_CLASS}]{{2}}))")
-_CJK_CHARS = re.compile(f"[{CJK_CLASS}]")
 _CJK_CHAR = re.compile(f"[{CJK_CLASS}]")
+_NOT_CJK = re.compile(f"[^{CJK_CLASS}]+")
 _WORDS = re.compile(f"(?:(?![{CJK_CLASS}])[^\\W_])+")
 _SPACE = re.compile(r"\s+")
 
@@ -90,27 +90,20 @@ def is_cjk(char: str) -> bool:
 def raw_token_counts(text: str) -> Counter[str]:
     """Bigrams and single characters of CJK runs, words of other letters and digits.
 
-    `text` should already be lower-cased; tokens are folded afterwards (`fold_tokens`),
+    `text` should already be lower-cased; tokens are folded afterwards, once per spelling,
     which is the same as folding the text first, only cheaper.
     """
     counts = Counter(_BIGRAMS.findall(text))
-    counts.update(_CJK_CHARS.findall(text))
+    counts.update(_NOT_CJK.sub("", text))  # single CJK characters (never a letter of a word)
     counts.update(_WORDS.findall(text))
     return counts
 
 
 def tokens_of(text: str, folding: Folding) -> Counter[str]:
     """Folded tokens of a text with their counts: what the index stores for it."""
-    return fold_tokens(raw_token_counts(text.lower()), folding, {})
-
-
-def fold_tokens(counts: Mapping[str, int], folding: Folding, cache: dict[str, str]) -> Counter[str]:
-    """Fold each distinct token once (cached across entries); merge tokens that fold alike."""
     folded: Counter[str] = Counter()
-    for token, n in counts.items():
-        key = cache.get(token)
-        if key is None:
-            key = cache[token] = _fold_token(token, folding)
+    for token, n in raw_token_counts(text.lower()).items():
+        key = _fold_token(token, folding)
         if key:
             folded[key] += n
     return folded
@@ -258,11 +251,7 @@ def invert(documents: Sequence[tuple[str, str]], first_id: int) -> dict[str, arr
     raw_postings: defaultdict[str, array] = defaultdict(partial(array, "I"))
     for doc_id, (title, text) in enumerate(documents, first_id):
         base = doc_id << 4
-        text = text.lower()
-        counts = Counter(_BIGRAMS.findall(text))
-        counts.update(text)  # every character; those that are no token are dropped when folding
-        counts.update(_WORDS.findall(text))
-        for raw, n in counts.items():
+        for raw, n in raw_token_counts(text.lower()).items():
             raw_postings[raw].append(base | (weight_of[n] if n <= TF_CAP else top))
         for raw in raw_token_counts(title.lower()):
             postings = raw_postings[raw]

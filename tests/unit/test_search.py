@@ -69,6 +69,7 @@ def test_tokens_are_bigrams_characters_and_words(folding):
     tokens = tokens_of("社群运营，Python入门 v2", folding)
     assert {"社群", "群运", "运营", "社", "群", "运", "营", "入门", "入", "门", "python", "v2"} == set(tokens)
     assert "营p" not in tokens and "营，" not in tokens  # bigrams never cross punctuation or scripts
+    assert "p" not in tokens and "2" not in tokens  # letters and digits only as whole words
 
 
 def test_tokens_count_and_fold_traditional_into_simplified(folding):
@@ -168,6 +169,7 @@ def test_long_runs_and_phrases_are_checked_in_the_text(reader, built):
 
 def test_latin_prefix_only_for_the_word_being_typed(reader, built):
     _, site = built
+    assert urls(reader, site, "v") == []  # the v of "venue" is no word of its own
     assert urls(reader, site, "meet") == ["/lessons/english/"]
     assert urls(reader, site, "meet ") == []
     assert urls(reader, site, "meetup") == ["/lessons/english/"]
