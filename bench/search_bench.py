@@ -209,8 +209,8 @@ def serve(root: Path) -> tuple[_Server, str]:
 class Fetched:
     """Bodies the browser fetched in one context (pages, their workers too), by kind."""
 
-    def __init__(self, context, prefix: str):
-        self.prefix, self.index, self.script = prefix, 0, 0
+    def __init__(self, context, prefix: str, scripts: str):
+        self.prefix, self.scripts, self.index, self.script = prefix, scripts, 0, 0
         context.on("response", self.add)
 
     def add(self, response) -> None:
@@ -219,49 +219,44 @@ class Fetched:
             size = len(response.body())
         except Exception:  # a redirect or an aborted request has no body
             return
-        if re.search(r"\.js$|wasm", name):
+        if re.search(self.scripts, name):
             self.script += size
         elif self.prefix in name:
             self.index += size
 
 
-def browse(kb_root: Path, pf_root: Path | None, queries: list[str]) -> dict:
+def browse(root: Path, engine: str, queries: list[str]) -> dict:
+    """Per query, with an empty cache: bytes fetched; for Pagefind also all its result URLs."""
     from playwright.sync_api import sync_playwright
 
-    out: dict = {"kb": {}, "pagefind": {}}
-    kb_server, kb_base = serve(kb_root)
-    pf_server, pf_base = serve(pf_root) if pf_root else (None, None)
+    out: dict = {}
+    server, base = serve(root)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for query in [*queries, ""]:
+        for query in (queries if engine == "pagefind" else [*queries, ""]):
             context = browser.new_context()
-            fetched = Fetched(context, "/search/")
             page = context.new_page()
-            url = f"{kb_base}/search/?q={quote(query)}" + ("" if query else "&section=qa")
-            page.goto(url)
-            page.wait_for_selector("form[data-search-done]", state="attached", timeout=60_000)
-            page.wait_for_load_state("networkidle")
-            fetched.index -= len((kb_root / "search" / "index.html").read_bytes())  # the page itself
-            shown = page.eval_on_selector_all("#kb-results .search-result-title", "els => els.length")
-            out["kb"][query or "(filter: section=qa)"] = {"bytes": fetched.index, "script_bytes": fetched.script,
-                                                         "shown": shown}
-            context.close()
-            if pf_base and query:
-                context = browser.new_context()
-                fetched = Fetched(context, "/pagefind/")
-                page = context.new_page()
-                page.goto(f"{pf_base}/pftest.html?q={quote(query)}")
+            if engine == "kb":
+                fetched = Fetched(context, "/search/", r"/search\.js$")
+                page.goto(f"{base}/search/?q={quote(query)}" + ("" if query else "&section=qa"))
+                page.wait_for_selector("form[data-search-done]", state="attached", timeout=60_000)
+                page.wait_for_load_state("networkidle")
+                fetched.index -= len((root / "search" / "index.html").read_bytes())  # the page itself
+                out[query or "(filter: section=qa)"] = {
+                    "bytes": fetched.index, "script_bytes": fetched.script,
+                    "status": page.inner_text("[data-search-status]")}
+            else:
+                fetched = Fetched(context, "/pagefind/", r"\.js$|wasm")
+                page.goto(f"{base}/pftest.html?q={quote(query)}")
                 page.wait_for_function("document.title === 'done'", timeout=120_000)
                 page.wait_for_load_state("networkidle")
-                index, other = fetched.index, fetched.script
+                index, script = fetched.index, fetched.script
                 urls = page.evaluate("Promise.all(window.pf.results.map(r => r.data())).then(ds => ds.map(d => d.url))")
-                out["pagefind"][query] = {"bytes": index, "script_bytes": other,
-                                          "urls": [re.sub(r"index\.html$", "", u) for u in urls]}
-                context.close()
+                out[query] = {"bytes": index, "script_bytes": script,
+                              "urls": [re.sub(r"index\.html$", "", u) for u in urls]}
+            context.close()
         browser.close()
-    kb_server.shutdown()
-    if pf_server:
-        pf_server.shutdown()
+    server.shutdown()
     return out
 
 
@@ -275,6 +270,10 @@ def recall_precision(found: list[str], truth: list[str]) -> tuple[str, str]:
     return recall, precision
 
 
+def runs(measured: dict) -> str:
+    return f"; median of {', '.join(map(str, measured['runs']))}" if "runs" in measured else ""
+
+
 def report(kb: dict, pf: dict | None, results: dict, browsed: dict) -> str:
     mb = 1024 * 1024  # MiB, and KiB below: the units du and browsers use
     lines = [f"Corpus: {kb['entries']} entries (gen_corpus.py). Machine: {os.cpu_count()} cores.", "",
@@ -282,7 +281,8 @@ def report(kb: dict, pf: dict | None, results: dict, browsed: dict) -> str:
     kb_bytes = [browsed["kb"][q]["bytes"] for q in results["truth"]]
     pf_bytes = [browsed["pagefind"][q]["bytes"] for q in results["truth"] if q in browsed["pagefind"]]
     rows = [
-        ("index build time", f"{kb['seconds']:.1f} s (CPU {kb['cpu_seconds']:.1f} s)", f"{pf['seconds']:.1f} s" if pf else "—"),
+        ("index build time", f"{kb['seconds']:.1f} s (CPU {kb['cpu_seconds']:.1f} s){runs(kb)}",
+         f"{pf['seconds']:.1f} s{runs(pf)}" if pf else "—"),
         ("peak memory (whole process)", f"{kb['rss_peak'] / mb:.0f} MB, of which the loaded site {kb['rss_site'] / mb:.0f} MB",
          f"{pf['rss_peak'] / mb:.0f} MB" if pf else "—"),
         ("index size", f"{kb['bytes'] / mb:.1f} MB in {kb['files']} files", f"{pf['bytes'] / mb:.1f} MB in {pf['files']} files" if pf else "—"),
@@ -312,6 +312,16 @@ def report(kb: dict, pf: dict | None, results: dict, browsed: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def alternate(saved: Path, work: Path, repeat: int, pagefind: bool) -> dict:
+    """kb and Pagefind built in turn, so that both meet the same load on a shared machine."""
+    runs: dict = {"kb": [], "pagefind": []}
+    for _ in range(repeat):
+        runs["kb"].append(in_subprocess("measure_kb", str(saved), str(work / "kb")))
+        if pagefind:
+            runs["pagefind"].append(run_pagefind(work / "pf"))
+    return runs
+
+
 def step(work: Path, name: str, run) -> dict:
     """Run a step once; its JSON result is kept in WORK for reruns."""
     path = work / f"{name}.json"
@@ -338,6 +348,7 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/kb-search-bench"))
     parser.add_argument("--no-pagefind", action="store_true")
     parser.add_argument("--fresh", action="store_true", help="forget earlier results in WORK")
+    parser.add_argument("--repeat", type=int, default=3, help="alternating timing runs (median reported)")
     options = parser.parse_args()
     work = options.work
     if options.fresh:
@@ -358,8 +369,17 @@ def main() -> int:
         if not (work / "pf" / "pftest.html").exists():
             in_subprocess("write_pagefind_site", str(saved), str(work / "pf"))
         pf = step(work, "pagefind", lambda: run_pagefind(work / "pf"))
+    if options.repeat > 1:
+        print(f"timing, {options.repeat} alternating runs …", file=sys.stderr)
+        runs = step(work, f"runs-{options.repeat}", lambda: alternate(saved, work, options.repeat, not options.no_pagefind))
+        kb = {**kb, **{k: statistics.median(r[k] for r in runs["kb"]) for k in ("seconds", "cpu_seconds", "rss_peak")}}
+        kb["runs"] = [round(r["seconds"], 1) for r in runs["kb"]]
+        if pf:
+            pf = {**pf, **{k: statistics.median(r[k] for r in runs["pagefind"]) for k in ("seconds", "rss_peak")}}
+            pf["runs"] = [round(r["seconds"], 1) for r in runs["pagefind"]]
     print("browsing …", file=sys.stderr)
-    browsed = step(work, "browsed", lambda: browse(work / "kb", None if options.no_pagefind else work / "pf", QUERIES))
+    browsed = {"kb": step(work, "browsed-kb", lambda: browse(work / "kb", "kb", QUERIES)),
+               "pagefind": {} if options.no_pagefind else step(work, "browsed-pf", lambda: browse(work / "pf", "pagefind", QUERIES))}
     text = report(kb, pf, results, browsed)
     (work / "report.md").write_text(text, encoding="utf-8")
     print(text)
