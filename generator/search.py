@@ -238,9 +238,9 @@ def tf_bucket(tf: int) -> int:
     return 0 if tf <= 0 else min(7, (tf - 1).bit_length() + 1)
 
 
-def invert(documents: Sequence[tuple[str, str]], first_id: int) -> dict[str, array]:
-    """Postings per raw (lower-cased, unfolded) spelling of (title, text) pairs numbered from
-    `first_id`; a posting is doc id << 4 | tf_bucket << 1 | in title.
+def invert(documents: Sequence[tuple[str, str]]) -> dict[str, array]:
+    """Postings per raw (lower-cased, unfolded) spelling of (title, text) pairs, numbered from 0;
+    a posting is doc id << 4 | tf_bucket << 1 | in title.
 
     The hot loop: it runs once per (entry, distinct token), about 10 million times for 10,000
     entries, so it does one dict lookup and one append. Folding happens later, once per spelling.
@@ -249,7 +249,7 @@ def invert(documents: Sequence[tuple[str, str]], first_id: int) -> dict[str, arr
     weight_of = [tf_bucket(n) << 1 for n in range(TF_CAP + 1)]
     top = weight_of[TF_CAP]
     raw_postings: defaultdict[str, array] = defaultdict(partial(array, "I"))
-    for doc_id, (title, text) in enumerate(documents, first_id):
+    for doc_id, (title, text) in enumerate(documents):
         base = doc_id << 4
         for raw, n in raw_token_counts(text.lower()).items():
             raw_postings[raw].append(base | (weight_of[n] if n <= TF_CAP else top))
@@ -273,7 +273,7 @@ def build_index(site: Site, folding: Folding | None = None) -> SearchIndex:
     folding = folding or load_folding()
     language = site.config.language
     t = translator(language, dict(site.config.section_labels))
-    raw_postings = invert([(e.title, e.text) for e in site.entries], 0)
+    raw_postings = invert([(e.title, e.text) for e in site.entries])
     filters: defaultdict[str, array] = defaultdict(partial(array, "I"))
     docs: list[dict] = []
     for doc_id, entry in enumerate(site.entries):
