@@ -57,6 +57,7 @@ SHARD_TARGET = 16_000  # postings per shard: about 12 KB compressed
 MAX_WORKERS = 4
 BUNDLE = 4  # entries per stored-text file: compresses far better than one, costs little more
 MAX_SHARDS = 4096
+MAX_TOKENS = 6  # per term checked in the stored text (search.js: the same)
 FILTER_PREFIX = "§"  # filter tokens ("§s:qa", "§t:slug") can never come from text
 
 
@@ -356,6 +357,19 @@ class Term:
     prefix: bool = False
 
 
+def spread(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """At most MAX_TOKENS of a checked term's tokens, evenly spread (search.js picks the same):
+    the stored-text check makes the rest redundant, and each token may cost a shard download."""
+    if len(tokens) <= MAX_TOKENS:
+        return tokens
+    return tuple(tokens[js_round_div(i * (len(tokens) - 1), MAX_TOKENS - 1)] for i in range(MAX_TOKENS))
+
+
+def js_round_div(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half up, as JavaScript's Math.round does (not Python's round)."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
 def term_tokens(part: str) -> tuple[str, ...]:
     """A CJK run → its bigrams (one character: itself); a word → itself."""
     if not is_cjk(part[0]) or len(part) == 1:
@@ -371,7 +385,7 @@ def parse_query(query: str, folding: Folding, prefix_key: int = PREFIX_KEY) -> l
         text = _SPACE.sub(" ", folding.fold(next((g for g in match.groups() if g), ""))).strip()
         tokens = tuple(t for part in _TERM.findall(text) for t in term_tokens(part))
         if tokens:
-            terms.append(Term(text, tokens, check=text))
+            terms.append(Term(text, spread(tokens), check=text))
         return " "
 
     rest = _PHRASE.sub(phrase, query)
@@ -379,7 +393,8 @@ def parse_query(query: str, folding: Folding, prefix_key: int = PREFIX_KEY) -> l
     typing_last = bool(re.search(r"[^\W_]$", rest))
     for i, part in enumerate(parts):
         cjk = is_cjk(part[0])
-        terms.append(Term(part, term_tokens(part), check=part if cjk and len(part) >= 3 else None,
+        checked = cjk and len(part) >= 3
+        terms.append(Term(part, spread(term_tokens(part)) if checked else term_tokens(part), check=part if checked else None,
                           prefix=not cjk and typing_last and i == len(parts) - 1 and len(part) >= prefix_key))
     return terms
 

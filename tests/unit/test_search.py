@@ -167,6 +167,14 @@ def test_long_runs_and_phrases_are_checked_in_the_text(reader, built):
     assert urls(reader, site, '"Meetups work"') == ["/lessons/english/"]  # across a line break
 
 
+def test_a_long_run_fetches_a_few_tokens_and_is_checked_whole(reader, built):
+    _, site = built
+    term = parse_query("报名表只收必要信息", reader.folding)[0]
+    assert term.tokens == ("报名", "名表", "只收", "收必", "要信", "信息") and term.check == "报名表只收必要信息"
+    assert urls(reader, site, "报名表只收必要信息") == ["/qa/scattered/"]
+    assert urls(reader, site, "报名表只收必要的信息") == []
+
+
 def test_latin_prefix_only_for_the_word_being_typed(reader, built):
     _, site = built
     assert urls(reader, site, "v") == []  # the v of "venue" is no word of its own

@@ -21,6 +21,7 @@
   var FILTER = "§";
   var PAGE_SIZE = 10;
   var DROPDOWN_SIZE = 8;
+  var MAX_TOKENS = 6; // per checked term: must match MAX_TOKENS in generator/search.py
   var FETCH_LIMIT = 48; // stored texts checked per request before asking for "more"
 
   // --- Fetching and decoding -------------------------------------------------------------
@@ -196,7 +197,7 @@
       var phrase = index.normalize(a || b || c || "").replace(/\s+/g, " ").trim();
       var tokens = [];
       (phrase.match(TERM) || []).forEach(function (part) { tokens = tokens.concat(termTokens(part)); });
-      if (tokens.length) terms.push({ text: phrase, tokens: tokens, check: phrase, prefix: false });
+      if (tokens.length) terms.push({ text: phrase, tokens: spread(tokens), check: phrase, prefix: false });
       return " ";
     });
     var normalized = index.normalize(rest);
@@ -207,12 +208,21 @@
       var length = Array.from(part).length;
       terms.push({
         text: part,
-        tokens: termTokens(part),
+        tokens: cjk && length >= 3 ? spread(termTokens(part)) : termTokens(part),
         check: cjk && length >= 3 ? part : null,
         prefix: !cjk && typingLast && i === parts.length - 1 && length >= index.meta.prefix,
       });
     });
     return terms;
+  }
+
+  /* A term checked in the stored text needs only some of its tokens to find candidates: at most
+   * MAX_TOKENS, evenly spread, so that a long pasted sentence fetches a few shards, not dozens. */
+  function spread(tokens) {
+    if (tokens.length <= MAX_TOKENS) return tokens;
+    var out = [];
+    for (var i = 0; i < MAX_TOKENS; i++) out.push(tokens[Math.round(i * (tokens.length - 1) / (MAX_TOKENS - 1))]);
+    return out;
   }
 
   function termTokens(part) {
