@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from itertools import chain, repeat
+from itertools import chain
 from pathlib import Path
 
 from .i18n import format_date, translator
@@ -176,13 +176,13 @@ def merge_postings(a: Sequence[int], b: Sequence[int]) -> array:
 
 
 def encode_shard(postings: Iterable[tuple[str, array]]) -> bytes:
-    """For each token (sorted): varint UTF-8 length, the UTF-8, varint n, one byte k, then n
-    numbers (doc-id gap << 4 | weight) as k byte planes, low byte first; weight is
-    tf_bucket << 1 | in title. Planes keep the encoding in C and compress well."""
+    """For each token (sorted): varint UTF-8 length, the UTF-8, varint n, one byte k, then the n
+    differences between successive postings (doc id << 4 | tf_bucket << 1 | in title; the first
+    from 0) as k byte planes, low byte first. Planes keep the encoding in C and compress well."""
     out = bytearray()
     for token, values in sorted(postings, key=operator.itemgetter(0)):
         name = token.encode("utf-8")
-        gaps = array("I", map(operator.sub, values, chain((0,), map(operator.and_, values, repeat(~15)))))
+        gaps = array("I", map(operator.sub, values, chain((0,), values)))  # > 0: doc ids ascend
         if sys.byteorder == "big":
             gaps.byteswap()
         width = (max(gaps).bit_length() + 7) // 8 or 1
@@ -209,10 +209,10 @@ def decode_shard(data: bytes) -> dict[str, list[tuple[int, int, bool]]]:
             for i, byte in enumerate(data[offset:offset + count]):
                 gaps[i] |= byte << (8 * plane)
             offset += count
-        doc, postings = 0, []
+        value, postings = 0, []
         for gap in gaps:
-            doc += gap >> 4
-            postings.append((doc, (gap & 15) >> 1, bool(gap & 1)))
+            value += gap
+            postings.append((value >> 4, (value & 15) >> 1, bool(value & 1)))
         out[token] = postings
     return out
 

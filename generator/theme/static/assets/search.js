@@ -51,8 +51,8 @@
     return (crc ^ -1) >>> 0;
   }
 
-  /* A shard: per token its UTF-8 length, the UTF-8, n, a plane count k and n numbers
-   * (doc-id gap << 4 | weight) stored as k byte planes (see encode_shard in search.py). */
+  /* A shard: per token its UTF-8 length, the UTF-8, n, a plane count k and the n differences
+   * between successive postings (doc id << 4 | weight) as k byte planes (see encode_shard). */
   function parseShard(bytes) {
     var tokens = new Map();
     var offset = 0;
@@ -74,13 +74,11 @@
       var width = bytes[offset++];
       var docs = new Int32Array(count);
       var weights = new Uint8Array(count);
-      var doc = 0;
+      var value = 0;
       for (var i = 0; i < count; i++) {
-        var gap = 0;
-        for (var plane = 0; plane < width; plane++) gap += bytes[offset + plane * count + i] * Math.pow(256, plane);
-        doc += Math.floor(gap / 16);
-        docs[i] = doc;
-        weights[i] = gap % 16;
+        for (var plane = 0; plane < width; plane++) value += bytes[offset + plane * count + i] * Math.pow(256, plane);
+        docs[i] = Math.floor(value / 16);
+        weights[i] = value % 16;
       }
       offset += width * count;
       tokens.set(token, { docs: docs, weights: weights });
