@@ -161,6 +161,25 @@ def test_filters_by_section_and_tag_and_the_url_keeps_them(browser, serve_dir, e
     page, _ = search_page(browser, base, "", tag="python")
     assert set(result_urls(page)) == {"/lessons/python-study-group/", "/qa/python-study-which-book/"}
     page.close()
+    page, _ = search_page(browser, base, "腰斩")  # a tag under a result filters by it
+    page.locator("#kb-results button.search-result-tag", has_text="#读书会").click()
+    page.wait_for_function("() => location.search.includes('tag=')")
+    assert page.locator("select[name=tag]").input_value() == "读书会"
+    page.close()
+
+
+@pytest.mark.browser
+def test_arrow_keys_and_enter_on_the_search_page(browser, serve_dir, example):
+    page, _ = search_page(browser, serve_dir(example[0]), "禁言")
+    box = page.locator("form[data-search-page] input[name=q]")
+    box.press("ArrowDown")
+    box.press("ArrowDown")
+    second = page.locator("#kb-results .search-result").nth(1)
+    assert second.get_attribute("aria-selected") == "true"
+    target = second.locator(".search-result-title").get_attribute("href")
+    box.press("Enter")
+    page.wait_for_url("**" + target)
+    page.close()
 
 
 @pytest.mark.browser
