@@ -23,6 +23,7 @@ from .parallel import parallel_map
 from .parse import Document, MarkdownRenderer, parse_document
 from .related import related_entries
 from .render import THEME, OutputFile, Page, Renderer, TemplateProblem, output_path
+from .search import search_files, search_page
 from .sources import SourceFile, read_sources
 from .stats import stats_pages
 from .write import (
@@ -121,6 +122,7 @@ def site_pages(site: Site, related: dict[str, list[Entry]] | None = None) -> lis
     pages.append(start_page(site))
     pages += open_question_pages(site)
     pages += stats_pages(site)
+    pages.append(search_page(site))
     pages += utility_pages(site, [p.url for p in pages])
     return pages
 
@@ -128,7 +130,7 @@ def site_pages(site: Site, related: dict[str, list[Entry]] | None = None) -> lis
 def site_files(site: Site, renderer: Renderer) -> tuple[list[OutputFile], list[Problem]]:
     """Every output that is bytes rather than a templated page (feeds, JSON), from each derive stage."""
     feeds, problems = feed_files(site, renderer)
-    return feeds + start_files(site) + [open_questions_feed(site)], problems
+    return feeds + start_files(site) + [open_questions_feed(site)] + search_files(site), problems
 
 
 def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
