@@ -30,6 +30,7 @@ from .errors import SiteError
 EVENTS_PATH = "/__kb/events"
 SCRIPT_PATH = "/__kb/live.js"
 DEBOUNCE_SECONDS = 0.12
+EXACT_AFTER_SECONDS = 2.0  # quiet time after a save before related entries are computed again
 WATCHED_DIRS = ("content", "templates", "static")
 WATCHED_FILES = ("site_config.yaml",)
 KEEPALIVE_SECONDS = 15.0
@@ -157,9 +158,15 @@ class ServedSite:
         self.build_lock = threading.RLock()
         self.live = LiveState()
         self.memo = BuildMemo()
+        self.exact_later: Debouncer | None = None
 
-    def rebuild(self, out=sys.stdout, err=sys.stderr) -> bool:
-        """Build; tell the tabs as soon as the pages are written (feeds follow), or show the errors."""
+    def rebuild(self, out=sys.stdout, err=sys.stderr, exact: bool = False) -> bool:
+        """Build; tell the tabs as soon as changed pages are written (feeds follow), or show the errors.
+
+        After a save, related entries come from the last build (`preview`); the exact build
+        that refreshes them waits for a quiet moment (`exact_later`), so that it does not hold
+        up the next save on a big site.
+        """
         started = time.perf_counter()
         shown: list[int] = []
 
@@ -170,9 +177,8 @@ class ServedSite:
 
         with self.build_lock:
             try:
-                result = build(self.options, in_place=True, memo=self.memo, pages_written=pages_written, preview=True)
-                if result.preview:  # the tabs have the new pages; now the related entries, exactly
-                    result = build(self.options, in_place=True, memo=self.memo)
+                result = build(self.options, in_place=True, memo=self.memo, pages_written=pages_written,
+                               preview=not exact)
             except SiteError as exc:
                 problems = [str(p) for p in exc.problems]
                 for line in problems:
@@ -187,7 +193,10 @@ class ServedSite:
                 return False
         for warning in result.warnings:
             print(warning, file=err)
-        print(f"{result.summary()} (rebuilt in {time.perf_counter() - started:.2f}s)", file=out, flush=True)
+        note = "; related entries as in the last build, exact ones follow" if result.preview else ""
+        print(f"{result.summary()} (rebuilt in {time.perf_counter() - started:.2f}s{note})", file=out, flush=True)
+        if result.preview and self.exact_later is not None:
+            self.exact_later.poke()
         changed = result.write is not None and (result.write.written or result.write.removed)
         if not shown and (changed or self.live.problems or self.live.generation == 0):
             self.live.publish(self.live.generation + 1, [])  # no page changed, but other files or an error did
@@ -350,6 +359,7 @@ def serve(options: BuildOptions, host: str = "127.0.0.1", port: int = 8000, out=
     site.rebuild(out, err)
     observers = []
     debouncer = Debouncer(DEBOUNCE_SECONDS, lambda: site.rebuild(out, err))
+    site.exact_later = Debouncer(EXACT_AFTER_SECONDS, lambda: site.rebuild(out, err, exact=True))
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # stop as cleanly on `kill` as on Ctrl-C
     try:
@@ -363,6 +373,7 @@ def serve(options: BuildOptions, host: str = "127.0.0.1", port: int = 8000, out=
         for observer in observers:
             observer.stop()
         debouncer.stop()
+        site.exact_later.stop()
         server.server_close()
         site.live.publish(site.live.generation, site.live.problems)  # wake the event streams so they end
     return 0
