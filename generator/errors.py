@@ -59,9 +59,11 @@ class Problems:
         return sorted(p for p in self.items if p.severity == "warning")
 
     def raise_if_errors(self, strict: bool = False) -> None:
+        """Raise with every problem: the failing ones as errors, the other warnings kept."""
         failing = self.items if strict else self.errors
         if failing:
-            raise SiteError([Problem(p.location, p.message, "error") for p in failing])
+            raise SiteError([Problem(p.location, p.message, "error") for p in failing]
+                            + ([] if strict else self.warnings))
 
     def print(self, stream: TextIO = sys.stderr) -> None:
         for problem in sorted(self.items):
