@@ -5,11 +5,13 @@ duplicate slugs, links between entries, tag spellings.
 """
 from __future__ import annotations
 
+import html as html_lib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from .config import SiteConfig
 from .errors import Problem, SourceLocation, did_you_mean
@@ -117,6 +119,11 @@ def _member_links(value) -> tuple[tuple[str, str], ...] | None:
     return None
 
 
+def preferred_spelling(names: dict[str, list[datetime]]) -> str:
+    """The spelling curators use most; on a tie, the one used first."""
+    return min(names, key=lambda name: (-len(names[name]), min(names[name]), name))
+
+
 def tag_key(name: str) -> str:
     """One tag whatever its case, width or spacing: `Community ` = `community`."""
     return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
@@ -126,8 +133,7 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
                   now: datetime, include_drafts: bool = False) -> Assembly:
     problems: list[Problem] = []
     aliases = {tag_key(k): v for k, v in config.tag_aliases.items()}
-    tags: dict[str, Tag] = {}
-    drafts: list[Entry] = []
+    spellings: dict[str, dict[str, list[datetime]]] = {}  # tag key -> spelling -> dates
     notes: dict[str, str] = {}
     entries: list[Entry] = []
     seen_slugs: dict[tuple[str, str], str] = {}
@@ -157,9 +163,10 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
         for name in meta.get("tags", []):
             name = " ".join(unicodedata.normalize("NFC", name).split())
             name = aliases.get(tag_key(name), name)
-            tag = tags.setdefault(tag_key(name), Tag(slugify(tag_key(name)) or "tag", name))
-            if tag not in entry_tags:
-                entry_tags.append(tag)
+            key = tag_key(name)
+            spellings.setdefault(key, {}).setdefault(name, []).append(meta["date"])
+            if key not in entry_tags:
+                entry_tags.append(key)
         question = None
         if doc.section == "qa":
             question = Question(
@@ -175,13 +182,12 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
             toc=doc.toc, question=question, links=doc.links,
             location=SourceLocation(doc.source, 1),
         )
-        if entry.draft and not include_drafts:
-            drafts.append(entry)
-            continue
-        if entry.date > now:
+        if (entry.draft and not include_drafts) or entry.date > now:
             continue
         entries.append(entry)
 
+    tags = {key: Tag(slugify(key) or "tag", preferred_spelling(names)) for key, names in spellings.items()}
+    entries = [replace(e, tags=tuple(tags[key] for key in e.tags)) for e in entries]
     tag_slugs: dict[str, str] = {}
     for key, tag in tags.items():
         if tag.slug in tag_slugs and tag_slugs[tag.slug] != key:
@@ -189,7 +195,7 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
                                     f'tags "{tag_slugs[tag.slug]}" and "{key}" share the URL /tags/{tag.slug}/: merge them with tag_aliases'))
         tag_slugs[tag.slug] = key
 
-    entries = [resolve_links(e, url_of_source) for e in entries]
+    entries = [resolve_links(e, url_of_source, config.base_path) for e in entries]
     entries.sort(key=lambda e: (-e.date.timestamp(), e.url))
     used = {t.slug for e in entries for t in e.tags}
     site = Site(config=config, now=now, entries=tuple(entries), members=members,
@@ -201,10 +207,8 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
 _PLACEHOLDER = re.compile(r'href="' + re.escape(PLACEHOLDER_SCHEME) + r'([^"#]*)(#[^"]*)?"')
 
 
-def resolve_links(entry: Entry, url_of_source: dict[str, str]) -> Entry:
+def resolve_links(entry: Entry, url_of_source: dict[str, str], base_path: str) -> Entry:
     """Rewrite `kb:content/x.md#a` placeholders to entry URLs (generator/check.py reports broken ones)."""
-    import html as html_lib
-    from dataclasses import replace
 
     def substitute(match: re.Match) -> str:
         source = html_lib.unescape(match.group(1))
@@ -212,7 +216,7 @@ def resolve_links(entry: Entry, url_of_source: dict[str, str]) -> Entry:
         url = url_of_source.get(source)
         if url is None:
             return 'href="#" data-broken-link'
-        return f'href="{url}{anchor}"'
+        return f'href="{quote(base_path + url.lstrip("/"))}{anchor}"'
 
     def fix(html: str) -> str:
         return _PLACEHOLDER.sub(substitute, html) if PLACEHOLDER_SCHEME in html else html

@@ -272,7 +272,8 @@ def tag_problems(site: Site, documents: list[Document]) -> list[Problem]:
         main = ranked[0]
         first = spellings[main][0]
         for other in ranked[1:]:
-            shown = next(n for n in spellings if tag_key(n) == tag_key(other))
+            tag = site.tags.get(slugify(tag_key(other)) or "tag")
+            shown = tag.name if tag else main
             fix = (f'they show as one tag, "{shown}": write it one way'
                    if tag_key(other) == tag_key(main) else f'they are two tags now: write it one way, or merge them in site_config.yaml with '
                                 f'tag_aliases: {{"{other}": "{main}"}}')

@@ -6,9 +6,10 @@ is silently ignored is the hardest bug a curator can meet.
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import Problem, SiteError, SourceLocation, did_you_mean

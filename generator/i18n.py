@@ -1,7 +1,7 @@
 """Every UI string, in every shipped language, in one place."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 STRINGS: dict[str, dict[str, str]] = {
     "zh-CN": {

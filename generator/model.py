@@ -5,9 +5,9 @@ object, so the records stay easy to cache, compare and pass between processes.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Mapping
 
 from .config import SiteConfig
 from .errors import SourceLocation

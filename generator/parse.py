@@ -28,7 +28,7 @@ from .yamltext import YamlError, load_yaml
 
 FRONT_MATTER_KEYS = ("title", "date", "tags", "authors", "summary", "draft", "slug", "pinned",
                      "updated", "weight", "asker", "status")
-ANSWER_HEADING = re.compile(r"^##[ \t]+(?:回答|答|answer)(?![A-Za-z])[ \t]*[:：]?(?P<rest>.*?)[ \t#]*$", re.I)
+ANSWER_HEADING = re.compile(r"^##[ \t]+(?:回答|答|answer)(?=[ \t:：@\d(（]|$)[ \t]*[:：]?(?P<rest>.*?)[ \t#]*$", re.I)
 ANSWERED_BY = re.compile(r"^\s*\*\*(?:回答者|Answered by)\s*[:：]?\s*\*\*\s*[:：]?\s*@?(?P<who>\S+)\s*$", re.I)
 ACCEPTED_WORDS = ("已采纳", "采纳", "accepted", "✓", "✔", "✅")
 FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
@@ -274,6 +274,8 @@ def check_front_matter(data: Any, doc, path: str, tz: tzinfo) -> tuple[dict, lis
         key = str(key)
         if key not in FRONT_MATTER_KEYS:
             problems.append(Problem(at(key), f'unknown front matter key "{key}"{did_you_mean(key, FRONT_MATTER_KEYS)}', "warning"))
+        elif value is None and key != "title":
+            continue  # "summary:" left empty means no summary
         elif key in ("title", "summary", "slug", "asker"):
             if value is None or isinstance(value, (dict, list, bool)):
                 problems.append(Problem(at(key), f'"{key}" must be text, not {type(value).__name__ if value is not None else "empty"}'))

@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import jinja2

@@ -1,0 +1,105 @@
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from generator.parse import MarkdownRenderer, parse_document, parse_when
+from generator.sources import SourceFile
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def doc(text: str, section: str = "highlights", path: str | None = None):
+    path = path or f"content/{section}/x.md"
+    return parse_document(SourceFile(path, section, text, "digest"), MarkdownRenderer(), TZ)
+
+
+def messages(d) -> list[str]:
+    return [str(p) for p in d.problems]
+
+
+def test_front_matter_and_markdown():
+    d = doc("---\ntitle: 标题\ndate: 2026-11-03 21:30\ntags: [A, b]\nauthors: alice, bob\n---\n\n正文\n第二行\n")
+    assert d.ok
+    assert d.meta["title"] == "标题"
+    assert d.meta["date"].isoformat() == "2026-11-03T21:30:00+08:00"
+    assert d.meta["tags"] == ["A", "b"]
+    assert d.meta["authors"] == ["alice", "bob"]
+    assert d.html == "<p>正文第二行</p>"
+
+
+def test_chinese_headings_get_working_anchors():
+    d = doc("---\ntitle: t\ndate: 2026-01-01\n---\n## 发言规范\n\n### Python 入门：第一步\n")
+    assert [(h.level, h.id, h.text) for h in d.toc] == [(2, "发言规范", "发言规范"), (3, "python-入门第一步", "Python 入门：第一步")]
+    assert '<h2 id="发言规范">' in d.html
+
+
+def test_markdown_features():
+    body = "| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nprint(1)\n```\n\n脚注[^1]\n\n[^1]: 注释\n\n!!! note \"提示\"\n    内容\n\n- [x] 完成\n- [ ] 未完成\n"
+    d = doc("---\ntitle: t\ndate: 2026-01-01\n---\n" + body)
+    html = d.html
+    assert "<table>" in html and 'class="highlight"' in html and 'class="footnote"' in html
+    assert 'class="admonition note"' in html
+    assert html.count('type="checkbox"') == 2 and "checked" in html
+
+
+def test_link_to_entry_file_becomes_placeholder_with_line():
+    d = doc("---\ntitle: t\ndate: 2026-01-01\n---\n\n见[群规](../../qa/rules.md#发言规范)。\n", path="content/highlights/sub/x.md")
+    assert 'href="kb:content/qa/rules.md#发言规范"' in d.html
+    assert d.links == (("content/qa/rules.md#发言规范", 6),)
+
+
+def test_external_links_get_noopener_and_scripts_are_removed():
+    d = doc('---\ntitle: t\ndate: 2026-01-01\n---\n[x](https://a.org) <script>alert(1)</script> <img src=x onerror="alert(1)"> [y](javascript:alert(1))\n')
+    assert 'rel="noopener"' in d.html
+    assert "<script" not in d.html and "onerror" not in d.html and "javascript:" not in d.html
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("---\ntitle: t\n", 'content/highlights/x.md:1: front matter is not closed'),
+    ("no front matter\n", 'content/highlights/x.md:1: missing front matter'),
+    ("---\ntitle: [unclosed\ndate: 2026-01-01\n---\n", "content/highlights/x.md:2: invalid YAML: the [ … ] opened here"),
+    ("---\ndate: 2026-01-01\n---\n", 'content/highlights/x.md:1: missing "title"'),
+    ("---\ntitle: t\n\ndate: 2026-02-30\n---\n", 'content/highlights/x.md:4: "date": impossible date "2026-02-30"'),
+    ("---\ntitle: t\ndate: yesterday\n---\n", 'content/highlights/x.md:3: "date": "yesterday" is not a date'),
+    ("---\ntitle: t\ndate: 2026-01-01\nslug: ../etc\n---\n", 'content/highlights/x.md:4: slug "../etc" must be one path segment'),
+    ("---\ntitle: t\ndate: 2026-01-01\ntags: {a: 1}\n---\n", 'content/highlights/x.md:4: "tags" must be a list'),
+    ("---\ntitle: t\ndate: 2026-01-01\ndraft: yes please\n---\n", 'content/highlights/x.md:4: "draft" must be true or false'),
+])
+def test_front_matter_errors_name_the_line(text, expected):
+    d = doc(text)
+    assert not d.ok
+    assert any(m.startswith(expected) for m in messages(d)), messages(d)
+
+
+def test_unknown_key_is_a_warning_with_suggestion():
+    d = doc("---\ntitle: t\ndate: 2026-01-01\ntagz: [a]\n---\n")
+    assert d.ok
+    assert messages(d) == ['content/highlights/x.md:4: warning: unknown front matter key "tagz" (did you mean "tags"?)']
+
+
+def test_question_and_answers_are_split():
+    text = ("---\ntitle: 问\ndate: 2026-11-03 21:30\nasker: carol\n---\n\n问题正文\n\n```\n## 回答 @not-an-answer\n```\n\n"
+            "## 回答 @alice 2026-11-04 已采纳\n\n采纳的回答\n\n## Answer @bob 2026-11-05 10:30\n\nsecond\n\n## 回答 2\n\n**回答者：** @carol\n\n第三个\n")
+    d = doc(text, section="qa")
+    assert d.ok, messages(d)
+    assert "not-an-answer" in d.html
+    assert [(a.author, a.accepted, a.line) for a in d.answers] == [("alice", True, 13), ("bob", False, 17), ("carol", False, 21)]
+    assert d.answers[1].date.isoformat() == "2026-11-05T10:30:00+08:00"
+    assert d.answers[2].html == "<p>第三个</p>"
+    assert "采纳的回答" in d.text
+
+
+def test_two_accepted_answers_are_an_error():
+    d = doc("---\ntitle: q\ndate: 2026-01-01\n---\n## 回答 @a 已采纳\nx\n## 回答 @b accepted\ny\n", section="qa")
+    assert messages(d) == ["content/qa/x.md:7: more than one answer is marked accepted: keep 已采纳 on one"]
+
+
+def test_dates_with_offsets_are_converted_to_site_time():
+    assert parse_when("2026-11-15T16:00:00Z", TZ).isoformat() == "2026-11-16T00:00:00+08:00"
+    assert parse_when("2026-11-3 9:05", TZ).isoformat() == "2026-11-03T09:05:00+08:00"
+
+
+def test_headings_that_merely_start_with_answer_words_are_not_answers():
+    d = doc("---\ntitle: q\ndate: 2026-01-01\n---\n## 答疑流程\n\n## 回答这个问题前\n\n## Answers we liked\n\n## 回答：@a\n\nok\n", section="qa")
+    assert [a.author for a in d.answers] == ["a"]
+    assert [h.text for h in d.toc] == ["答疑流程", "回答这个问题前", "Answers we liked"]

@@ -1,0 +1,55 @@
+import json
+
+import pytest
+
+from generator.build import BuildOptions, build
+from generator.errors import SiteError
+from generator.render import json_for_script, output_path
+from tests.conftest import NOW
+from tests.helpers import page
+
+
+def test_output_paths():
+    assert output_path("/") == "index.html"
+    assert output_path("/qa/x/") == "qa/x/index.html"
+    assert output_path("/feed.xml") == "feed.xml"
+
+
+def test_json_for_script_cannot_close_the_script():
+    text = str(json_for_script({"title": "</script><script>alert(1)</script>\u2028"}))
+    assert "<" not in text and "\u2028" not in text
+    assert json.loads(text) == {"title": "</script><script>alert(1)</script>\u2028"}
+
+
+def test_site_templates_override_the_theme(basic_site):
+    (basic_site / "templates").mkdir()
+    (basic_site / "templates/404.html").write_text("{% extends 'base.html' %}{% block content %}<h1>走丢了</h1>{% endblock %}", encoding="utf-8")
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert page(basic_site / "output", "/404.html").find("h1").get_text() == "走丢了"
+
+
+def test_template_errors_name_the_template_and_line(basic_site):
+    (basic_site / "templates").mkdir()
+    (basic_site / "templates/404.html").write_text("{% extends 'base.html' %}\n{% block content %}\n{{ no_such_thing }}\n{% endblock %}\n", encoding="utf-8")
+    with pytest.raises(SiteError) as caught:
+        build(BuildOptions(source=basic_site, now=NOW))
+    message = str(caught.value.problems[0])
+    assert message.endswith("templates/404.html:3: template error while rendering /404.html: UndefinedError: 'no_such_thing' is undefined")
+
+
+def test_template_syntax_error(basic_site):
+    (basic_site / "templates").mkdir()
+    (basic_site / "templates/404.html").write_text("{% extends 'base.html' %}\n{% block content %}\n{% if %}\n", encoding="utf-8")
+    with pytest.raises(SiteError) as caught:
+        build(BuildOptions(source=basic_site, now=NOW))
+    assert ":3: template error:" in str(caught.value.problems[0])
+
+
+def test_english_site_uses_english_strings(basic_site):
+    config = basic_site / "site_config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("language: zh-CN", "language: en"), encoding="utf-8")
+    build(BuildOptions(source=basic_site, now=NOW))
+    home = page(basic_site / "output", "/")
+    assert home.find("html")["lang"] == "en"
+    assert [a.get_text() for a in home.select(".site-nav a")][:3] == ["Highlights", "Q&A", "Lessons"]
+    assert page(basic_site / "output", "/highlights/rules/").find("time").get_text() == "November 2, 2026"

@@ -1,0 +1,36 @@
+from generator.text import join_cjk_lines, reading_minutes, slugify, text_length, truncate
+
+
+def test_line_break_between_chinese_characters_disappears():
+    assert join_cjk_lines("新人进群后\n一直潜水") == "新人进群后一直潜水"
+    assert join_cjk_lines("第一句。\n  第二句") == "第一句。第二句"
+
+
+def test_line_break_next_to_latin_text_stays():
+    assert join_cjk_lines("用 Python\n入门") == "用 Python\n入门"
+    assert join_cjk_lines("hello\nworld") == "hello\nworld"
+
+
+def test_length_counts_characters_for_chinese_and_words_for_latin():
+    assert text_length("社群运营") == 4
+    assert text_length("community building is fun") == 4
+    assert text_length("Python 入门") == 3
+
+
+def test_reading_time():
+    assert reading_minutes("字" * 400 * 3) == 3
+    assert reading_minutes("word " * 600) == 3
+    assert reading_minutes("") == 1
+
+
+def test_truncate_counts_units_and_marks_the_cut():
+    assert truncate("一二三四五六", 4) == "一二三四…"
+    assert truncate("one two three four", 2) == "one two…"
+    assert truncate("短", 10) == "短"
+
+
+def test_slugify_keeps_unicode_and_drops_separators():
+    assert slugify("新人 必读") == "新人-必读"
+    assert slugify("Python 入门/../x") == "python-入门-..-x"
+    assert slugify("  Community  ") == "community"
+    assert "/" not in slugify("a/b\\c")
