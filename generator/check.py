@@ -253,7 +253,10 @@ def _loose_key(name: str) -> str:
 
 
 def tag_problems(site: Site, documents: list[Document]) -> list[Problem]:
-    """One warning per minority spelling of a tag, at its first use, suggesting a merge."""
+    """Tags that differ only in spacing, "-" or "_" are two tags: suggest merging them.
+
+    Case and width differences need no warning: those are one tag already.
+    """
     aliases = {tag_key(k): v for k, v in site.config.tag_aliases.items()}
     uses: dict[str, dict[str, list[SourceLocation]]] = defaultdict(lambda: defaultdict(list))
     for doc in sorted(documents, key=lambda d: d.source):
@@ -263,22 +266,18 @@ def tag_problems(site: Site, documents: list[Document]) -> list[Problem]:
             name = " ".join(unicodedata.normalize("NFC", raw).split())
             name = aliases.get(tag_key(name), name)
             line = doc.key_lines.get(("tags", index), doc.meta_lines.get("tags", 1))
-            uses[_loose_key(name)][name].append(SourceLocation(doc.source, line))
+            uses[_loose_key(name)][tag_key(name)].append((SourceLocation(doc.source, line), name))
     problems = []
-    for spellings in uses.values():
-        if len(spellings) < 2:
+    for variants in uses.values():
+        if len(variants) < 2:
             continue
-        ranked = sorted(spellings, key=lambda n: (-len(spellings[n]), spellings[n][0]))
-        main = ranked[0]
-        first = spellings[main][0]
-        for other in ranked[1:]:
-            tag = site.tags.get(slugify(tag_key(other)) or "tag")
-            shown = tag.name if tag else main
-            fix = (f'they show as one tag, "{shown}": write it one way'
-                   if tag_key(other) == tag_key(main) else f'they are two tags now: write it one way, or merge them in site_config.yaml with '
-                                f'tag_aliases: {{"{other}": "{main}"}}')
-            problems.append(Problem(spellings[other][0],
-                                    f'tag "{other}" differs only in case or spacing from "{main}" ({first}): {fix}', "warning"))
+        ranked = sorted(variants, key=lambda k: (-len(variants[k]), variants[k][0]))
+        main_loc, main = variants[ranked[0]][0]
+        for key in ranked[1:]:
+            loc, other = variants[key][0]
+            problems.append(Problem(loc, f'tag "{other}" differs only in spacing from "{main}" ({main_loc}), so they are '
+                                         f'two tags: write it one way, or merge them in site_config.yaml with '
+                                         f'tag_aliases: {{"{other}": "{main}"}}', "warning"))
     return problems
 
 
@@ -286,7 +285,7 @@ def tag_problems(site: Site, documents: list[Document]) -> list[Problem]:
 
 
 def page_origins(pages: Iterable) -> dict[str, list[str]]:
-    """Output path → what produced each page there ("content/qa/x.md:1", "page /qa/open/"), in order."""
+    """Output path → what produced each page there ("content/qa/x.md:1", "the page /qa/open/ …"), in order."""
     from .render import output_path
 
     origins: dict[str, list[str]] = defaultdict(list)

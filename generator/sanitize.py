@@ -6,6 +6,7 @@ written in Markdown syntax is dropped as surely as one written in HTML.
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import nh3
@@ -19,7 +20,7 @@ TAGS = {
 }
 ATTRIBUTES = {
     "*": {"class", "id", "title", "lang", "dir"},
-    "a": {"href", "hreflang"},  # rel is set by the sanitiser itself
+    "a": {"href", "hreflang"},  # rel="noopener" is added to external links below
     "img": {"src", "alt", "width", "height", "loading"},
     "input": {"checked"},  # always a disabled checkbox: task lists
     "ol": {"start", "reversed"},
@@ -30,23 +31,34 @@ ATTRIBUTES = {
 FORCED_ATTRIBUTES = {"input": {"type": "checkbox", "disabled": "disabled"}}
 # "kb" is the placeholder scheme parse.py gives links to other entries' .md files.
 URL_SCHEMES = {"http", "https", "mailto", "tel", "kb"}
-LINK_REL = "noopener"  # a page opened from the site cannot reach back through window.opener
+# An <a> start tag as the sanitiser writes it: attribute values always in double quotes.
+_A_TAG = re.compile(r'<a((?:\s+[^\s=>"]+(?:="[^"]*")?)*)\s*>')
+_EXTERNAL_HREF = re.compile(r'\shref="(?:https?:)?//', re.I)
 
 
 def clean_html(html: str, trusted: bool = False) -> str:
     """The HTML with only allowed tags, attributes and URL schemes; scripts removed with their content."""
     if trusted:
         return html
-    return nh3.clean(
+    clean = nh3.clean(
         html,
         tags=TAGS,
         attributes=ATTRIBUTES,
         set_tag_attribute_values=FORCED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
-        link_rel=LINK_REL,
+        link_rel=None,
         strip_comments=True,
         filter_style_properties={"text-align"},
     )
+    return _A_TAG.sub(_with_noopener, clean) if "<a" in clean else clean
+
+
+def _with_noopener(match: re.Match) -> str:
+    """rel="noopener" on links to other sites: the page they open cannot reach back to ours."""
+    attributes = match.group(1)
+    if _EXTERNAL_HREF.search(attributes):
+        return f'<a{attributes} rel="noopener">'
+    return match.group(0)
 
 
 def is_safe_url(url: str) -> bool:

@@ -100,13 +100,14 @@ def load_yaml(text: str, path: str, line_offset: int = 0) -> YamlDoc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset
         reason = exc.problem or str(exc)
-        reason += next((hint for start, hint in _HINTS if reason.startswith(start)), "")
         opened = exc.context_mark
         if opened and exc.problem_mark and "flow" in (exc.context or "") and opened.line != exc.problem_mark.line:
             # An unclosed [ or { is noticed lines later; point at where it was opened.
             bracket = "[ … ]" if "sequence" in exc.context else "{ … }"
             reason = f"the {bracket} opened here is not closed ({reason} on line {line})"
             line = opened.line + 1 + line_offset
+        else:
+            reason += next((hint for start, hint in _HINTS if reason.startswith(start)), "")
         raise YamlError(Problem(SourceLocation(path, line), f"invalid YAML: {reason}")) from None
     except RecursionError:
         raise YamlError(Problem(SourceLocation(path, 1 + line_offset),
