@@ -84,9 +84,11 @@ def load_members(site_root: Path, config: SiteConfig) -> tuple[dict[str, Member]
             problems.append(Problem(SourceLocation(MEMBERS_FILE, doc.line(*key_path, "links")),
                                     'links must be a list of {label, url} or a mapping label: url'))
             links = ()
-        for label, href in links:
+        written = profile.get("links")
+        for index, (label, href) in enumerate(links):
             if not is_safe_url(href):
-                problems.append(Problem(SourceLocation(MEMBERS_FILE, doc.line(*key_path, "links")),
+                item = index if isinstance(written, list) else label
+                problems.append(Problem(SourceLocation(MEMBERS_FILE, doc.line(*key_path, "links", item)),
                                         f'link "{label}" must be an http(s):// or mailto: address, not "{href}"'))
         links = tuple((label, href) for label, href in links if is_safe_url(href))
         avatar = str(profile.get("avatar") or "").strip()

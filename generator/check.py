@@ -134,7 +134,7 @@ def _md_link_problem(target: str, loc: SourceLocation, targets: dict[str, _Targe
     source, _, fragment = target.partition("#")
     entry = targets.get(source)
     if entry is None:
-        hint = did_you_mean(source, sorted(targets))
+        hint = did_you_mean(source, sorted(s for s, t in targets.items() if t.ok))
         return Problem(loc, f'broken link: "{source}" is not an entry{hint}: check the file name and the "../" steps', severity)
     if not entry.ok:
         return None  # its own errors are reported where they are
@@ -190,10 +190,12 @@ def _url_link_problem(href: str, here: str, base: str, loc: SourceLocation, site
             (kind == "tags" and parts[1] not in site.tags):
         if path in pages():
             return None
-        choices = sorted(by_url) if kind in SECTION_IDS else \
-            [f"/members/{m}/" for m in site.members] if kind == "members" else [f"/tags/{t}/" for t in site.tags]
+        names = [u.split("/")[2] for u, t in by_url.items() if t.ok and u.startswith(f"/{kind}/")] \
+            if kind in SECTION_IDS else list(site.members) if kind == "members" else list(site.tags)
+        close = did_you_mean(parts[1], sorted(names))
+        hint = f' (did you mean "/{kind}/{close.split(chr(34))[1]}/"?)' if close else ""
         what = {"members": "member", "tags": "tag"}.get(kind, "entry")
-        return Problem(loc, f'broken link: there is no {what} at {path}{did_you_mean(path, choices)}', severity)
+        return Problem(loc, f"broken link: there is no {what} at {path}{hint}", severity)
     return None
 
 
@@ -295,7 +297,7 @@ def page_origins(pages: Iterable) -> dict[str, list[str]]:
         if entry is not None and getattr(entry, "location", None):
             origin = str(entry.location)
         elif member is not None and getattr(member, "location", None):
-            origin = f"member {member.id} ({member.location})"
+            origin = str(member.location)
         else:
             origin = f"the page {page.url} ({page.template})"
         origins[output_path(page.url)].append(origin)

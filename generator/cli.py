@@ -132,7 +132,11 @@ COMMANDS = {"build": run_build, "check": run_check, "new": run_new}
 
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    return COMMANDS[args.command](args)
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("kb: interrupted; the previous output was left as it was", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from .yamltext import YamlError, load_yaml
 FRONT_MATTER_KEYS = ("title", "date", "tags", "authors", "summary", "draft", "slug", "pinned",
                      "updated", "weight", "asker", "status")
 ANSWER_HEADING = re.compile(r"^##[ \t]+(?:回答|答|answer)(?=[ \t:：@\d(（]|$)[ \t]*[:：]?(?P<rest>.*?)[ \t#]*$", re.I)
-ANSWERED_BY = re.compile(r"^\s*\*\*(?:回答者|Answered by)\s*[:：]?\s*\*\*\s*[:：]?\s*@?(?P<who>\S+)\s*$", re.I)
+ANSWERED_BY = re.compile(r"^\s*\*\*(?:回答者|Answered by)\s*[:：]?\s*\*\*\s*[:：]?\s*@?(?P<who>[^\s（(]+)\s*(?P<rest>.*?)\s*$", re.I)
 ACCEPTED_WORDS = ("已采纳", "采纳", "accepted", "✓", "✔", "✅")
 FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 DATE_TOKEN = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
@@ -380,6 +380,8 @@ def _answer_meta(rest: str, text: str, tz: tzinfo) -> tuple[str, datetime | None
         if match:
             author = match.group("who").lstrip("@")
             text = lines[1] if len(lines) > 1 else ""
+            rest = match.group("rest").replace("（", " ").replace("）", " ").replace("(", " ").replace(")", " ")
+            accepted = accepted or any(token.lower() in ACCEPTED_WORDS for token in rest.split())
     return author, when, accepted, text, problem
 
 
