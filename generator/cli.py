@@ -14,12 +14,12 @@ from .text import slugify
 
 def _moment(value: str) -> str:
     """--now must be a date-time; say so the way argparse reports any bad option."""
-    from datetime import timezone
+    from datetime import UTC
 
     from .parse import parse_when
 
     try:
-        parse_when(value, timezone.utc)
+        parse_when(value, UTC)
     except (ValueError, OverflowError) as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return value
