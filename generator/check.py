@@ -112,7 +112,8 @@ def link_problems(site: Site, documents: list[Document], files: SiteFiles,
         for target, line in doc.links:
             loc = SourceLocation(doc.source, line)
             if target.startswith("content/") and ".md" in target:
-                problem = _md_link_problem(target, loc, targets, severity)
+                problem = _md_link_problem(target, loc, {s: t for s, t in targets.items() if s != doc.source}
+                                           if target.split("#")[0] not in targets else targets, severity)
             else:
                 problem = _url_link_problem(target, here, base, loc, site, by_url, files.static, pages, severity)
             if problem:
