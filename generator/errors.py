@@ -24,7 +24,12 @@ class Problem:
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{self.location}: {prefix}{self.message}"
+        return f"{self.location}: {prefix}{self.message.translate(_ONE_LINE)}"
+
+
+# Characters that would break a problem over two lines (str.splitlines() splits on all of them).
+_ONE_LINE = {ord(ch): f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+             for ch in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
 
 
 class SiteError(Exception):
