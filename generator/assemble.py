@@ -137,6 +137,7 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
     aliases = {tag_key(k): v for k, v in config.tag_aliases.items()}
     spellings: dict[str, dict[str, list[datetime]]] = {}  # tag key -> spelling -> dates
     notes: dict[str, str] = {}
+    note_docs: dict[str, Document] = {}
     entries: list[Entry] = []
     seen_slugs: dict[tuple[str, str], str] = {}
     url_of_source: dict[str, str] = {}
@@ -144,6 +145,7 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
     for doc in sorted(documents, key=lambda d: d.source):
         if doc.section == "digest":
             week_note(doc, notes, problems)
+            note_docs[doc.stem] = doc
             continue
         problems.extend(doc.problems)
         if not doc.ok:
@@ -198,6 +200,8 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
         tag_slugs[tag.slug] = key
 
     entries = [resolve_links(e, url_of_source, config.base_path) for e in entries]
+    for label in notes:
+        notes[label] = note_with_links(note_docs[label], url_of_source, config.base_path, now)
     entries.sort(key=lambda e: (-e.date.timestamp(), e.url))
     used = {t.slug for e in entries for t in e.tags}
     site = Site(config=config, now=now, entries=tuple(entries), members=members,
@@ -248,3 +252,10 @@ def current_time(now: str | None, tz, environ: dict) -> datetime:
     if epoch:
         return datetime.fromtimestamp(int(epoch), tz)
     return datetime.now(tz)
+
+
+def note_with_links(doc: Document, url_of_source: dict[str, str], base_path: str, now: datetime) -> str:
+    """A week's note with its links to entries' .md files resolved, as in entries."""
+    holder = Entry(section="digest", slug=doc.stem, url=f"/digest/{doc.stem}/", source=doc.source, title=doc.stem,
+                   date=now, html=doc.html, text="", summary="", reading_minutes=0, links=doc.links)
+    return resolve_links(holder, url_of_source, base_path).html

@@ -10,8 +10,11 @@ from pathlib import Path
 from .assemble import assemble_site, current_time, load_members
 from .check import SiteFiles, files_in, page_origins, site_problems
 from .config import SiteConfig, load_config
+from .digest import digest_pages
 from .errors import Problem, Problems, SiteError
+from .feeds import feed_files, with_alternates
 from .model import Site
+from .newcomers import start_files, start_page
 from .pages import browsing_pages, utility_pages
 from .parse import MarkdownRenderer, parse_document
 from .render import THEME, OutputFile, Page, Renderer, render_all
@@ -87,16 +90,21 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
 def site_pages(site: Site) -> list[Page]:
     """Every page of the site, from each derive stage."""
     pages = browsing_pages(site)
+    pages += digest_pages(site)
+    pages.append(start_page(site))
     pages += utility_pages(site, [p.url for p in pages])
     return pages
 
 
 def render_site(site: Site, options: BuildOptions, problems: Problems, timings: dict[str, float]) -> list[OutputFile]:
     started = time.perf_counter()
-    pages = site_pages(site)
+    pages = with_alternates(site, site_pages(site))
     renderer = Renderer(site, options.source)
     files, template_problems = render_all(renderer, pages)
     problems.extend(template_problems)
+    feeds, feed_problems = feed_files(site, renderer)
+    files += feeds + start_files(site)
+    problems.extend(feed_problems)
     problems.extend(colliding_paths(files, page_origins(pages), files_in([options.source / "static"])))
     timings["render"] = time.perf_counter() - started
     problems.raise_if_errors(options.strict)

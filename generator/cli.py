@@ -52,6 +52,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("title", help='the title, e.g. "新人进群后如何破冰"')
     p.add_argument("--slug", help="the file name / URL segment (default: made from the title)")
     _source_arg(p)
+
+    p = commands.add_parser("digest", help="print one week's digest, ready to paste", description="Print one week's digest to stdout: txt for chat groups (split into messages under digest_message_limit characters), md for Markdown, html for e-mail.")
+    _source_arg(p)
+    p.add_argument("--week", metavar="YYYY-Www", help="the ISO week, e.g. 2026-W47 (default: the last completed week)")
+    p.add_argument("--format", choices=("md", "txt", "html"), default="md", help="md (default), txt or html")
+    p.add_argument("--now", metavar="ISO-8601", help='fix "now" (which week is the last completed one)')
     return parser
 
 
@@ -127,7 +133,36 @@ def run_new(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": run_build, "check": run_check, "new": run_new}
+def run_digest(args: argparse.Namespace) -> int:
+    from .build import load_site
+    from .digest import week_digest
+    from .digest_text import digest_text
+    from .errors import Problems
+    from .weeks import last_completed_week, parse_week, week_of
+
+    try:
+        site = load_site(BuildOptions(source=args.source, now=args.now), Problems(), {})
+    except SiteError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    tz = site.config.tz
+    if args.week:
+        try:
+            week = parse_week(args.week)
+        except ValueError as exc:
+            print(f"kb digest: {exc}", file=sys.stderr)
+            return 2
+        if week > week_of(site.now, tz):
+            print(f"kb digest: {week.label} has not started yet (this week is {week_of(site.now, tz).label})", file=sys.stderr)
+            return 2
+    else:
+        week = last_completed_week(site.now, tz)
+    sys.stdout.write(digest_text(site, week_digest(site, week), args.format))
+    return 0
+
+
+COMMANDS = {"build": run_build, "check": run_check, "new": run_new, "digest": run_digest}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,29 @@ STRINGS: dict[str, dict[str, str]] = {
         "accepted_answer": "已采纳的回答", "other_answers": "其他回答",
         "stat_entries": "篇内容", "stat_members": "位成员", "stat_open": "个待解答问题",
         "archive_about": "按月份浏览全部内容", "tags_about": "按话题浏览", "members_about": "这些成员贡献了本站的内容",
+        # digests, feeds, /start/
+        "week_name": "{y} 年第 {n} 周", "week_range": "{m1} 月 {d1} 日–{m2} 月 {d2} 日",
+        "digest_week_title": "{week}周报", "digest_about": "每周自动汇总：新精华、经验分享、问答、待解答的问题和活跃成员",
+        "in_progress": "进行中", "in_progress_note": "本周还没结束，内容会继续增加；周日 24 点后定稿。",
+        "digest_note": "管理员的话", "digest_new_highlights": "新精华", "digest_new_lessons": "经验分享",
+        "digest_answered": "本周解答", "digest_open": "仍待解答（知道答案就在群里说一声）",
+        "digest_open_more": "还有 {n} 个待解答问题", "digest_top_tags": "本周热门标签", "digest_contributors": "本周活跃成员",
+        "digest_past_years": "往年今周", "digest_numbers": "本周数据", "digest_count_entries": "篇新内容",
+        "digest_count_answers": "条回答", "digest_count_people": "位成员参与", "digest_vs_prev": "上周 {n}", "in_parens": "（{x}）", "colon": "：", "list_sep": "、",
+        "digest_empty": "这一周没有新内容。", "digest_prev": "上一周", "digest_next": "下一周",
+        "digest_count": "{n} 期周报", "digest_times": "{n} 次", "digest_this_week": "本周（进行中）",
+        "digest_latest": "最新一期", "digest_view_online": "在网页上查看", "digest_items": "{n} 篇",
+        "digest_mail_footer": "这是{title}的每周周报。", "digest_part": "{i}/{n}",
+        "subscribe": "订阅", "subscribe_about": "不想错过？用 RSS 阅读器（Inoreader、Feedly、NetNewsWire、Reeder 等）订阅，有新内容会自动出现在阅读器里，不用守着群聊。把下面的链接复制到阅读器里即可。",
+        "subscribe_more": "每个栏目和标签也有自己的订阅源，在它们页面的底部。", "feed_all": "全部内容",
+        "feed_digest": "每周周报", "feed_section": "{section}", "feed_tag": "标签 #{tag}",
+        "feed_of": "订阅“{name}”的 RSS", "new_badge": "新",
+        "start_about": "刚进群？先读这几篇，再按周补一补之前错过的内容。", "start_rules": "群规与必读",
+        "catchup": "补课", "catchup_about": "选一个日期（入群那天，或上次来看的那天），按周列出从那天起的周报和内容，最新的一周在前。",
+        "catchup_since": "从这天起", "catchup_show": "查看", "catchup_last_visit": "上次来访",
+        "catchup_week": "一周前", "catchup_month": "一个月前", "catchup_quarter": "三个月前",
+        "catchup_none": "从这天起还没有新内容。", "catchup_result": "从 {date} 起共 {n} 篇内容",
+        "catchup_read_digest": "读这周周报", "catchup_nojs": "补课需要浏览器启用 JavaScript；也可以直接按周浏览周报。",
     },
     "en": {
         "highlights": "Highlights", "qa": "Q&A", "lessons": "Lessons",
@@ -52,6 +75,29 @@ STRINGS: dict[str, dict[str, str]] = {
         "accepted_answer": "Accepted answer", "other_answers": "Other answers",
         "stat_entries": "entries", "stat_members": "members", "stat_open": "open questions",
         "archive_about": "Every entry, by month", "tags_about": "Browse by topic", "members_about": "The members who wrote this site",
+        # digests, feeds, /start/
+        "week_name": "Week {n}, {y}", "week_range": "{mon1} {d1} – {mon2} {d2}",
+        "digest_week_title": "Weekly digest: {week}", "digest_about": "Every week, assembled: new highlights, lessons, Q&A, open questions and the most active members",
+        "in_progress": "In progress", "in_progress_note": "This week is not over yet: the digest keeps growing until Sunday midnight.",
+        "digest_note": "From the curators", "digest_new_highlights": "New highlights", "digest_new_lessons": "Lessons shared",
+        "digest_answered": "Answered this week", "digest_open": "Still open: can you help?",
+        "digest_open_more": "{n} more open questions", "digest_top_tags": "Top tags this week", "digest_contributors": "Most active this week",
+        "digest_past_years": "This week in past years", "digest_numbers": "This week in numbers", "digest_count_entries": "new entries",
+        "digest_count_answers": "answers", "digest_count_people": "members took part", "digest_vs_prev": "last week {n}", "in_parens": " ({x})", "colon": ": ", "list_sep": ", ",
+        "digest_empty": "Nothing new this week.", "digest_prev": "Previous week", "digest_next": "Next week",
+        "digest_count": "{n} digests", "digest_times": "×{n}", "digest_this_week": "This week (in progress)",
+        "digest_latest": "Latest", "digest_view_online": "View online", "digest_items": "{n} entries",
+        "digest_mail_footer": "This is the weekly digest of {title}.", "digest_part": "{i}/{n}",
+        "subscribe": "Subscribe", "subscribe_about": "Don't want to miss anything? Follow the site in a feed reader (Inoreader, Feedly, NetNewsWire, Reeder…): new entries show up there by themselves, no need to watch the chat. Copy a link below into your reader.",
+        "subscribe_more": "Every section and tag has its own feed too, linked at the bottom of its page.", "feed_all": "Everything",
+        "feed_digest": "Weekly digest", "feed_section": "{section}", "feed_tag": "Tag #{tag}",
+        "feed_of": "Subscribe to “{name}” (RSS)", "new_badge": "New",
+        "start_about": "New here? Read these first, then catch up on what you missed, week by week.", "start_rules": "Rules and must-reads",
+        "catchup": "Catch up", "catchup_about": "Pick a date (when you joined, or your last visit) to see the digests and entries since then, newest week first.",
+        "catchup_since": "Since", "catchup_show": "Show", "catchup_last_visit": "Last visit",
+        "catchup_week": "A week ago", "catchup_month": "A month ago", "catchup_quarter": "Three months ago",
+        "catchup_none": "Nothing new since that day.", "catchup_result": "{n} entries since {date}",
+        "catchup_read_digest": "Read the digest", "catchup_nojs": "Catching up needs JavaScript; you can also browse the digests week by week.",
     },
 }
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -78,3 +124,17 @@ def format_date(moment, language: str) -> str:
 def format_month(year: int, month: int, language: str) -> str:
     table = STRINGS.get(language, STRINGS["en"])
     return table["month"].format(y=year, m=month, month_name=MONTHS_EN[month - 1])
+
+
+def format_week(week, language: str) -> str:
+    """"2026 年第 47 周" / "Week 47, 2026"."""
+    table = STRINGS.get(language, STRINGS["en"])
+    return table["week_name"].format(y=week.year, n=week.number)
+
+
+def format_week_range(week, language: str) -> str:
+    """Monday to Sunday: "11 月 16 日–11 月 22 日" / "Nov 16 – Nov 22"."""
+    table = STRINGS.get(language, STRINGS["en"])
+    first, last = week.monday, week.sunday
+    return table["week_range"].format(m1=first.month, d1=first.day, m2=last.month, d2=last.day,
+                                      mon1=MONTHS_EN[first.month - 1][:3], mon2=MONTHS_EN[last.month - 1][:3])

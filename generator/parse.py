@@ -393,7 +393,10 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo) -
     source_dir = posixpath.dirname(path)
     problems: list[Problem] = []
     try:
-        front, body, body_line = split_front_matter(source.text, path)
+        if source.section == "digest" and source.text.split("\n", 1)[0].strip() != "---":
+            front, body, body_line = "", source.text, 1  # a week's note needs no front matter
+        else:
+            front, body, body_line = split_front_matter(source.text, path)
         doc = load_yaml(front, path, line_offset=1)
     except YamlError as exc:
         return Document(path, source.section, source.stem, {}, {}, "", "", "", (), (), (), (exc.problem,))

@@ -19,7 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from .errors import Problem, SourceLocation
-from .i18n import format_date, format_month, translator
+from .i18n import format_date, format_month, format_week, format_week_range, translator
 from .model import Site
 
 THEME = Path(__file__).parent / "theme"
@@ -105,6 +105,8 @@ class Renderer:
         self.env.filters["isodate"] = lambda moment: moment.isoformat()
         self.env.filters["month"] = lambda ym: format_month(ym[0], ym[1], language)
         self.env.filters["ymd"] = lambda moment: moment.strftime("%Y-%m-%d")
+        self.env.filters["week"] = lambda week: format_week(week, language)
+        self.env.filters["week_range"] = lambda week: format_week_range(week, language)
 
     def render(self, page: Page) -> OutputFile:
         try:

@@ -1,0 +1,241 @@
+"""Site → RSS 2.0 and Atom feeds (feedgen), as OutputFiles.
+
+Feeds leave the site: every link in them is absolute, every date carries its
+offset, and the bytes depend only on the content, never on the clock, so a
+rebuild that changes nothing rewrites nothing.
+"""
+from __future__ import annotations
+
+import html as html_lib
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote, urljoin
+
+from feedgen.feed import FeedGenerator
+
+from .config import SiteConfig
+from .digest import WeekDigest, site_digests
+from .errors import Problem
+from .i18n import format_week, format_week_range, translator
+from .model import SECTIONS, Entry, Site
+from .render import OutputFile, Page, Renderer, TemplateProblem
+
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # text pasted from chats can hold these
+ATTRIBUTE_URL = re.compile(r'(?P<attr>\s(?:href|src))="(?P<url>[^"]*)"')
+GENERATOR = "kb"
+EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")  # the build date of a feed with no items
+
+
+def xml_text(text: str) -> str:
+    """Text without the characters XML 1.0 forbids, so one stray control character cannot break a build."""
+    return NOT_XML.sub("", text)
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One item of a feed, whatever it comes from (an entry, a week's digest)."""
+
+    id: str  # absolute, stable: the GUID
+    title: str
+    link: str  # absolute
+    published: datetime
+    updated: datetime
+    summary: str  # plain text
+    content: str  # HTML with absolute links
+    authors: tuple[str, ...] = ()  # display names
+    categories: tuple[str, ...] = ()
+
+
+def site_url(config: SiteConfig, path: str) -> str:
+    """Site-relative path → absolute URL, percent-encoded (Chinese slugs and tags)."""
+    return config.absolute(quote(path, safe="/#?=&%:@~+-._"))
+
+
+def absolute_html(html: str, page_url: str, config: SiteConfig) -> str:
+    """Make every href/src absolute, resolved exactly as the browser does on the page itself.
+
+    Links between entries already carry the base path ("/kb/qa/x/"), so they stay under base_url.
+    """
+    base = site_url(config, page_url)
+
+    def fix(match: re.Match) -> str:
+        url = html_lib.unescape(match.group("url"))
+        if url.startswith(("data:", "mailto:", "tel:")) or re.match(r"^[a-z][a-z0-9+.-]*://", url, re.I):
+            return match.group(0)
+        absolute = urljoin(base, url)
+        return f'{match.group("attr")}="{html_lib.escape(absolute, quote=True)}"'
+
+    return ATTRIBUTE_URL.sub(fix, html)
+
+
+def entry_html(site: Site, entry: Entry) -> str:
+    """The whole entry as feed content: the body, then a Q&A entry's answers."""
+    parts = [entry.html]
+    q = entry.question
+    if q is not None:
+        t = translator(site.config.language, dict(site.config.section_labels))
+        for answer in sorted(q.answers, key=lambda a: not a.accepted):
+            label = t("accepted_answer") if answer.accepted else t("answer")
+            who = site.member_name(answer.author) if answer.author else ""
+            parts.append(f"<h2>{html_lib.escape(label + (t('colon') + who if who else ''))}</h2>\n{answer.html}")
+        if q.is_open:
+            parts.append(f"<p><strong>{html_lib.escape(t('open'))}</strong> — {html_lib.escape(t('no_answers'))}</p>")
+    return absolute_html("\n".join(parts), entry.url, site.config)
+
+
+def entry_item(site: Site, entry: Entry) -> FeedItem:
+    link = site_url(site.config, entry.url)
+    full = site.config.feed_full_content
+    return FeedItem(
+        id=link, title=entry.title, link=link, published=entry.date, updated=entry.updated or entry.date,
+        summary=entry.summary, content=entry_html(site, entry) if full else "",
+        authors=tuple(site.member_name(a) for a in entry.contributors),
+        categories=tuple(t.name for t in entry.tags),
+    )
+
+
+def items_feed_bytes(config: SiteConfig, title: str, url: str, items: list[FeedItem], *,
+                     description: str = "", page_url: str = "/", atom: bool = False) -> bytes:
+    """RSS 2.0 (or Atom) bytes for items, newest first, at most `feed_limit` of them."""
+    items = sorted(items, key=lambda i: (-i.published.timestamp(), i.id))[: config.feed_limit]
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.id(site_url(config, page_url))
+    fg.title(xml_text(title))
+    fg.subtitle(xml_text(description or config.description or title))
+    fg.link(href=site_url(config, url), rel="self")
+    fg.link(href=site_url(config, page_url), rel="alternate")  # last: feedgen makes it the RSS <link>
+    fg.language(config.language)
+    fg.generator(GENERATOR)
+    fg.author(name=xml_text(config.title))
+    # The newest change, not the clock: the same content gives the same bytes.
+    changed = max((max(i.updated, i.published) for i in items), default=None)
+    if changed is not None:
+        fg.lastBuildDate(changed)
+        fg.updated(changed)
+    else:
+        fg.lastBuildDate(EPOCH)
+        fg.updated(EPOCH)
+    for item in items:
+        fe = fg.add_entry(order="append")
+        fe.id(item.id)
+        fe.guid(item.id, permalink=item.id == item.link)
+        fe.title(xml_text(item.title))
+        fe.link(href=item.link, rel="alternate")
+        fe.published(item.published)
+        fe.updated(item.updated)
+        if item.summary:
+            fe.summary(xml_text(item.summary))
+        if item.content:
+            fe.content(xml_text(item.content), type="html")
+        elif not item.summary:
+            fe.summary(xml_text(item.title))
+        for name in item.authors:
+            if atom:
+                fe.author(name=xml_text(name))
+            else:
+                fe.dc.dc_creator(xml_text(name))
+        for category in item.categories:
+            fe.category(term=xml_text(category))
+    return fg.atom_str(pretty=True) if atom else fg.rss_str(pretty=True)
+
+
+def feed_bytes(site: Site, title: str, url: str, entries: list[Entry], *, description: str = "",
+               page_url: str = "/", atom: bool = False) -> bytes:
+    """A feed of entries (newest first, `feed_limit` at most) at site-relative `url`.
+
+    `page_url` is the HTML page the feed stands for (its <link>); reusable by any
+    stage that wants a feed of its own entries, e.g. /qa/open/feed.xml.
+    """
+    items = [entry_item(site, e) for e in entries[: site.config.feed_limit]]
+    return items_feed_bytes(site.config, title, url, items, description=description, page_url=page_url, atom=atom)
+
+
+def feed_title(site: Site, name: str) -> str:
+    return f"{name} · {site.config.title}"
+
+
+def digest_item(site: Site, digest: WeekDigest, renderer: Renderer) -> FeedItem:
+    """A completed week as one item; its GUID is the week's page, which never moves."""
+    config = site.config
+    t = translator(config.language, dict(config.section_labels))
+    page = Page(digest.url, "digest_feed_item.html", {"digest": digest, "absolute": True})
+    content = renderer.render(page).data.decode("utf-8")
+    week = format_week(digest.week, config.language)
+    link = site_url(config, digest.url)
+    closed = digest.week.end(config.tz)
+    summary = (f"{format_week_range(digest.week, config.language)} · {digest.counts.entries} {t('digest_count_entries')}"
+               f" · {digest.counts.answers} {t('digest_count_answers')} · {digest.counts.contributors} {t('digest_count_people')}")
+    return FeedItem(id=link, title=t("digest_week_title", week=week), link=link, published=closed, updated=closed,
+                    summary=summary, content=absolute_html(content, digest.url, config))
+
+
+def digest_feed_bytes(site: Site, renderer: Renderer) -> bytes:
+    """/digest/feed.xml: one item per completed week, never the week in progress."""
+    t = translator(site.config.language, dict(site.config.section_labels))
+    done = [d for d in site_digests(site) if not d.in_progress]
+    items = [digest_item(site, d, renderer) for d in done[-site.config.feed_limit:]]  # oldest first
+    return items_feed_bytes(site.config, feed_title(site, t("feed_digest")), "/digest/feed.xml", items,
+                            description=t("digest_about"), page_url="/digest/")
+
+
+def feed_files(site: Site, renderer: Renderer) -> tuple[list[OutputFile], list[Problem]]:
+    """Every feed of the site: all entries (RSS and Atom), per section, per tag, digests."""
+    config = site.config
+    t = translator(config.language, dict(config.section_labels))
+    entries = list(site.entries)
+    everything = feed_title(site, t("feed_all"))
+    files = [
+        OutputFile("feed.xml", feed_bytes(site, everything, "/feed.xml", entries)),
+        OutputFile("atom.xml", feed_bytes(site, everything, "/atom.xml", entries, atom=True)),
+    ]
+    for section in SECTIONS:
+        files.append(OutputFile(f"{section}/feed.xml", feed_bytes(
+            site, feed_title(site, t(section)), f"/{section}/feed.xml", site.in_section(section),
+            description=t(f"{section}_about"), page_url=f"/{section}/")))
+    by_tag: dict[str, list[Entry]] = defaultdict(list)
+    for e in entries:
+        for tag in e.tags:
+            by_tag[tag.slug].append(e)
+    for slug, tagged in sorted(by_tag.items()):
+        name = t("feed_tag", tag=site.tags[slug].name)
+        files.append(OutputFile(f"tags/{slug}/feed.xml", feed_bytes(
+            site, feed_title(site, name), f"/tags/{slug}/feed.xml", tagged,
+            description=t("tagged", tag=site.tags[slug].name), page_url=f"/tags/{slug}/")))
+    problems: list[Problem] = []
+    try:
+        files.append(OutputFile("digest/feed.xml", digest_feed_bytes(site, renderer)))
+    except TemplateProblem as exc:
+        problems.append(exc.problem)
+    return files, problems
+
+
+def page_alternates(site: Site, url: str) -> list[tuple[str, str]]:
+    """The feeds a page links with <link rel="alternate">: its own first, then the site's."""
+    t = translator(site.config.language, dict(site.config.section_labels))
+    own: list[tuple[str, str]] = []
+    parts = url.strip("/").split("/")
+    if parts[0] in SECTIONS:
+        own.append((feed_title(site, t(parts[0])), f"/{parts[0]}/feed.xml"))
+    elif parts[0] == "tags" and len(parts) >= 2 and parts[1] in site.tags:
+        own.append((feed_title(site, t("feed_tag", tag=site.tags[parts[1]].name)), f"/tags/{parts[1]}/feed.xml"))
+    elif parts[0] in ("digest", "start"):
+        own.append((feed_title(site, t("feed_digest")), "/digest/feed.xml"))
+    everything = feed_title(site, t("feed_all"))
+    common = [(everything, "/feed.xml"), (everything, "/atom.xml")]
+    if not own or own[0][1] != "/digest/feed.xml":
+        common.append((feed_title(site, t("feed_digest")), "/digest/feed.xml"))
+    return own + common
+
+
+def with_alternates(site: Site, pages: list[Page]) -> list[Page]:
+    """Pages with their feeds added to the context (pages that set their own keep them)."""
+    out = []
+    for page in pages:
+        if not page.url.endswith("/") or "alternates" in page.context:
+            out.append(page)
+            continue
+        out.append(Page(page.url, page.template, {**page.context, "alternates": page_alternates(site, page.url)}))
+    return out

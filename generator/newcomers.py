@@ -1,0 +1,60 @@
+"""Site → /start/, the newcomers' path: rules and must-reads, then catching up.
+
+Catching up runs in the browser from /start/entries.json, written here at build
+time, so the site needs no server: pick a date, see every week since then.
+"""
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from .config import SiteConfig
+from .digest import digest_url, week_index
+from .i18n import format_week, format_week_range, translator
+from .model import Site
+from .pages import pinned_entries
+from .render import OutputFile, Page
+from .text import truncate
+from .weeks import is_complete, week_of
+
+INDEX_PATH = "start/entries.json"
+SUMMARY_UNITS = 60
+
+
+def page_href(config: SiteConfig, url: str) -> str:
+    """What the templates' url() gives: the base path, percent-encoded."""
+    return quote(config.base_path + url.lstrip("/"), safe="/#?=&%:@~+-._")
+
+
+def catchup_index(site: Site) -> dict:
+    """Every entry with its day and week in the site's timezone, newest first, and the weeks' digests."""
+    config = site.config
+    tz = config.tz
+    t = translator(config.language, dict(config.section_labels))
+    weeks = {}
+    for week in week_index(site).weeks():
+        weeks[week.label] = {
+            "title": format_week(week, config.language), "range": format_week_range(week, config.language),
+            "url": page_href(config, digest_url(week)), "in_progress": not is_complete(week, site.now, tz),
+        }
+    entries = []
+    for e in site.entries:
+        local = e.date.astimezone(tz)
+        entries.append({
+            "url": page_href(config, e.url), "title": e.title, "section": e.section, "section_label": t(e.section),
+            "date": local.isoformat(), "day": local.strftime("%Y-%m-%d"), "week": week_of(e.date, tz).label,
+            "summary": truncate(e.summary, SUMMARY_UNITS),
+        })
+    return {"timezone": config.timezone, "weeks": weeks, "entries": entries}
+
+
+def start_files(site: Site) -> list[OutputFile]:
+    data = json.dumps(catchup_index(site), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return [OutputFile(INDEX_PATH, data.encode("utf-8"))]
+
+
+def start_page(site: Site) -> Page:
+    """/start/: the must-reads in curated order (weight), then the catch-up form."""
+    today = site.now.astimezone(site.config.tz).strftime("%Y-%m-%d")
+    first = site.entries[-1].date.astimezone(site.config.tz).strftime("%Y-%m-%d") if site.entries else today
+    return Page("/start/", "start.html", {"pinned": pinned_entries(site), "today": today, "first_day": first})
