@@ -16,7 +16,7 @@ from urllib.parse import quote
 from .config import SiteConfig
 from .errors import Problem, SourceLocation, did_you_mean
 from .model import Answer, Entry, Member, Question, Site, Tag
-from .parse import PLACEHOLDER_SCHEME, Document, minutes_of, parse_when, summary_of
+from .parse import PLACEHOLDER_SCHEME, SEGMENT_BYTES, Document, minutes_of, parse_when, summary_of
 from .sanitize import is_safe_url
 from .sources import MEMBERS_FILE
 from .text import slugify
@@ -63,6 +63,9 @@ def load_members(site_root: Path, config: SiteConfig) -> tuple[dict[str, Member]
             problems.append(Problem(loc, 'a member needs an "id"'))
             continue
         member_id = unicodedata.normalize("NFC", str(member_id).strip())
+        if len(member_id.encode()) > SEGMENT_BYTES:
+            problems.append(Problem(loc, f'member id "{member_id[:20]}…" is too long: keep it under {SEGMENT_BYTES} bytes'))
+            continue
         if re.search(r"[\s/\\]", member_id) or member_id in (".", ".."):
             problems.append(Problem(loc, f'member id "{member_id}" must be one word without spaces or "/"'))
             continue

@@ -23,7 +23,7 @@ from .errors import Problem, SourceLocation, did_you_mean
 from .model import Heading
 from .sanitize import clean_html
 from .sources import SourceFile
-from .text import join_cjk_lines, reading_minutes, truncate
+from .text import join_cjk_lines, reading_minutes, slugify, truncate
 from .yamltext import YamlError, load_yaml
 
 FRONT_MATTER_KEYS = ("title", "date", "tags", "authors", "summary", "draft", "slug", "pinned",
@@ -35,6 +35,7 @@ FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 DATE_TOKEN = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 TIME_TOKEN = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
 SUMMARY_UNITS = 120
+SEGMENT_BYTES = 200  # a slug, tag or member id becomes a folder name; file systems allow 255 bytes
 PLACEHOLDER_SCHEME = "kb:"
 
 
@@ -294,6 +295,13 @@ def check_front_matter(data: Any, doc, path: str, tz: tzinfo) -> tuple[dict, lis
             if items is None:
                 problems.append(Problem(at(key), f'"{key}" must be a list such as [社群运营, 新人引导]'))
             else:
+                if key == "tags":
+                    for index, tag in enumerate(items):
+                        if len(slugify(tag).encode()) > SEGMENT_BYTES:
+                            problems.append(Problem(SourceLocation(path, doc.line(key, index)),
+                                                    f'tag "{tag[:20]}…" is too long ({len(tag)} characters) to be a folder '
+                                                    "of the site: a tag is a word or two"))
+                    items = [t for t in items if len(slugify(t).encode()) <= SEGMENT_BYTES]
                 meta[key] = items
         elif key in ("draft", "pinned"):
             if not isinstance(value, bool):
@@ -318,7 +326,11 @@ def check_front_matter(data: Any, doc, path: str, tz: tzinfo) -> tuple[dict, lis
             problems.append(Problem(at("title"), '"title" is empty'))
     if "slug" in meta:
         slug = unicodedata.normalize("NFC", meta["slug"])
-        if not slug or slug in (".", "..") or re.search(r"[/\\]|\.\.|[\x00-\x1f\s]", slug):
+        if len(slug.encode()) > SEGMENT_BYTES:
+            problems.append(Problem(at("slug"), f'slug "{slug[:20]}…" is too long ({len(slug.encode())} bytes): '
+                                                f"keep it under {SEGMENT_BYTES}, a few words"))
+            del meta["slug"]
+        elif not slug or slug in (".", "..") or re.search(r"[/\\]|\.\.|[\x00-\x1f\s]", slug):
             problems.append(Problem(at("slug"), f'slug "{meta["slug"]}" must be one path segment: no "/", "\\", "..", spaces or control characters'))
             del meta["slug"]
         else:
