@@ -8,6 +8,7 @@ a few cases run as a subprocess, as a user would.
 from __future__ import annotations
 
 import io
+import os
 import re
 import tempfile
 from contextlib import redirect_stderr, redirect_stdout
@@ -22,7 +23,7 @@ from tests.conftest import NOW, run_kb
 
 PROBLEM_LINE = re.compile(r"^[^\s:][^:\n]*:\d+: \S")
 SUMMARY_LINE = re.compile(r"^(build|check) failed: \d+ errors?(, \d+ warnings?)?; ?|^(build|check) failed: ")
-FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True,
+FUZZ = settings(max_examples=int(os.environ.get("KB_FUZZ_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True,
                 database=None, phases=[Phase.explicit, Phase.generate, Phase.shrink])  # no slow "explain" phase
 
 KEYS = ["title", "date", "tags", "authors", "summary", "draft", "slug", "pinned", "updated", "weight", "asker", "status"]
