@@ -71,8 +71,8 @@ def run_build(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print(f"build failed: {_counts(exc.problems)}; {options.output_dir} was left as it was", file=sys.stderr)
         return 1
-    except OSError as exc:  # the disk, not the content: full, read-only, a name too long
-        print(f"kb: cannot write {exc.filename or options.output_dir}: {exc.strerror or exc}; "
+    except OSError as exc:  # the disk, not the content: unreadable, full, read-only, a name too long
+        print(f"kb: {exc.filename or options.output_dir}: {exc.strerror or exc}; "
               f"{options.output_dir} was left as it was", file=sys.stderr)
         return 1
     for warning in result.warnings:

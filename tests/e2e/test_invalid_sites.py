@@ -116,3 +116,10 @@ def test_bad_now_is_a_usage_error_not_a_traceback(basic_site, capsys):
     with pytest.raises(SystemExit) as exited:
         main(["build", "--source", str(basic_site), "--now", "2026-13-01"])
     assert exited.value.code == 2 and "argument --now: month must be in 1..12" in capsys.readouterr().err
+
+
+def test_a_disk_error_is_one_line_not_a_traceback(basic_site, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the output folder's parent should be", encoding="utf-8")
+    code, err, _ = run(capsys, "build", "--source", str(basic_site), "--now", NOW, "--output", str(blocker / "output"))
+    assert code == 1 and len(err) == 1 and err[0].startswith("kb: ") and "was left as it was" in err[0]
