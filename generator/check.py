@@ -174,8 +174,18 @@ def _site_path(href: str, here: str, base: str) -> tuple[str, str] | None:
     return path, unquote(parts.fragment)
 
 
+def _outside_base(href: str, base: str) -> bool:
+    """A root-relative link on a site published under a sub-path ("/kb/") misses the site."""
+    parts = urlsplit(href)
+    return base != "/" and not parts.scheme and not parts.netloc and parts.path.startswith("/") \
+        and not (parts.path + "/").startswith(base)
+
+
 def _url_link_problem(href: str, here: str, base: str, loc: SourceLocation, site: Site, by_url: dict[str, _Target],
                       static_files: frozenset[str], pages: Callable[[], set[str]], severity: str) -> Problem | None:
+    if _outside_base(href, base):
+        return Problem(loc, f'broken link: "{href}" leaves the site, which is published under {base}: write '
+                            f'"{base}{href.lstrip("/")}" or a relative link', severity)
     resolved = _site_path(href, here, base)
     if resolved is None:
         return None
@@ -216,6 +226,9 @@ def _image_problem(src: str, here: str, base: str, doc: Document, loc: SourceLoc
                    files: SiteFiles, severity: str) -> Problem | None:
     if not src:
         return Problem(loc, "image without a source: write it as ![description](/images/file.png)", severity)
+    if _outside_base(src, base):
+        return Problem(loc, f'image "{src}" is outside the site, which is published under {base}: write '
+                            f'"{base}{src.lstrip("/")}" or a relative path', severity)
     resolved = _site_path(src, here, base)
     if resolved is None or src.startswith("data:"):
         return None

@@ -81,10 +81,17 @@ def test_links_to_members_tags_sections_and_other_pages():
     assert problems(files, pages=["/qa/open/"])[-1].endswith("there is no tag at /tags/y/")
 
 
-def test_base_path_in_links_is_understood():
+def test_links_on_a_site_under_a_base_path():
     config = SiteConfig(base_url="https://example.org/kb/")
-    files = {"content/qa/a.md": entry("[ok](/kb/qa/b/) [ok](/qa/b/) [bad](/kb/qa/c/)"), "content/qa/b.md": entry()}
-    assert problems(files, config) == ["content/qa/a.md:6: warning: broken link: there is no entry at /qa/c/"]
+    files = {"content/qa/a.md": entry("[ok](/kb/qa/b/) [ok](../b/) [bad](/kb/qa/c/)\n\n[outside](/qa/b/) ![outside](/images/x.png)"),
+             "content/qa/b.md": entry()}
+    assert problems(files, config, static={"images/x.png"}) == [
+        "content/qa/a.md:6: warning: broken link: there is no entry at /qa/c/",
+        'content/qa/a.md:8: warning: broken link: "/qa/b/" leaves the site, which is published under /kb/: '
+        'write "/kb/qa/b/" or a relative link',
+        'content/qa/a.md:8: warning: image "/images/x.png" is outside the site, which is published under /kb/: '
+        'write "/kb/images/x.png" or a relative path',
+    ]
 
 
 def test_images_must_exist_in_static_relative_to_the_page():
