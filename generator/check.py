@@ -218,7 +218,10 @@ def _url_link_problem(href: str, here: str, base: str, loc: SourceLocation, site
         close = did_you_mean(parts[1], sorted(names))
         hint = f' (did you mean "/{kind}/{close.split(chr(34))[1]}/"?)' if close else ""
         what = {"members": "member", "tags": "tag"}.get(kind, "entry")
-        return Problem(loc, f"broken link: there is no {what} at {path}{hint}", severity)
+        advice = "" if hint else {"entry": ": check the slug, or link to the entry's .md file",
+                                  "member": ": members are listed in content/members.yaml",
+                                  "tag": ": check the tag page's address on /tags/"}[what]
+        return Problem(loc, f"broken link: there is no {what} at {path}{hint}{advice}", severity)
     return None
 
 

@@ -34,7 +34,7 @@ def test_links_to_md_files_and_urls_and_anchors():
                                            "[bad](#nowhere)\n\n    [in code](../qa/x.md)\n")}
     assert problems(files) == [
         'content/lessons/b.md:11: warning: broken link: "content/qa/x.md" is not an entry (did you mean "content/qa/a.md"?): check the file name and the "../" steps',
-        "content/lessons/b.md:12: warning: broken link: there is no entry at /qa/x/",
+        "content/lessons/b.md:12: warning: broken link: there is no entry at /qa/x/: check the slug, or link to the entry's .md file",
         'content/lessons/b.md:13: warning: broken link: /qa/a/ (content/qa/a.md) has no heading "#第二节" (did you mean "第一节"?)',
         'content/lessons/b.md:14: warning: broken link: this page has no heading "#nowhere"',
     ]
@@ -74,11 +74,11 @@ def test_links_to_members_tags_sections_and_other_pages():
     files = {"content/qa/a.md": entry("[m](/members/alice/) [t](/tags/x/) [s](/qa/) [p](/qa/page/2/) [f](/feed.xml)\n"
                                       "[m](/members/alcie/) [t](/tags/y/) [o](/qa/open/) [o](/stats/)", extra="tags: [x]\n")}
     assert problems(files) == [
-        "content/qa/a.md:8: warning: broken link: there is no entry at /qa/open/",
+        "content/qa/a.md:8: warning: broken link: there is no entry at /qa/open/: check the slug, or link to the entry's .md file",
         'content/qa/a.md:8: warning: broken link: there is no member at /members/alcie/ (did you mean "/members/alice/"?)',
-        "content/qa/a.md:8: warning: broken link: there is no tag at /tags/y/",
+        "content/qa/a.md:8: warning: broken link: there is no tag at /tags/y/: check the tag page's address on /tags/",
     ]
-    assert problems(files, pages=["/qa/open/"])[-1].endswith("there is no tag at /tags/y/")
+    assert problems(files, pages=["/qa/open/"])[-1].endswith("there is no tag at /tags/y/: check the tag page's address on /tags/")
 
 
 def test_links_on_a_site_under_a_base_path():
@@ -86,7 +86,7 @@ def test_links_on_a_site_under_a_base_path():
     files = {"content/qa/a.md": entry("[ok](/kb/qa/b/) [ok](../b/) [bad](/kb/qa/c/)\n\n[outside](/qa/b/) ![outside](/images/x.png)"),
              "content/qa/b.md": entry()}
     assert problems(files, config, static={"images/x.png"}) == [
-        "content/qa/a.md:6: warning: broken link: there is no entry at /qa/c/",
+        "content/qa/a.md:6: warning: broken link: there is no entry at /qa/c/: check the slug, or link to the entry's .md file",
         'content/qa/a.md:8: warning: broken link: "/qa/b/" leaves the site, which is published under /kb/: '
         'write "/kb/qa/b/" or a relative link',
         'content/qa/a.md:8: warning: image "/images/x.png" is outside the site, which is published under /kb/: '
