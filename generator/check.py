@@ -134,12 +134,16 @@ def link_problems(site: Site, documents: list[Document], files: SiteFiles,
             fragment = unquote(anchor[1:])
             if fragment not in ids:
                 problems.append(Problem(SourceLocation(doc.source, line),
-                                        f'broken link: this page has no heading "#{fragment}"{did_you_mean(fragment, sorted(ids))}', severity))
+                                        f'broken link: this page has no heading "#{fragment}"{_anchor_hint(fragment, ids)}', severity))
         for src, line in doc.images:
             problem = _image_problem(src, here, base, doc, SourceLocation(doc.source, line), files, severity)
             if problem:
                 problems.append(problem)
     return problems
+
+
+def _anchor_hint(fragment: str, ids: frozenset[str]) -> str:
+    return did_you_mean(fragment, sorted(ids)) or ': a heading\'s anchor is its text, lower-cased, spaces as "-"'
 
 
 def _md_link_problem(target: str, loc: SourceLocation, targets: dict[str, _Target], severity: str) -> Problem | None:
@@ -154,7 +158,7 @@ def _md_link_problem(target: str, loc: SourceLocation, targets: dict[str, _Targe
     if entry.pending:
         return Problem(loc, f"link to {source}, which is {entry.pending}: the link is broken until it is published", "warning")
     if fragment and fragment not in entry.ids:
-        return Problem(loc, f'broken link: {source} has no heading "#{fragment}"{did_you_mean(fragment, sorted(entry.ids))}', severity)
+        return Problem(loc, f'broken link: {source} has no heading "#{fragment}"{_anchor_hint(fragment, entry.ids)}', severity)
     return None
 
 
@@ -206,7 +210,7 @@ def _url_link_problem(href: str, here: str, base: str, loc: SourceLocation, site
                                 "the link is broken until it is published", "warning")
         if fragment and fragment not in target.ids:
             return Problem(loc, f'broken link: {path} ({target.source}) has no heading "#{fragment}"'
-                                f'{did_you_mean(fragment, sorted(target.ids))}', severity)
+                                f'{_anchor_hint(fragment, target.ids)}', severity)
         return None
     kind = parts[0] if len(parts) == 2 else ""
     if kind in SECTION_IDS or (kind == "members" and parts[1] not in site.members) or \

@@ -36,7 +36,8 @@ def test_links_to_md_files_and_urls_and_anchors():
         'content/lessons/b.md:11: warning: broken link: "content/qa/x.md" is not an entry (did you mean "content/qa/a.md"?): check the file name and the "../" steps',
         "content/lessons/b.md:12: warning: broken link: there is no entry at /qa/x/: check the slug, or link to the entry's .md file",
         'content/lessons/b.md:13: warning: broken link: /qa/a/ (content/qa/a.md) has no heading "#第二节" (did you mean "第一节"?)',
-        'content/lessons/b.md:14: warning: broken link: this page has no heading "#nowhere"',
+        'content/lessons/b.md:14: warning: broken link: this page has no heading "#nowhere": '
+        'a heading\'s anchor is its text, lower-cased, spaces as "-"',
     ]
 
 
