@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .assemble import assemble_site, current_time, load_members
 from .check import SiteFiles, files_in, page_origins, site_problems
+from .community import open_question_pages, open_questions_feed
 from .config import SiteConfig, load_config
 from .digest import digest_pages
 from .errors import Problem, Problems, SiteError
@@ -19,6 +20,7 @@ from .pages import browsing_pages, utility_pages
 from .parse import MarkdownRenderer, parse_document
 from .render import THEME, OutputFile, Page, Renderer, render_all
 from .sources import read_sources
+from .stats import stats_pages
 from .write import WriteResult, colliding_paths, write_output
 
 
@@ -92,6 +94,8 @@ def site_pages(site: Site) -> list[Page]:
     pages = browsing_pages(site)
     pages += digest_pages(site)
     pages.append(start_page(site))
+    pages += open_question_pages(site)
+    pages += stats_pages(site)
     pages += utility_pages(site, [p.url for p in pages])
     return pages
 
@@ -103,7 +107,7 @@ def render_site(site: Site, options: BuildOptions, problems: Problems, timings: 
     files, template_problems = render_all(renderer, pages)
     problems.extend(template_problems)
     feeds, feed_problems = feed_files(site, renderer)
-    files += feeds + start_files(site)
+    files += feeds + start_files(site) + [open_questions_feed(site)]
     problems.extend(feed_problems)
     problems.extend(colliding_paths(files, page_origins(pages), files_in([options.source / "static"])))
     timings["render"] = time.perf_counter() - started

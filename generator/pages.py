@@ -8,8 +8,12 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from .community import honor_rolls, member_pages
+from .community import open_questions as longest_waiting
 from .model import SECTIONS, Entry, Site
+from .related import related_entries
 from .render import Page
+from .structured import entry_image, ordered_answers, structured_data
 
 LATEST_ON_HOME = 5
 
@@ -47,6 +51,7 @@ def home_page(site: Site) -> Page:
         "pinned": pinned_entries(site), "latest": latest, "counts": counts,
         "open_questions": open_questions[:LATEST_ON_HOME], "open_count": len(open_questions),
         "top_tags": top_tags(site, 16),
+        "honor_rolls": honor_rolls(site), "waiting": longest_waiting(site)[:LATEST_ON_HOME],
     })
 
 
@@ -55,23 +60,8 @@ def top_tags(site: Site, limit: int) -> list[tuple[object, int]]:
     return [(site.tags[slug], n) for slug, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
 
 
-def related_entries(entry: Entry, by_tag: dict[str, list[Entry]], limit: int) -> list[Entry]:
-    """Entries sharing the most tags, newest first among equals."""
-    scores: Counter = Counter()
-    for tag in entry.tags:
-        for other in by_tag[tag.slug]:
-            if other.url != entry.url:
-                scores[other.url] += 1
-    candidates = {e.url: e for t in entry.tags for e in by_tag[t.slug]}
-    ranked = sorted(scores, key=lambda url: (-scores[url], -candidates[url].date.timestamp(), url))
-    return [candidates[url] for url in ranked[:limit]]
-
-
 def entry_pages(site: Site) -> list[Page]:
-    by_tag: dict[str, list[Entry]] = defaultdict(list)
-    for e in site.entries:
-        for t in e.tags:
-            by_tag[t.slug].append(e)
+    related = related_entries(site, site.config.related_count)
     pages = []
     for section in SECTIONS:
         entries = site.in_section(section)  # newest first
@@ -80,8 +70,10 @@ def entry_pages(site: Site) -> list[Page]:
             older = entries[index + 1] if index + 1 < len(entries) else None
             pages.append(Page(entry.url, "entry.html", {
                 "entry": entry, "newer": newer, "older": older,
-                "related": related_entries(entry, by_tag, site.config.related_count),
+                "related": related[entry.url],
                 "show_toc": len(entry.toc) >= site.config.toc_min_headings,
+                "answers": ordered_answers(entry), "structured_data": structured_data(site, entry),
+                "image": entry_image(entry, site),
             }))
     return pages
 
@@ -105,54 +97,6 @@ def tag_pages(site: Site) -> list[Page]:
         tag = site.tags[slug]
         for url, chunk, pager in paginated(f"/tags/{slug}/", items, site.config.per_page):
             pages.append(Page(url, "list.html", {"kind": "tag", "tag": tag, "entries": chunk, "pager": pager, "total": len(items)}))
-    return pages
-
-
-@dataclass(frozen=True)
-class Contributions:
-    wrote: tuple[Entry, ...]
-    asked: tuple[Entry, ...]
-    answered: tuple[Entry, ...]
-    accepted: int
-
-    @property
-    def count(self) -> int:
-        return len(self.wrote) + len(self.asked) + len(self.answered)
-
-    @property
-    def first(self):
-        dates = [e.date for e in (*self.wrote, *self.asked, *self.answered)]
-        return min(dates) if dates else None
-
-
-def contributions_by_member(site: Site) -> dict[str, Contributions]:
-    """What each person (member id or free name) wrote, asked and answered."""
-    wrote, asked, answered = defaultdict(list), defaultdict(list), defaultdict(list)
-    accepted: Counter = Counter()
-    for e in site.entries:
-        for who in e.authors:
-            wrote[who].append(e)
-        if e.question:
-            if e.question.asker:
-                asked[e.question.asker].append(e)
-            for who in dict.fromkeys(a.author for a in e.question.answers if a.author):
-                answered[who].append(e)
-            for a in e.question.answers:
-                if a.accepted and a.author:
-                    accepted[a.author] += 1
-    people = set(wrote) | set(asked) | set(answered)
-    return {who: Contributions(tuple(wrote[who]), tuple(asked[who]), tuple(answered[who]), accepted[who])
-            for who in sorted(people)}
-
-
-def member_pages(site: Site) -> list[Page]:
-    contributions = contributions_by_member(site)
-    empty = Contributions((), (), (), 0)
-    members = sorted(site.members.values(), key=lambda m: (-contributions.get(m.id, empty).count, m.id))
-    pages = [Page("/members/", "members.html", {"members": members, "contributions": contributions, "empty": empty})]
-    for member in members:
-        pages.append(Page(f"/members/{member.id}/", "member.html",
-                          {"member": member, "c": contributions.get(member.id, empty)}))
     return pages
 
 

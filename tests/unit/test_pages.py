@@ -79,9 +79,9 @@ def test_member_page_lists_what_they_wrote_asked_and_answered(built_basic):
     alice = page(output, "/members/alice/")
     assert alice.find("h1").get_text() == "爱丽丝"
     stats = [li.get_text(" ", strip=True) for li in alice.select(".stats-row li")]
-    assert stats == ["1 写的内容", "0 提的问题", "1 回答过的问题", "1 已采纳"]
+    assert stats == ["1 精华", "0 经验分享", "0 提的问题", "1 回答", "1 已采纳"]
     bob = page(output, "/members/bob/")
-    assert [li.get_text(" ", strip=True) for li in bob.select(".stats-row li")][:3] == ["1 写的内容", "1 提的问题", "1 回答过的问题"]
+    assert [li.get_text(" ", strip=True) for li in bob.select(".stats-row li")][:4] == ["1 精华", "0 经验分享", "1 提的问题", "1 回答"]
 
 
 def test_sitemap_lists_pages_with_absolute_urls(built_basic):

@@ -1,0 +1,241 @@
+"""Site → who contributed what, and when: honor rolls, member pages, open questions.
+
+Every contribution is one dated event (an entry written, a question asked, an
+answer given), so the honor roll of any period, a member's record and the
+activity review all count the same things the same way.
+"""
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from .feeds import feed_bytes, feed_title, page_alternates
+from .i18n import translator
+from .model import Answer, Entry, Site
+from .render import OutputFile, Page
+from .weeks import week_of
+
+KINDS = ("wrote", "asked", "answered")
+HONOR_ROLL_SIZE = 5
+MEMBER_LIST_LIMIT = 30  # newest items shown per list on a member page; the counts stay whole
+
+
+@dataclass(frozen=True)
+class Contribution:
+    who: str  # member id, or a free name
+    kind: str  # "wrote" | "asked" | "answered"
+    entry: Entry
+    date: datetime  # an answer's own date when it has one, else the entry's
+    answer: Answer | None = None  # for "answered"
+
+    @property
+    def accepted(self) -> bool:
+        return bool(self.answer and self.answer.accepted)
+
+
+def contributions(site: Site) -> list[Contribution]:
+    """Every contribution on the site, oldest first (ties: entry URL, kind, person)."""
+    out: list[Contribution] = []
+    for entry in site.entries:
+        for who in dict.fromkeys(entry.authors):
+            out.append(Contribution(who, "wrote", entry, entry.date))
+        question = entry.question
+        if question is None:
+            continue
+        if question.asker:
+            out.append(Contribution(question.asker, "asked", entry, entry.date))
+        for answer in question.answers:
+            if answer.author:
+                out.append(Contribution(answer.author, "answered", entry, answer.date or entry.date, answer))
+    out.sort(key=lambda c: (c.date, c.entry.url, KINDS.index(c.kind), c.who))
+    return out
+
+
+@dataclass(frozen=True)
+class HonorRollRow:
+    """One person's line on an honor roll (光荣榜)."""
+
+    rank: int  # 1-based; equal contributions and accepted answers share a rank
+    who: str  # member id, or a free name
+    name: str  # display name
+    url: str | None  # "/members/<id>/" for members, None for guests
+    count: int  # contributions in the period: wrote + asked + answered
+    wrote: int
+    asked: int
+    answered: int
+    accepted: int  # of the answers, how many were accepted
+
+
+def honor_roll(site: Site, start: datetime | None, end: datetime | None, limit: int = HONOR_ROLL_SIZE, *,
+               events: list[Contribution] | None = None) -> list[HonorRollRow]:
+    """The most active contributors with start <= date < end (None: unbounded), best first.
+
+    Ranked by contributions, then accepted answers, then who contributed first in
+    the period; at most `limit` rows (people tied with the last one are cut).
+    Pass `events=contributions(site)` when calling it for many periods (one per
+    digest week, say): each call is then a bisection plus the period's events.
+    """
+    events = contributions(site) if events is None else events
+    low = 0 if start is None else bisect_left(events, start, key=lambda c: c.date)
+    high = len(events) if end is None else bisect_left(events, end, key=lambda c: c.date)
+    tally: dict[str, dict[str, int]] = defaultdict(lambda: {"wrote": 0, "asked": 0, "answered": 0, "accepted": 0})
+    first: dict[str, tuple] = {}
+    for c in events[low:high]:
+        tally[c.who][c.kind] += 1
+        tally[c.who]["accepted"] += c.accepted
+        first.setdefault(c.who, (c.date, c.entry.url))
+    ordered = sorted(tally, key=lambda who: (-sum(tally[who][k] for k in KINDS), -tally[who]["accepted"], first[who], who))
+    rows: list[HonorRollRow] = []
+    previous: tuple[int, int] | None = None
+    for position, who in enumerate(ordered[:limit], start=1):
+        counts = tally[who]
+        total = sum(counts[k] for k in KINDS)
+        rank = rows[-1].rank if previous == (total, counts["accepted"]) else position
+        previous = (total, counts["accepted"])
+        rows.append(HonorRollRow(rank, who, site.member_name(who), f"/members/{who}/" if who in site.members else None,
+                                 total, counts["wrote"], counts["asked"], counts["answered"], counts["accepted"]))
+    return rows
+
+
+@dataclass(frozen=True)
+class HonorRoll:
+    key: str  # "week" | "month" | "all"
+    start: datetime | None
+    end: datetime | None
+    rows: tuple[HonorRollRow, ...]
+
+    @property
+    def last_day(self) -> date | None:
+        return (self.end - timedelta(days=1)).date() if self.end else None
+
+
+def month_bounds(moment: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The calendar month a moment falls in, in the site's timezone: [first day, next first day)."""
+    local = moment.astimezone(tz)
+    start = datetime(local.year, local.month, 1, tzinfo=tz)
+    end = datetime(local.year + (local.month == 12), local.month % 12 + 1, 1, tzinfo=tz)
+    return start, end
+
+
+def honor_rolls(site: Site, limit: int = HONOR_ROLL_SIZE) -> list[HonorRoll]:
+    """This week's, this month's and the all-time honor roll, as of site.now."""
+    tz = site.config.tz
+    week = week_of(site.now, tz)
+    month_start, month_end = month_bounds(site.now, tz)
+    periods = (("week", week.start(tz), week.end(tz)), ("month", month_start, month_end), ("all", None, None))
+    events = contributions(site)
+    return [HonorRoll(key, start, end, tuple(honor_roll(site, start, end, limit, events=events)))
+            for key, start, end in periods]
+
+
+# --- Members ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerGiven:
+    entry: Entry
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    """What one person did on the site, each list newest first."""
+
+    who: str
+    highlights: tuple[Entry, ...]
+    lessons: tuple[Entry, ...]
+    curated: tuple[Entry, ...]  # Q&A entries they wrote up as an author
+    asked: tuple[Entry, ...]
+    answers: tuple[AnswerGiven, ...]
+    first: Contribution | None
+
+    @property
+    def accepted(self) -> int:
+        return sum(a.answer.accepted for a in self.answers)
+
+    @property
+    def count(self) -> int:
+        return len(self.highlights) + len(self.lessons) + len(self.curated) + len(self.asked) + len(self.answers)
+
+
+EMPTY_RECORD = MemberRecord("", (), (), (), (), (), None)
+
+
+def member_records(site: Site) -> dict[str, MemberRecord]:
+    """Every contributor's record, members and guests alike, keyed by id or free name."""
+    grouped: dict[str, list[Contribution]] = defaultdict(list)
+    for c in contributions(site):
+        grouped[c.who].append(c)
+    records = {}
+    for who, items in grouped.items():
+        newest = sorted(items, key=lambda c: (c.date, c.entry.url), reverse=True)
+        wrote = [c.entry for c in newest if c.kind == "wrote"]
+        records[who] = MemberRecord(
+            who=who,
+            highlights=tuple(e for e in wrote if e.section == "highlights"),
+            lessons=tuple(e for e in wrote if e.section == "lessons"),
+            curated=tuple(e for e in wrote if e.section == "qa"),
+            asked=tuple(c.entry for c in newest if c.kind == "asked"),
+            answers=tuple(AnswerGiven(c.entry, c.answer) for c in newest if c.answer),
+            first=items[0],
+        )
+    return dict(sorted(records.items()))
+
+
+def member_pages(site: Site) -> list[Page]:
+    """/members/ (honor rolls, every member, guests) and /members/<id>/."""
+    records = member_records(site)
+    members = sorted(site.members.values(), key=lambda m: (-records.get(m.id, EMPTY_RECORD).count, m.id))
+    guests = sorted((r for who, r in records.items() if who not in site.members), key=lambda r: (-r.count, r.who))
+    full = honor_rolls(site, limit=len(records))
+    rolls = [HonorRoll(r.key, r.start, r.end, r.rows[:10]) for r in full]
+    pages = [Page("/members/", "members.html", {"members": members, "records": records, "empty": EMPTY_RECORD,
+                                                "guests": guests, "honor_rolls": rolls})]
+    for member in members:
+        record = records.get(member.id, EMPTY_RECORD)
+        ranks = [(r.key, row.rank) for r in full for row in r.rows if row.who == member.id]
+        pages.append(Page(f"/members/{member.id}/", "member.html",
+                          {"member": member, "c": record, "list_limit": MEMBER_LIST_LIMIT, "ranks": ranks}))
+    return pages
+
+
+# --- Open questions -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    entry: Entry
+    waited_days: int  # whole days since it was asked, as of site.now
+
+
+def open_questions(site: Site) -> list[OpenQuestion]:
+    """Questions still waiting for an answer, the longest-waiting first."""
+    waiting = [e for e in site.entries if e.question and e.question.is_open]
+    waiting.sort(key=lambda e: (e.date, e.url))
+    return [OpenQuestion(e, max(0, (site.now - e.date).days)) for e in waiting]
+
+
+OPEN_URL = "/qa/open/"
+OPEN_FEED_URL = "/qa/open/feed.xml"
+
+
+def open_question_pages(site: Site) -> list[Page]:
+    t = _translator(site)
+    own = (feed_title(site, t("open_feed_title")), OPEN_FEED_URL)
+    return [Page(OPEN_URL, "open.html", {"questions": open_questions(site),
+                                         "alternates": [own, *page_alternates(site, OPEN_URL)]})]
+
+
+def open_questions_feed(site: Site) -> OutputFile:
+    """/qa/open/feed.xml, newest question first, for members who like to help."""
+    t = _translator(site)
+    waiting = sorted((q.entry for q in open_questions(site)), key=lambda e: (e.date, e.url), reverse=True)
+    data = feed_bytes(site, feed_title(site, t("open_feed_title")), OPEN_FEED_URL, waiting,
+                      description=t("open_about"), page_url=OPEN_URL)
+    return OutputFile(OPEN_FEED_URL.lstrip("/"), data)
+
+
+def _translator(site: Site):
+    return translator(site.config.language, dict(site.config.section_labels))

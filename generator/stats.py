@@ -1,0 +1,218 @@
+"""Site → the activity review (数据分析) at /stats/: the numbers, then charts of them.
+
+The numbers are computed first as plain records (tested exactly), and only
+then drawn; each chart's numbers are also rendered as a table.
+"""
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .charts import Chart, Series, chart_svg
+from .community import contributions, honor_roll
+from .i18n import translator
+from .model import SECTIONS, Entry, Site, Tag
+from .render import Page
+from .weeks import Week, week_of
+
+RECENT_WEEKS = 26
+TOP_TAGS = 10
+TOP_CONTRIBUTORS = 10
+# Largest number of calendar days in each time-to-answer bucket; the last one is open-ended.
+ANSWER_BUCKETS = (("same_day", 0), ("next_day", 1), ("d2_3", 3), ("d4_7", 7), ("over_week", None))
+
+
+@dataclass(frozen=True)
+class WeekActivity:
+    week: Week
+    entries: dict[str, int]  # section -> entries dated in the week
+    asked: int  # questions asked in the week
+    answered: int  # questions answered in the week (accepted answer's date, else the first answer's)
+    contributors: int  # distinct people who wrote, asked or answered in the week
+
+    @property
+    def total(self) -> int:
+        return sum(self.entries.values())
+
+
+@dataclass(frozen=True)
+class MonthActivity:
+    year: int
+    month: int
+    new_contributors: tuple[str, ...]  # people whose first contribution is in this month
+    entries: dict[str, int]  # section -> entries dated in the month
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+
+@dataclass(frozen=True)
+class ActivityReview:
+    weeks: tuple[WeekActivity, ...]  # the last RECENT_WEEKS weeks, oldest first, up to this week
+    months: tuple[MonthActivity, ...]  # from the first entry's or contribution's month to this month
+    entries: int
+    contributors: int
+    questions: int
+    answered: int  # questions not open
+    accepted: int  # questions with an accepted answer
+    open: int
+    days_to_answer: tuple[int, ...]  # per answered question with a dated answer, sorted
+    answer_buckets: tuple[tuple[str, int], ...]
+    top_tags: tuple[tuple[Tag, int], ...]
+
+    @property
+    def median_days_to_answer(self) -> float | None:
+        return statistics.median(self.days_to_answer) if self.days_to_answer else None
+
+    @property
+    def answered_share(self) -> int | None:
+        """Percentage of questions answered, rounded."""
+        return round(100 * self.answered / self.questions) if self.questions else None
+
+
+def first_answer_at(entry: Entry) -> datetime | None:
+    """When someone first answered, from the dated answers (not necessarily the accepted one)."""
+    dates = [a.date for a in entry.question.answers if a.date] if entry.question else []
+    return min(dates) if dates else None
+
+
+def days_to_answer(entry: Entry, tz) -> int | None:
+    """Calendar days (site timezone) from the question to its first dated answer.
+
+    Days, not hours: answers are usually dated by day only ("2026-11-04"), and
+    midnight would make a next-day answer look faster than it was.
+    """
+    answered = first_answer_at(entry)
+    if answered is None:
+        return None
+    return max(0, (answered.astimezone(tz).date() - entry.date.astimezone(tz).date()).days)
+
+
+def activity_review(site: Site, recent_weeks: int = RECENT_WEEKS) -> ActivityReview:
+    tz = site.config.tz
+    this_week = week_of(site.now, tz)
+    weeks = [this_week.shifted(-n) for n in range(recent_weeks - 1, -1, -1)]
+    index = {w: i for i, w in enumerate(weeks)}
+    per_section = [dict.fromkeys(SECTIONS, 0) for _ in weeks]
+    asked = [0] * len(weeks)
+    answered = [0] * len(weeks)
+    people: list[set[str]] = [set() for _ in weeks]
+
+    questions = [e for e in site.entries if e.question]
+    for entry in site.entries:
+        i = index.get(week_of(entry.date, tz))
+        if i is not None:
+            per_section[i][entry.section] += 1
+            if entry.question:
+                asked[i] += 1
+    for entry in questions:  # answered when the digests say so: the accepted answer's date, else the first's
+        if not entry.question.is_open:
+            i = index.get(week_of(entry.question.answered_at or entry.date, tz))
+            if i is not None:
+                answered[i] += 1
+    events = contributions(site)
+    for c in events:
+        i = index.get(week_of(c.date, tz))
+        if i is not None:
+            people[i].add(c.who)
+
+    first_month: dict[str, tuple[int, int]] = {}
+    for c in events:  # oldest first
+        local = c.date.astimezone(tz)
+        first_month.setdefault(c.who, (local.year, local.month))
+    entry_months: dict[tuple[int, int], dict[str, int]] = {}
+    for entry in site.entries:
+        local = entry.date.astimezone(tz)
+        entry_months.setdefault((local.year, local.month), dict.fromkeys(SECTIONS, 0))[entry.section] += 1
+    newcomers: dict[tuple[int, int], list[str]] = {}
+    for who, ym in first_month.items():
+        newcomers.setdefault(ym, []).append(who)
+    months: list[MonthActivity] = []
+    if first_month or entry_months:
+        year, month = min([*first_month.values(), *entry_months])
+        now = site.now.astimezone(tz)
+        while (year, month) <= (now.year, now.month):
+            months.append(MonthActivity(year, month, tuple(sorted(newcomers.get((year, month), []))),
+                                        entry_months.get((year, month), dict.fromkeys(SECTIONS, 0))))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+    answered_questions = [e for e in questions if not e.question.is_open]
+    days = sorted(d for d in (days_to_answer(e, tz) for e in answered_questions) if d is not None)
+    buckets = Counter()
+    for d in days:
+        key = next(k for k, limit in ANSWER_BUCKETS if limit is None or d <= limit)
+        buckets[key] += 1
+    tag_counts = Counter(t.slug for e in site.entries for t in e.tags)
+    top = sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TAGS]
+
+    return ActivityReview(
+        weeks=tuple(WeekActivity(w, per_section[i], asked[i], answered[i], len(people[i])) for i, w in enumerate(weeks)),
+        months=tuple(months),
+        entries=len(site.entries),
+        contributors=len(first_month),
+        questions=len(questions),
+        answered=len(answered_questions),
+        accepted=sum(1 for e in questions if e.question.accepted),
+        open=len(questions) - len(answered_questions),
+        days_to_answer=tuple(days),
+        answer_buckets=tuple((k, buckets[k]) for k, _ in ANSWER_BUCKETS),
+        top_tags=tuple((site.tags[slug], n) for slug, n in top),
+    )
+
+
+def review_charts(site: Site, review: ActivityReview) -> list[Chart]:
+    t = translator(site.config.language, dict(site.config.section_labels))
+    weeks = review.weeks
+    week_labels = tuple(f"{w.week.label}（{w.week.monday:%m-%d}）" for w in weeks)
+    # a label every fourth week, counted back from this week so the newest is always labelled
+    week_axis = tuple(f"{w.week.monday.month}/{w.week.monday.day}" if (len(weeks) - 1 - i) % 4 == 0 else ""
+                      for i, w in enumerate(weeks))
+    months = review.months
+    step = max(1, -(-len(months) // 8))
+    month_axis = tuple(m.label[2:] if (len(months) - 1 - i) % step == 0 else "" for i, m in enumerate(months))
+    top = honor_roll(site, None, None, TOP_CONTRIBUTORS)
+    return [
+        Chart("entries-per-week", t("chart_entries_per_week", n=len(weeks)), week_labels,
+              tuple(Series(s, t(s), tuple(w.entries[s] for w in weeks)) for s in SECTIONS), week_axis),
+        Chart("asked-answered", t("chart_asked_answered", n=len(weeks)), week_labels,
+              (Series("asked", t("series_asked"), tuple(w.asked for w in weeks)),
+               Series("answered", t("series_answered"), tuple(w.answered for w in weeks))), week_axis, stacked=False),
+        Chart("time-to-answer", t("chart_time_to_answer"), tuple(t("bucket_" + k) for k, _ in review.answer_buckets),
+              (Series("answered", t("series_questions"), tuple(n for _, n in review.answer_buckets)),),
+              tuple(t("bucket_short_" + k) for k, _ in review.answer_buckets)),
+        Chart("top-tags", t("chart_top_tags", n=len(review.top_tags)), tuple("#" + tag.name for tag, _ in review.top_tags),
+              (Series("tags", t("series_entries"), tuple(n for _, n in review.top_tags)),), horizontal=True),
+        Chart("contributors-per-week", t("chart_contributors_per_week", n=len(weeks)), week_labels,
+              (Series("people", t("series_contributors"), tuple(w.contributors for w in weeks)),), week_axis),
+        Chart("entries-per-month", t("chart_entries_per_month"), tuple(m.label for m in months),
+              tuple(Series(s, t(s), tuple(m.entries[s] for m in months)) for s in SECTIONS), month_axis),
+        Chart("top-contributors", t("chart_top_contributors", n=len(top)), tuple(r.name for r in top),
+              (Series("wrote", t("series_wrote"), tuple(r.wrote for r in top)),
+               Series("answered", t("series_answers"), tuple(r.answered for r in top)),
+               Series("asked", t("series_asked"), tuple(r.asked for r in top))), horizontal=True),
+        Chart("new-contributors", t("chart_new_contributors"), tuple(m.label for m in months),
+              (Series("new", t("series_new_contributors"), tuple(len(m.new_contributors) for m in months)),), month_axis),
+    ]
+
+
+def duration_text(days: float | None, t) -> str:
+    if days is None:
+        return "—"
+    if days == 0:
+        return t("same_day")
+    return t("n_days", n=f"{days:.1f}".removesuffix(".0"))
+
+
+def stats_pages(site: Site) -> list[Page]:
+    review = activity_review(site)
+    t = translator(site.config.language, dict(site.config.section_labels))
+    charts = review_charts(site, review)
+    return [Page("/stats/", "stats.html", {
+        "review": review, "charts": [(c, chart_svg(c)) for c in charts],
+        "median_text": duration_text(review.median_days_to_answer, t),
+        "weeks_from": review.weeks[0].week.monday if review.weeks else None,
+        "weeks_to": review.weeks[-1].week.monday + timedelta(days=6) if review.weeks else None,
+    })]

@@ -1,0 +1,72 @@
+"""Related entries: shared tags and Chinese text similarity, bounded candidates."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from generator.config import SiteConfig
+from generator.model import Entry, Site, Tag
+from generator.related import related_by_entry, related_entries, terms
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 21, 12, tzinfo=TZ)
+
+
+def entry(slug: str, title: str, text: str, tags: tuple[str, ...] = (), days_ago: int = 1) -> Entry:
+    return Entry(section="lessons", slug=slug, url=f"/lessons/{slug}/", source=f"content/lessons/{slug}.md",
+                 title=title, date=NOW - timedelta(days=days_ago), html=f"<p>{text}</p>", text=text, summary=text[:20],
+                 reading_minutes=1, tags=tuple(Tag(t, t) for t in tags))
+
+
+def site_of(*entries: Entry) -> Site:
+    ordered = sorted(entries, key=lambda e: (-e.date.timestamp(), e.url))
+    tags = {t.slug: t for e in entries for t in e.tags}
+    return Site(config=SiteConfig(), now=NOW, entries=tuple(ordered), tags=tags)
+
+
+def test_terms_are_cjk_bigrams_and_latin_words():
+    assert terms("线下活动 Meetup 2026 的 AI") == ["线下", "下活", "活动", "的", "meetup", "ai"]
+
+
+FILLER = [
+    entry("meetup-a", "线下聚会签到流程", "线下聚会签到的时候排了很长的队，我们后来改成扫码签到，押金到场退回。", ("活动",)),
+    entry("meetup-b", "第二次线下聚会复盘", "这次线下聚会提前发了扫码签到的二维码，签到只用了五分钟，押金也按时退回了。", days_ago=5),
+    entry("python", "Python 学习小组教材", "零基础学 Python，推荐先看官方教程，再做练习题。", ("学习",)),
+    entry("rules", "群规修订", "广告、刷屏、人身攻击三条红线，违反一次警告，两次移出。", ("群规",)),
+    entry("ads", "广告号清理", "十天进了 17 个广告号，我们给机器人加了关键词过滤和新号观察期。", ("群规", "机器人")),
+    entry("bot", "机器人选型", "用机器人管理微信群，关键词过滤和欢迎语都能自动化。", ("机器人",)),
+]
+
+
+def test_text_similarity_finds_related_chinese_entries_without_shared_tags():
+    site = site_of(*FILLER)
+    related = related_by_entry(site, 3)
+    best = related["/lessons/meetup-b/"][0]
+    assert best.entry.slug == "meetup-a" and best.tags == 0 and best.text > 0.2
+    assert "python" not in [r.entry.slug for r in related["/lessons/meetup-b/"]]
+
+
+def test_shared_tags_and_text_together_rank_first():
+    related = related_entries(site_of(*FILLER), 2)
+    assert [e.slug for e in related["/lessons/ads/"]] == ["bot", "rules"]
+    assert all(e.url != url for url, items in related.items() for e in items)  # never itself
+
+
+def test_unrelated_entries_get_nothing_and_limit_holds():
+    site = site_of(*FILLER)
+    assert related_entries(site, 5)["/lessons/python/"] == []
+    assert all(len(items) <= 1 for items in related_entries(site, 1).values())
+    assert related_entries(site_of(FILLER[0]), 5) == {"/lessons/meetup-a/": []}
+
+
+def test_big_site_stays_bounded():
+    """2,000 entries with heavily shared vocabulary: every entry gets results, each list is exact top-k."""
+    words = ["社群", "运营", "新人", "活跃", "留存", "拉新", "复盘", "签到", "押金", "机器人", "群规", "分享"]
+    many = [entry(f"e{i}", f"第 {i} 篇：{words[i % 12]}{words[(i * 5) % 12]}",
+                  "，".join(words[(i + k) % 12] + words[(i * 7 + k) % 12] for k in range(8)),
+                  (words[i % 12],), days_ago=i % 300) for i in range(2000)]
+    related = related_by_entry(site_of(*many), 5)
+    assert len(related) == 2000
+    assert all(1 <= len(items) <= 5 for items in related.values())
+    for items in list(related.values())[:50]:
+        assert [r.score for r in items] == sorted((r.score for r in items), reverse=True)
