@@ -79,7 +79,7 @@ def site_problems(site: Site, documents: list[Document], files: SiteFiles,
                   page_urls: Callable[[], set[str]], links_are_errors: bool = False) -> list[Problem]:
     """Every cross-site problem; `page_urls` is called only when a link needs it."""
     severity = "error" if links_are_errors else "warning"
-    return [*link_problems(site, documents, files, page_urls, severity),
+    return [*link_problems(site, documents, files, page_urls, severity), *avatar_problems(site, files, severity),
             *people_problems(site, documents), *tag_problems(site, documents)]
 
 
@@ -249,6 +249,20 @@ def _image_problem(src: str, here: str, base: str, doc: Document, loc: SourceLoc
 
 
 # --- People ------------------------------------------------------------------------------
+
+
+def avatar_problems(site: Site, files: SiteFiles, severity: str) -> list[Problem]:
+    """Avatars given as site paths ("/images/lin.png") must be files in static/."""
+    problems = []
+    for member in site.members.values():
+        avatar = member.avatar
+        if not avatar or urlsplit(avatar).scheme or avatar.startswith("//"):
+            continue
+        path = unquote(urlsplit(avatar).path).lstrip("/")
+        if path not in files.static:
+            problems.append(Problem(member.location or SourceLocation("content/members.yaml", 1),
+                                    f'avatar of "{member.id}" not found: put the file at static/{path}', severity))
+    return problems
 
 
 def people_problems(site: Site, documents: list[Document]) -> list[Problem]:

@@ -144,3 +144,16 @@ def test_page_origins_name_entries_members_and_pages():
              Page("/qa/x/", "list.html", {})]
     assert page_origins(pages) == {"qa/x/index.html": ["content/qa/x.md:1", "the page /qa/x/ (list.html)"],
                                    "members/a/index.html": ["content/members.yaml:3"]}
+
+
+def test_avatars_given_as_site_paths_must_be_static_files():
+    from dataclasses import replace
+
+    from generator.errors import SourceLocation
+
+    members = {"alice": replace(MEMBERS["alice"], avatar="/images/alice.png", location=SourceLocation("content/members.yaml", 1)),
+               "bob": replace(MEMBERS["bob"], avatar="https://e.org/bob.png"),
+               "carol": Member("carol", "Carol", avatar="images/carol.png", location=SourceLocation("content/members.yaml", 7))}
+    site = assemble_site(SiteConfig(), [], members, NOW).site
+    found = site_problems(site, [], SiteFiles(frozenset({"images/alice.png"}), frozenset()), set, True)
+    assert [str(p) for p in found] == ['content/members.yaml:7: avatar of "carol" not found: put the file at static/images/carol.png']
