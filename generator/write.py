@@ -32,7 +32,8 @@ class WriteResult:
 
 def colliding_paths(files: list[OutputFile], origins: Mapping[str, list[str]] | None = None,
                     static: Iterable[str] = ()) -> list[Problem]:
-    """Two outputs claiming one path (case-folded, as on macOS and Windows) are an error.
+    """Two outputs claiming one path (case-folded, as on macOS and Windows), or a file where
+    another output needs a folder, are errors.
 
     `origins` names what produced each path (in the order of `files`), `static`
     the static files, so the message says which sources to rename.
@@ -50,19 +51,30 @@ def colliding_paths(files: list[OutputFile], origins: Mapping[str, list[str]] | 
         key = f.path.casefold()
         if key in seen:
             other_path, other = seen[key]
-            where = next((o for o in (origin, other) if o.startswith(("content/", "static/"))), f.path)
-            line = 1
-            if ":" in where:
-                where, _, number = where.partition(":")
-                line = int(number) if number.isdigit() else 1
-            problems.append(Problem(SourceLocation(where, line),
-                                    f'{origin} and {other} would both be written to "{f.path}"'
-                                    + (f' (as "{other_path}" on case-insensitive disks)' if other_path != f.path else "")
-                                    + ": change a slug or rename one of them"))
+            problems.append(_collision(origin, other, f.path, f'would both be written to "{f.path}"'
+                                       + (f' (as "{other_path}" on case-insensitive disks)' if other_path != f.path else "")))
             if key in static_keys:
                 continue
         seen[key] = (f.path, origin)
+    folders: dict[str, tuple[str, str]] = {}
+    for key, claim in seen.items():
+        parts = key.split("/")
+        for n in range(1, len(parts)):
+            folders.setdefault("/".join(parts[:n]), claim)
+    for key, (path, origin) in seen.items():
+        if key in folders:
+            inner_path, inner_origin = folders[key]
+            problems.append(_collision(origin, inner_origin, path, f'clash: "{path}" would be a file, but "{inner_path}" '
+                                                                   "needs it to be a folder"))
     return problems
+
+
+def _collision(origin: str, other: str, path: str, what: str) -> Problem:
+    """The problem, placed at whichever of the two is a source file a curator can change."""
+    where = next((o for o in (origin, other) if o.startswith(("content/", "static/"))), path)
+    path, _, number = where.partition(":")
+    return Problem(SourceLocation(path, int(number) if number.isdigit() else 1),
+                   f"{origin} and {other} {what}: change a slug or rename one of them")
 
 
 def clean_leftovers(output: Path) -> None:

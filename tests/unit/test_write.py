@@ -98,3 +98,14 @@ def test_collisions_name_their_sources_and_static_files():
         'content/members.yaml:5: content/members.yaml:5 and content/members.yaml:2 would both be written to '
         '"members/A/index.html" (as "members/a/index.html" on case-insensitive disks): change a slug or rename one of them',
     ]
+
+
+def test_a_file_where_another_output_needs_a_folder_is_reported():
+    files = [OutputFile("qa/feed.xml", b""), OutputFile("qa/feed.xml/index.html", b""), OutputFile("qa/x/index.html", b"")]
+    origins = {"qa/feed.xml/index.html": ["content/qa/f.md:1"]}
+    assert sorted(str(p) for p in colliding_paths(files, origins, static=["qa/x"])) == [
+        'content/qa/f.md:1: a generated file (qa/feed.xml) and content/qa/f.md:1 clash: "qa/feed.xml" would be a file, '
+        'but "qa/feed.xml/index.html" needs it to be a folder: change a slug or rename one of them',
+        'static/qa/x:1: static/qa/x and a generated file (qa/x/index.html) clash: "qa/x" would be a file, '
+        'but "qa/x/index.html" needs it to be a folder: change a slug or rename one of them',
+    ]
