@@ -31,6 +31,7 @@ nasty_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), m
     "", " ", "\x00\x08\x0b\x1b", "\u2028\u2029", "\ufeff", "\ufffe", "../..", "..", "/", "\\", "a/b", "<script>", "]]>",
     "2026-02-30", "2026-13-01", "9999-12-31 23:59", "0001-01-01", "2026-11-01T25:00", "2026-11-01 10:00+25:00",
     "x" * 5000, "🎉" * 100, "新人 必读", "Community", "  community  ", "@", "##", "{{ x }}", "{% raw %}", "%s%n",
+    "feed.xml", "index.html", "open", "page", "tags", "assets", "CON", "nul",
 ])
 scalars = (st.none() | st.booleans() | st.integers() | st.integers(min_value=10**30, max_value=10**400)
            | st.floats(allow_nan=True, allow_infinity=True) | nasty_text)
