@@ -9,6 +9,7 @@ from pathlib import Path
 from .build import BuildOptions, build
 from .config import SECTION_IDS, load_config
 from .errors import Problem, SiteError
+from .parse import SEGMENT_BYTES
 from .text import slugify
 
 
@@ -57,7 +58,7 @@ def make_parser() -> argparse.ArgumentParser:
     _source_arg(p)
     p.add_argument("--week", metavar="YYYY-Www", help="the ISO week, e.g. 2026-W47 (default: the last completed week)")
     p.add_argument("--format", choices=("md", "txt", "html"), default="md", help="md (default), txt or html")
-    p.add_argument("--now", metavar="ISO-8601", help='fix "now" (which week is the last completed one)')
+    p.add_argument("--now", metavar="ISO-8601", type=_moment, help='fix "now" (which week is the last completed one)')
     return parser
 
 
@@ -125,6 +126,9 @@ def run_new(args: argparse.Namespace) -> int:
     slug = slugify(args.slug or args.title)
     if not slug or slug in (".", ".."):
         print('kb new: cannot make a file name from that title; pass --slug some-name', file=sys.stderr)
+        return 2
+    if len(slug.encode()) > SEGMENT_BYTES:
+        print("kb new: a file name made from that title would be too long; pass a shorter --slug", file=sys.stderr)
         return 2
     folder = args.source / "content" / args.section
     path = folder / f"{slug}.md"

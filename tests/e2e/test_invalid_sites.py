@@ -123,3 +123,8 @@ def test_a_disk_error_is_one_line_not_a_traceback(basic_site, tmp_path, capsys):
     blocker.write_text("a file where the output folder's parent should be", encoding="utf-8")
     code, err, _ = run(capsys, "build", "--source", str(basic_site), "--now", NOW, "--output", str(blocker / "output"))
     assert code == 1 and len(err) == 1 and err[0].startswith("kb: ") and "was left as it was" in err[0]
+
+
+def test_kb_new_refuses_a_title_too_long_for_a_file_name(basic_site, capsys):
+    code, err, _ = run(capsys, "new", "qa", "长" * 100, "--source", str(basic_site))
+    assert code == 2 and err == ["kb new: a file name made from that title would be too long; pass a shorter --slug"]
