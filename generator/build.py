@@ -19,6 +19,7 @@ from .newcomers import start_files, start_page
 from .pages import browsing_pages, utility_pages
 from .parse import MarkdownRenderer, parse_document
 from .render import THEME, OutputFile, Page, Renderer, render_all
+from .search import search_files, search_page
 from .sources import read_sources
 from .stats import stats_pages
 from .write import WriteResult, colliding_paths, write_output
@@ -96,6 +97,7 @@ def site_pages(site: Site) -> list[Page]:
     pages.append(start_page(site))
     pages += open_question_pages(site)
     pages += stats_pages(site)
+    pages.append(search_page(site))
     pages += utility_pages(site, [p.url for p in pages])
     return pages
 
@@ -109,8 +111,11 @@ def render_site(site: Site, options: BuildOptions, problems: Problems, timings: 
     feeds, feed_problems = feed_files(site, renderer)
     files += feeds + start_files(site) + [open_questions_feed(site)]
     problems.extend(feed_problems)
-    problems.extend(colliding_paths(files, page_origins(pages), files_in([options.source / "static"])))
     timings["render"] = time.perf_counter() - started
+    started = time.perf_counter()
+    files += search_files(site)
+    timings["search"] = time.perf_counter() - started
+    problems.extend(colliding_paths(files, page_origins(pages), files_in([options.source / "static"])))
     problems.raise_if_errors(options.strict)
     return files
 
