@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .assemble import assemble_site, current_time, load_members
+from .check import SiteFiles, files_in, page_origins, site_problems
 from .community import open_question_pages, open_questions_feed
 from .config import SiteConfig, load_config
 from .digest import digest_pages
@@ -32,6 +33,7 @@ class BuildOptions:
     base_url: str | None = None
     now: str | None = None
     strict: bool = False  # warnings fail the build too
+    links_are_errors: bool = False  # `kb check`: broken links and images fail too
 
     @property
     def output_dir(self) -> Path:
@@ -60,7 +62,11 @@ class BuildResult:
 def load_site(options: BuildOptions, problems: Problems, timings: dict[str, float]) -> Site:
     """Everything up to the model; raises SiteError when the content has errors."""
     started = time.perf_counter()
-    config: SiteConfig = load_config(options.source, options.base_url)
+    try:
+        config: SiteConfig = load_config(options.source, options.base_url)
+    except SiteError as exc:  # keep going with the defaults, to report the content's problems too
+        problems.extend(exc.problems)
+        config = SiteConfig()
     now: datetime = current_time(options.now, config.tz, dict(os.environ))
     sources = read_sources(options.source)
     timings["read"] = time.perf_counter() - started
@@ -75,6 +81,10 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
     problems.extend(member_problems)
     assembly = assemble_site(config, documents, members, now, include_drafts=options.drafts)
     problems.extend(list(assembly.problems))
+    files = SiteFiles(files_in([THEME / "static", options.source / "static"]),
+                      files_in([options.source / "content"], "content/"))
+    problems.extend(site_problems(assembly.site, documents, files, lambda: {p.url for p in site_pages(assembly.site)},
+                                  links_are_errors=options.links_are_errors))
     timings["assemble"] = time.perf_counter() - started
     problems.raise_if_errors(options.strict)
     return assembly.site
@@ -105,7 +115,7 @@ def render_site(site: Site, options: BuildOptions, problems: Problems, timings: 
     started = time.perf_counter()
     files += search_files(site)
     timings["search"] = time.perf_counter() - started
-    problems.extend(colliding_paths(files))
+    problems.extend(colliding_paths(files, page_origins(pages), files_in([options.source / "static"])))
     problems.raise_if_errors(options.strict)
     return files
 

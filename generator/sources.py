@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import SECTION_IDS
+from .yamltext import without_invalid_chars
 
 CONTENT_DIR = "content"
 MEMBERS_FILE = "content/members.yaml"
@@ -29,6 +30,7 @@ def read_source(site_root: Path, path: Path, section: str) -> SourceFile:
     text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
         text = text[1:]
+    text = without_invalid_chars(text)
     rel = path.relative_to(site_root).as_posix()
     return SourceFile(rel, section, text, hashlib.sha256(data).hexdigest())
 
