@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from .assemble import assemble_site, current_time, load_members
 from .cache import BuildCache, BuildMemo, FileRecord, cache_folder, record_of
+from .check import SiteFiles, files_in, page_origins, site_problems
 from .community import open_question_pages, open_questions_feed
 from .config import SiteConfig, load_config
 from .digest import digest_pages
@@ -46,6 +48,7 @@ class BuildOptions:
     now: str | None = None
     strict: bool = False  # warnings fail the build too
     cache: bool = True  # reuse <source>/.kb-cache/ (never changes the output, only the time)
+    links_are_errors: bool = False  # `kb check`: broken links and images fail too
 
     @property
     def output_dir(self) -> Path:
@@ -76,7 +79,11 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
               cache: BuildCache | None = None, memo: BuildMemo | None = None) -> Site:
     """Everything up to the model; raises SiteError when the content has errors."""
     started = time.perf_counter()
-    config: SiteConfig = load_config(options.source, options.base_url)
+    try:
+        config: SiteConfig = load_config(options.source, options.base_url)
+    except SiteError as exc:  # keep going with the defaults, to report the content's problems too
+        problems.extend(exc.problems)
+        config = SiteConfig()
     now: datetime = current_time(options.now, config.tz, dict(os.environ))
     sources = read_sources(options.source, memo.sources if memo else None)
     timings["read"] = time.perf_counter() - started
@@ -90,6 +97,11 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
     problems.extend(member_problems)
     assembly = assemble_site(config, documents, members, now, include_drafts=options.drafts)
     problems.extend(list(assembly.problems))
+    files = SiteFiles(files_in([THEME / "static", options.source / "static"]),
+                      files_in([options.source / "content"], "content/"))
+    problems.extend(site_problems(assembly.site, documents, files,  # page URLs do not depend on related entries
+                                  lambda: {p.url for p in site_pages(assembly.site, defaultdict(list))},
+                                  links_are_errors=options.links_are_errors))
     timings["assemble"] = time.perf_counter() - started
     problems.raise_if_errors(options.strict)
     return assembly.site
@@ -163,15 +175,16 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             related = {e.url: [by_url[u] for u in memo.related.get(e.url, ()) if u in by_url] for e in site.entries}
         pages = with_alternates(site, site_pages(site, related))
         renderer = Renderer(site, options.source)
+        origins, static = page_origins(pages), files_in([options.source / "static"])
         later = None
         files: list[OutputFile] | None = None
         if write and in_place and pages_written is not None:
-            later = (pages_written, lambda: cached_site_files(site, renderer, cache, base, whole_site))
-            problems.extend(path_collisions([output_path(p.url) for p in pages]))
+            later = (pages_written, lambda: cached_site_files(site, renderer, cache, base, whole_site), origins, static)
+            problems.extend(path_collisions([output_path(p.url) for p in pages], origins, static))
         else:
             files, file_problems = cached_site_files(site, renderer, cache, base, whole_site)
             problems.extend(file_problems)
-            problems.extend(path_collisions([output_path(p.url) for p in pages] + [f.path for f in files]))
+            problems.extend(path_collisions([output_path(p.url) for p in pages] + [f.path for f in files], origins, static))
         timings["derive"] = time.perf_counter() - started
         problems.raise_if_errors(options.strict)
         result = None
@@ -236,12 +249,13 @@ def _render_problem(renderer: Renderer, page: Page) -> Problem | None:
 def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, renderer: Renderer, options: BuildOptions,
                cache: BuildCache, problems: Problems, timings: dict[str, float], in_place: bool = False,
                background_cleanup: bool = False, base: str = "", digests: dict[int, str] | None = None,
-               later: tuple[Callable[[], None], Callable[[], tuple[list[OutputFile], list[Problem]]]] | None = None,
+               later: tuple | None = None,
                ) -> WriteResult:
     """Render what changed and write it; pages whose key and file are unchanged are linked, not rendered.
 
     With `later` (for `kb serve`), `files` is None: the pages are written, `later[0]()` is
-    told so (the open tabs can reload), and only then are the other files made by `later[1]()`.
+    told so (the open tabs can reload), and only then are the other files made by `later[1]()`
+    (`later[2:]`: the pages' origins and the static files, to name colliding sources).
     """
     started = time.perf_counter()
     output = options.output_dir.resolve()
@@ -301,7 +315,7 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
                 later[0]()
             files, file_problems = later[1]()
             problems.extend(file_problems)
-            problems.extend(path_collisions(paths + [f.path for f in files]))
+            problems.extend(path_collisions(paths + [f.path for f in files], later[2], later[3]))
             problems.raise_if_errors(options.strict)
             statics = statics_for(files)
         for path, (_, written, _) in zip(paths, placed, strict=True):

@@ -8,8 +8,22 @@ from pathlib import Path
 
 from .build import BuildOptions, build
 from .config import SECTION_IDS, load_config
-from .errors import SiteError
+from .errors import Problem, SiteError
+from .parse import SEGMENT_BYTES
 from .text import slugify
+
+
+def _moment(value: str) -> str:
+    """--now must be a date-time; say so the way argparse reports any bad option."""
+    from datetime import UTC
+
+    from .parse import parse_when
+
+    try:
+        parse_when(value, UTC)
+    except (ValueError, OverflowError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
 
 
 def _source_arg(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +40,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, metavar="DIR", help="where to write the site (default: SOURCE/output)")
     p.add_argument("--drafts", action="store_true", help="include entries marked draft: true")
     p.add_argument("--base-url", metavar="URL", help="override base_url from site_config.yaml")
-    p.add_argument("--now", metavar="ISO-8601", help='fix "now" (scheduled entries, current week); SOURCE_DATE_EPOCH works too')
+    p.add_argument("--now", metavar="ISO-8601", type=_moment, help='fix "now" (scheduled entries, current week); SOURCE_DATE_EPOCH works too')
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
     p = commands.add_parser("serve", help="build, serve and rebuild on every change", description="Build the site, serve it on http://127.0.0.1:8000/, watch content/, templates/, static/ and site_config.yaml, rebuild what changed and reload open browser tabs. Ctrl-C stops.")
@@ -39,7 +53,7 @@ def make_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("check", help="validate content without writing", description="Check every entry, member and link; print every problem; exit 1 on errors.")
     _source_arg(p)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    p.add_argument("--now", metavar="ISO-8601", help='fix "now"')
+    p.add_argument("--now", metavar="ISO-8601", type=_moment, help='fix "now"')
 
     p = commands.add_parser("new", help="create a new entry with its front matter", description="Create content/SECTION/<slug>.md with front matter filled in and print its path.")
     p.add_argument("section", choices=SECTION_IDS, metavar="SECTION", help=f"one of {', '.join(SECTION_IDS)}")
@@ -51,7 +65,7 @@ def make_parser() -> argparse.ArgumentParser:
     _source_arg(p)
     p.add_argument("--week", metavar="YYYY-Www", help="the ISO week, e.g. 2026-W47 (default: the last completed week)")
     p.add_argument("--format", choices=("md", "txt", "html"), default="md", help="md (default), txt or html")
-    p.add_argument("--now", metavar="ISO-8601", help='fix "now" (which week is the last completed one)')
+    p.add_argument("--now", metavar="ISO-8601", type=_moment, help='fix "now" (which week is the last completed one)')
     return parser
 
 
@@ -63,7 +77,11 @@ def run_build(args: argparse.Namespace) -> int:
     except SiteError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print(f"build failed: {len(exc.problems)} error{'s' if len(exc.problems) != 1 else ''}; {options.output_dir} was left as it was", file=sys.stderr)
+        print(f"build failed: {_counts(exc.problems)}; {options.output_dir} was left as it was", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the disk, not the content: unreadable, full, read-only, a name too long
+        print(f"kb: {exc.filename or options.output_dir}: {exc.strerror or exc}; "
+              f"{options.output_dir} was left as it was", file=sys.stderr)
         return 1
     for warning in result.warnings:
         print(warning, file=sys.stderr)
@@ -77,18 +95,26 @@ def run_serve(args: argparse.Namespace) -> int:
     return serve(BuildOptions(source=args.source, drafts=args.drafts, now=args.now), host=args.host, port=args.port)
 
 
+def _counts(problems: list[Problem] | tuple[Problem, ...]) -> str:
+    """"2 errors, 1 warning"."""
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    text = f"{errors} error{'s' if errors != 1 else ''}"
+    return text + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
+
+
 def run_check(args: argparse.Namespace) -> int:
-    options = BuildOptions(source=args.source, now=args.now, strict=args.strict)
+    options = BuildOptions(source=args.source, now=args.now, strict=args.strict, links_are_errors=True)
     try:
         result = build(options, write=False)
     except SiteError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} error{'s' if len(exc.problems) != 1 else ''}", file=sys.stderr)
+        print(f"check failed: {_counts(exc.problems)}", file=sys.stderr)
         return 1
     for warning in result.warnings:
         print(warning, file=sys.stderr)
-    print(f"ok: {result.entries} entries, {len(result.warnings)} warnings")
+    print(f"ok: {result.entries} entries, {_counts(result.warnings)}")
     return 0
 
 
@@ -113,6 +139,9 @@ def run_new(args: argparse.Namespace) -> int:
     slug = slugify(args.slug or args.title)
     if not slug or slug in (".", ".."):
         print('kb new: cannot make a file name from that title; pass --slug some-name', file=sys.stderr)
+        return 2
+    if len(slug.encode()) > SEGMENT_BYTES:
+        print("kb new: a file name made from that title would be too long; pass a shorter --slug", file=sys.stderr)
         return 2
     folder = args.source / "content" / args.section
     path = folder / f"{slug}.md"
@@ -159,7 +188,11 @@ COMMANDS = {"build": run_build, "check": run_check, "new": run_new, "digest": ru
 
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    return COMMANDS[args.command](args)
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("kb: interrupted; the previous output was left as it was", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ def load_config(site_root: Path, base_url: str | None = None) -> SiteConfig:
     if not path.exists():
         return config_from_mapping({}, None, base_url)
     try:
-        doc = load_yaml(path.read_text(encoding="utf-8"), CONFIG_FILE)
+        doc = load_yaml(path.read_text(encoding="utf-8", errors="replace"), CONFIG_FILE)
     except YamlError as exc:
         raise SiteError([exc.problem]) from None
     return config_from_mapping(doc.data, doc, base_url)

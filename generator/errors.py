@@ -24,7 +24,12 @@ class Problem:
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{self.location}: {prefix}{self.message}"
+        return f"{self.location}: {prefix}{self.message.translate(_ONE_LINE)}"
+
+
+# Characters that would break a problem over two lines (str.splitlines() splits on all of them).
+_ONE_LINE = {ord(ch): f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+             for ch in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
 
 
 class SiteError(Exception):
@@ -59,9 +64,11 @@ class Problems:
         return sorted(p for p in self.items if p.severity == "warning")
 
     def raise_if_errors(self, strict: bool = False) -> None:
+        """Raise with every problem: the failing ones as errors, the other warnings kept."""
         failing = self.items if strict else self.errors
         if failing:
-            raise SiteError([Problem(p.location, p.message, "error") for p in failing])
+            raise SiteError([Problem(p.location, p.message, "error") for p in failing]
+                            + ([] if strict else self.warnings))
 
     def print(self, stream: TextIO = sys.stderr) -> None:
         for problem in sorted(self.items):

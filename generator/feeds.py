@@ -33,6 +33,11 @@ def xml_text(text: str) -> str:
     return NOT_XML.sub("", text)
 
 
+def rss_html(text: str) -> str:
+    """Plain text for an RSS <description>, which readers render as HTML: a "<script>" in a summary stays text."""
+    return html_lib.escape(xml_text(text), quote=False)
+
+
 @dataclass(frozen=True)
 class FeedItem:
     """One item of a feed, whatever it comes from (an entry, a week's digest)."""
@@ -104,7 +109,8 @@ def items_feed_bytes(config: SiteConfig, title: str, url: str, items: list[FeedI
     fg.load_extension("dc", atom=False, rss=True)
     fg.id(site_url(config, page_url))
     fg.title(xml_text(title))
-    fg.subtitle(xml_text(description or config.description or title))
+    subtitle = description or config.description or title
+    fg.subtitle(xml_text(subtitle) if atom else rss_html(subtitle))
     fg.link(href=site_url(config, url), rel="self")
     fg.link(href=site_url(config, page_url), rel="alternate")  # last: feedgen makes it the RSS <link>
     fg.language(config.language)
@@ -127,11 +133,11 @@ def items_feed_bytes(config: SiteConfig, title: str, url: str, items: list[FeedI
         fe.published(item.published)
         fe.updated(item.updated)
         if item.summary:
-            fe.summary(xml_text(item.summary))
+            fe.summary(xml_text(item.summary) if atom else rss_html(item.summary))
         if item.content:
             fe.content(xml_text(item.content), type="html")
         elif not item.summary:
-            fe.summary(xml_text(item.title))
+            fe.summary(xml_text(item.title) if atom else rss_html(item.title))
         for name in item.authors:
             if atom:
                 fe.author(name=xml_text(name))

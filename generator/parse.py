@@ -10,6 +10,7 @@ import posixpath
 import re
 import unicodedata
 import xml.etree.ElementTree as etree
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from typing import Any
@@ -22,18 +23,19 @@ from .errors import Problem, SourceLocation, did_you_mean
 from .model import Heading
 from .sanitize import clean_html
 from .sources import SourceFile
-from .text import join_cjk_lines, reading_minutes, truncate
+from .text import join_cjk_lines, reading_minutes, slugify, truncate
 from .yamltext import YamlError, load_yaml
 
 FRONT_MATTER_KEYS = ("title", "date", "tags", "authors", "summary", "draft", "slug", "pinned",
                      "updated", "weight", "asker", "status")
 ANSWER_HEADING = re.compile(r"^##[ \t]+(?:回答|答|answer)(?=[ \t:：@\d(（]|$)[ \t]*[:：]?(?P<rest>.*?)[ \t#]*$", re.I)
-ANSWERED_BY = re.compile(r"^\s*\*\*(?:回答者|Answered by)\s*[:：]?\s*\*\*\s*[:：]?\s*@?(?P<who>\S+)\s*$", re.I)
+ANSWERED_BY = re.compile(r"^\s*\*\*(?:回答者|Answered by)\s*[:：]?\s*\*\*\s*[:：]?\s*@?(?P<who>[^\s（(]+)\s*(?P<rest>.*?)\s*$", re.I)
 ACCEPTED_WORDS = ("已采纳", "采纳", "accepted", "✓", "✔", "✅")
 FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 DATE_TOKEN = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 TIME_TOKEN = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
 SUMMARY_UNITS = 120
+SEGMENT_BYTES = 200  # a slug, tag or member id becomes a folder name; file systems allow 255 bytes
 PLACEHOLDER_SCHEME = "kb:"
 
 
@@ -64,6 +66,9 @@ class Document:
     links: tuple[tuple[str, int], ...]  # ("content/x.md#a" or "/url/", line)
     problems: tuple[Problem, ...] = field(default=())
     minutes: int = 0  # reading time, measured once here rather than on every build
+    images: tuple[tuple[str, int], ...] = ()  # (src as written, line), for `kb check`
+    anchors: tuple[tuple[str, int], ...] = ()  # same-page links ("#fragment", line)
+    key_lines: Mapping[tuple, int] = field(default_factory=dict)  # front matter ("tags", 1) -> line
 
     @property
     def ok(self) -> bool:
@@ -100,19 +105,21 @@ class _EntryTreeprocessor(markdown.treeprocessors.Treeprocessor):
                     el.set("rel", "noopener")
             elif el.tag == "img":
                 el.set("loading", "lazy")
+                self.state["images"].append((el.get("src", ""), el.get("src", "")))
 
     def _rewrite(self, href: str, source_dir: str) -> str:
         parts = urlsplit(href)
         if parts.scheme or parts.netloc or not parts.path:
+            if href.startswith("#") and len(href) > 1:
+                self.state["anchors"].append((href, href))
             return href
         path = unquote(parts.path)
-        line = self.state["line"]
         if path.endswith(".md"):
             target = posixpath.normpath(posixpath.join(source_dir, path))
             anchor = f"#{parts.fragment}" if parts.fragment else ""
-            self.state["links"].append((target + anchor, line))
+            self.state["links"].append((target + anchor, href))
             return PLACEHOLDER_SCHEME + target + anchor
-        self.state["links"].append((href, line))
+        self.state["links"].append((href, href))
         return href
 
 
@@ -146,7 +153,7 @@ class MarkdownRenderer:
     """One configured Python-Markdown instance, reused across files (reset each time)."""
 
     trusted_html: bool = False
-    state: dict = field(default_factory=lambda: {"links": [], "source_dir": "", "line": 0})
+    state: dict = field(default_factory=lambda: {"links": [], "images": [], "anchors": [], "source_dir": "", "line": 0})
 
     def __post_init__(self) -> None:
         self.md = markdown.Markdown(
@@ -167,9 +174,11 @@ class MarkdownRenderer:
     def render(self, text: str, source_dir: str, first_line: int):
         """Markdown → (html, toc tokens, links found)."""
         self.md.reset()
-        self.state.update(links=[], source_dir=source_dir, line=first_line)
+        self.state.update(links=[], images=[], anchors=[], source_dir=source_dir, line=first_line)
         html = self.md.convert(text)
-        links = [(target, first_line + _line_of(text, target)) for target, _ in self.state["links"]]
+        links = _with_lines(text, first_line, self.state["links"])
+        self.images = _with_lines(text, first_line, self.state["images"])
+        self.anchors = _with_lines(text, first_line, self.state["anchors"])
         html = clean_html(html, trusted=self.trusted_html)
         return html, getattr(self.md, "toc_tokens", []), links
 
@@ -178,13 +187,24 @@ def _heading_id(value: str, separator: str) -> str:
     return unicodedata.normalize("NFC", slugify_unicode(value, separator)) or "section"
 
 
-def _line_of(text: str, target: str) -> int:
-    """0-based line in `text` where a link to `target` is written (best effort)."""
-    needle = target.rsplit("/", 1)[-1].split("#")[0] or target
-    for number, line in enumerate(text.split("\n")):
-        if needle and needle in line:
-            return number
-    return 0
+def _with_lines(text: str, first_line: int, found: list[tuple[str, str]]) -> list[tuple[str, int]]:
+    """(target, line) for each (target, href as written), in document order.
+
+    Each href is looked for after the previous one, so a link written twice gets
+    two different lines; one that cannot be found (footnotes, references) starts over.
+    """
+    out = []
+    cursor = 0
+    for target, href in found:
+        at = text.find(href, cursor) if href else -1
+        if at < 0:
+            at = text.find(href) if href else -1
+        if at < 0:
+            out.append((target, first_line))
+            continue
+        cursor = at + len(href)
+        out.append((target, first_line + text.count("\n", 0, at)))
+    return out
 
 
 # --- Front matter -----------------------------------------------------------------------
@@ -276,6 +296,13 @@ def check_front_matter(data: Any, doc, path: str, tz: tzinfo) -> tuple[dict, lis
             if items is None:
                 problems.append(Problem(at(key), f'"{key}" must be a list such as [社群运营, 新人引导]'))
             else:
+                if key == "tags":
+                    for index, tag in enumerate(items):
+                        if len(slugify(tag).encode()) > SEGMENT_BYTES:
+                            problems.append(Problem(SourceLocation(path, doc.line(key, index)),
+                                                    f'tag "{tag[:20]}…" is too long ({len(tag)} characters) to be a folder '
+                                                    "of the site: a tag is a word or two"))
+                    items = [t for t in items if len(slugify(t).encode()) <= SEGMENT_BYTES]
                 meta[key] = items
         elif key in ("draft", "pinned"):
             if not isinstance(value, bool):
@@ -300,7 +327,11 @@ def check_front_matter(data: Any, doc, path: str, tz: tzinfo) -> tuple[dict, lis
             problems.append(Problem(at("title"), '"title" is empty'))
     if "slug" in meta:
         slug = unicodedata.normalize("NFC", meta["slug"])
-        if not slug or slug in (".", "..") or re.search(r"[/\\]|\.\.|[\x00-\x1f\s]", slug):
+        if len(slug.encode()) > SEGMENT_BYTES:
+            problems.append(Problem(at("slug"), f'slug "{slug[:20]}…" is too long ({len(slug.encode())} bytes): '
+                                                f"keep it under {SEGMENT_BYTES}, a few words"))
+            del meta["slug"]
+        elif not slug or slug in (".", "..") or re.search(r"[/\\]|\.\.|[\x00-\x1f\s]", slug):
             problems.append(Problem(at("slug"), f'slug "{meta["slug"]}" must be one path segment: no "/", "\\", "..", spaces or control characters'))
             del meta["slug"]
         else:
@@ -362,6 +393,8 @@ def _answer_meta(rest: str, text: str, tz: tzinfo) -> tuple[str, datetime | None
         if match:
             author = match.group("who").lstrip("@")
             text = lines[1] if len(lines) > 1 else ""
+            rest = match.group("rest").replace("（", " ").replace("）", " ").replace("(", " ").replace(")", " ")
+            accepted = accepted or any(token.lower() in ACCEPTED_WORDS for token in rest.split())
     return author, when, accepted, text, problem
 
 
@@ -385,8 +418,12 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo) -
     meta_lines = {str(k[0]): line for k, line in doc.key_lines.items() if len(k) == 1}
 
     question, blocks = (_answer_blocks(body) if source.section == "qa" else (body, []))
+    images: list[tuple[str, int]] = []
+    anchors: list[tuple[str, int]] = []
     try:
         html, toc_tokens, links = renderer.render(question, source_dir, body_line)
+        images += renderer.images
+        anchors += renderer.anchors
     except RecursionError:
         problems.append(Problem(SourceLocation(path, body_line), "the Markdown is nested too deeply to render: flatten the nested lists or quotes"))
         html, toc_tokens, links = "", [], []
@@ -394,14 +431,18 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo) -
     answers: list[ParsedAnswer] = []
     for rest, text, offset in blocks:
         line = body_line + offset - 1
+        written = text
         author, when, accepted, text, problem = _answer_meta(rest, text, tz)
+        dropped = written.count("\n") - text.count("\n")  # the "answered by" line, if any
         if problem:
             problems.append(Problem(SourceLocation(path, line), problem))
         if not author:
             problems.append(Problem(SourceLocation(path, line),
                 'answer without an author: write the heading as "## 回答 @member-id" (optionally a date and 已采纳)', "warning"))
         try:
-            answer_html, _, answer_links = renderer.render(text, source_dir, line + 1)
+            answer_html, _, answer_links = renderer.render(text, source_dir, line + 1 + dropped)
+            images += renderer.images
+            anchors += renderer.anchors
         except RecursionError:
             problems.append(Problem(SourceLocation(path, line), "the answer is nested too deeply to render"))
             answer_html, answer_links = "", []
@@ -419,6 +460,7 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo) -
         html=html, text="\n".join(t for t in texts if t), first_paragraph=_first_paragraph(html),
         toc=toc, answers=tuple(answers), links=tuple(links), problems=tuple(problems),
         minutes=reading_minutes("\n".join(t for t in texts if t)),
+        images=tuple(images), anchors=tuple(anchors), key_lines=doc.key_lines,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import SECTION_IDS
+from .yamltext import without_invalid_chars
 
 CONTENT_DIR = "content"
 MEMBERS_FILE = "content/members.yaml"
@@ -37,7 +38,7 @@ def _text_of(data: bytes) -> str:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
         text = text[1:]
-    return text
+    return without_invalid_chars(text)
 
 
 def _markdown_files(folder: Path) -> list[tuple[str, ...]]:

@@ -7,9 +7,12 @@ keeping their mtime, so rsync and CDNs see only real changes.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,30 +32,69 @@ class WriteResult:
     removed: int
 
 
-def colliding_paths(files: list[OutputFile]) -> list[Problem]:
-    """Two outputs claiming one path (case-folded, as on macOS and Windows) are an error."""
-    return path_collisions([f.path for f in files])
+def colliding_paths(files: list[OutputFile], origins: Mapping[str, list[str]] | None = None,
+                    static: Iterable[str] = ()) -> list[Problem]:
+    """Two outputs claiming one path (case-folded, as on macOS and Windows), or a file where
+    another output needs a folder, are errors.
 
-
-def path_collisions(paths: list[str]) -> list[Problem]:
-    seen: dict[str, str] = {}
+    `origins` names what produced each path (in the order of `files`), `static`
+    the static files, so the message says which sources to rename.
+    """
+    origins = origins or {}
+    seen: dict[str, tuple[str, str]] = {f.casefold(): (f, f"static/{f}") for f in static}
+    static_keys = set(seen)
+    used: dict[str, int] = {}
     problems = []
-    for path in paths:
-        key = path.casefold()
+    for f in files:
+        index = used.get(f.path, 0)
+        used[f.path] = index + 1
+        claims = origins.get(f.path, [])
+        origin = claims[index] if index < len(claims) else f"a generated file ({f.path})"
+        key = f.path.casefold()
         if key in seen:
-            problems.append(Problem(SourceLocation(path, 1), f'two pages would be written to "{path}" (also "{seen[key]}"): change a slug'))
-        seen[key] = path
+            other_path, other = seen[key]
+            problems.append(_collision(origin, other, f.path, f'would both be written to "{f.path}"'
+                                       + (f' (as "{other_path}" on case-insensitive disks)' if other_path != f.path else "")))
+            if key in static_keys:
+                continue
+        seen[key] = (f.path, origin)
+    folders: dict[str, tuple[str, str]] = {}
+    for key, claim in seen.items():
+        parts = key.split("/")
+        for n in range(1, len(parts)):
+            folders.setdefault("/".join(parts[:n]), claim)
+    for key, (path, origin) in seen.items():
+        if key in folders:
+            inner_path, inner_origin = folders[key]
+            problems.append(_collision(origin, inner_origin, path, f'clash: "{path}" would be a file, but "{inner_path}" '
+                                                                   "needs it to be a folder"))
     return problems
 
 
+def _collision(origin: str, other: str, path: str, what: str) -> Problem:
+    """The problem, placed at whichever of the two is a source file a curator can change."""
+    where = next((o for o in (origin, other) if o.startswith(("content/", "static/"))), path)
+    path, _, number = where.partition(":")
+    return Problem(SourceLocation(path, int(number) if number.isdigit() else 1),
+                   f"{origin} and {other} {what}: change a slug or rename one of them")
+
+
+def path_collisions(paths: list[str], origins: Mapping[str, list[str]] | None = None,
+                    static: Iterable[str] = ()) -> list[Problem]:
+    """`colliding_paths` for outputs known by their paths only (before they are rendered)."""
+    return colliding_paths([OutputFile(path, b"") for path in paths], origins, static)
+
+
 def clean_leftovers(output: Path) -> None:
-    """Remove temporary folders that an interrupted build left beside output/."""
+    """Tidy what an interrupted build left beside output/; put back an output it had moved away."""
     parent = output.parent
-    if parent.is_dir():
-        for leftover in parent.glob(f"{TMP_PREFIX}{output.name}-*"):
-            shutil.rmtree(leftover, ignore_errors=True)
-        for leftover in parent.glob(f"{OLD_PREFIX}{output.name}-*"):
-            shutil.rmtree(leftover, ignore_errors=True)
+    if not parent.is_dir():
+        return
+    olds = sorted(parent.glob(f"{OLD_PREFIX}{output.name}-*"), key=lambda p: p.stat().st_mtime)
+    if olds and not output.exists():
+        os.rename(olds.pop(), output)
+    for leftover in [*parent.glob(f"{TMP_PREFIX}{output.name}-*"), *olds]:
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def write_output(files: list[OutputFile], output: Path, static_dirs: list[Path]) -> WriteResult:
@@ -290,26 +332,50 @@ def existing_files(output: Path) -> list[str]:
 
 
 def _swap(tmp: Path, output: Path, background_cleanup: bool = False, keep_as: Path | None = None) -> None:
-    """Put the new tree in place: rename the old one away, the new one in, then delete the old
-    (or keep it under the name `keep_as`)."""
+    """Put the new tree in place in one step, then delete the old one (or keep it as `keep_as`).
+
+    Linux exchanges the two folders atomically (renameat2 RENAME_EXCHANGE); elsewhere
+    the old one is renamed away first, and `clean_leftovers` puts it back if the
+    process dies between the two renames. Ctrl-C waits until the swap is done.
+    """
     os.chmod(tmp, 0o755)
-    if output.exists():
-        old = Path(tempfile.mkdtemp(prefix=f"{OLD_PREFIX}{output.name}-", dir=output.parent))
-        os.rmdir(old)
-        os.rename(output, old)
+    if not output.exists():
         os.rename(tmp, output)
-        if keep_as is not None:
-            try:
-                os.rename(old, keep_as)
-                return
-            except OSError:  # another build made one meanwhile: this old tree is not needed
-                pass
-        if background_cleanup:
-            _delete_detached(old)
+        return
+    blocked = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
+        if _exchange(tmp, output):
+            old = tmp
         else:
-            shutil.rmtree(old, ignore_errors=True)
+            old = Path(tempfile.mkdtemp(prefix=f"{OLD_PREFIX}{output.name}-", dir=output.parent))
+            os.rmdir(old)
+            os.rename(output, old)
+            os.rename(tmp, output)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    if keep_as is not None:
+        try:
+            if old != keep_as:
+                os.rename(old, keep_as)
+            return
+        except OSError:  # another build made one meanwhile: this old tree is not needed
+            pass
+    if background_cleanup:
+        _delete_detached(old)
     else:
-        os.rename(tmp, output)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically with Linux's renameat2; False where that is not available."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 def _delete_detached(folder: Path) -> None:

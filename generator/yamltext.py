@@ -5,6 +5,7 @@ and every mapping key remembers its line, so an error can point at it.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,16 +50,58 @@ class YamlDoc:
         return self.key_lines.get((), default)
 
 
-def _walk(node: yaml.Node, path: tuple, offset: int, lines: dict[tuple, int]) -> None:
+MAX_NODES = 100_000  # values after expanding aliases: a "billion laughs" file stops here
+# Characters XML 1.0 forbids (feeds and sitemaps must stay valid): C0 controls other than
+# tab and newline, and the non-characters U+FFFE and U+FFFF.
+INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+_HINTS = (
+    ("mapping values are not allowed", ': a value that contains ": " must be in quotes, like title: "A: B"'),
+    ("found character '\\t'", ": indent with spaces, not tabs"),
+    ("found undefined alias", ": an *alias needs an &anchor defined above it"),
+    ("could not find expected ':'", ': write each line as key: value'),
+    ("found unexpected end of stream", ': a quote or bracket is not closed'),
+    ("expected ',' or ']'", ": a [list] is not closed, or an item needs quotes"),
+    ("expected ',' or '}'", ": a {mapping} is not closed, or a value needs quotes"),
+    ("did not find expected key", ': check the indentation, or quote a value that starts with [ { " or \''),
+    ("expected <block end>", ': check the indentation, or quote a value that starts with [ { " or \''),
+)
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _walk(node: yaml.Node, path: tuple, offset: int, lines: dict[tuple, int], budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooBig
     lines.setdefault(path, node.start_mark.line + 1 + offset)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
             lines[path + (key,)] = key_node.start_mark.line + 1 + offset
-            _walk(value_node, path + (key,), offset, lines)
+            _walk(value_node, path + (key,), offset, lines, budget)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, path + (index,), offset, lines)
+            _walk(item, path + (index,), offset, lines, budget)
+
+
+def without_invalid_chars(text: str) -> str:
+    """Drop control characters pasted from chats: invisible, and fatal to XML outputs."""
+    return INVALID_CHARS.sub("", text)
+
+
+def _cleaned(value: Any) -> Any:
+    """The same data with invalid characters removed from every string (keys too)."""
+    if isinstance(value, str):
+        return without_invalid_chars(value) if INVALID_CHARS.search(value) else value
+    if isinstance(value, dict):
+        return {_cleaned(k): _cleaned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    return value
 
 
 def load_yaml(text: str, path: str, line_offset: int = 0) -> YamlDoc:
@@ -78,13 +121,23 @@ def load_yaml(text: str, path: str, line_offset: int = 0) -> YamlDoc:
             bracket = "[ … ]" if "sequence" in exc.context else "{ … }"
             reason = f"the {bracket} opened here is not closed ({reason} on line {line})"
             line = opened.line + 1 + line_offset
+        else:
+            reason += next((hint for start, hint in _HINTS if reason.startswith(start)), "")
         raise YamlError(Problem(SourceLocation(path, line), f"invalid YAML: {reason}")) from None
-    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise YamlError(Problem(SourceLocation(path, 1 + line_offset),
+                                "invalid YAML: nested too deeply; flatten the lists and mappings")) from None
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
         raise YamlError(Problem(SourceLocation(path, 1 + line_offset), f"invalid YAML: {exc}")) from None
     lines: dict[tuple, int] = {}
     if node is not None:
-        _walk(node, (), line_offset, lines)
-    return YamlDoc(data, lines)
+        try:
+            _walk(node, (), line_offset, lines, [MAX_NODES])
+        except (_TooBig, RecursionError):
+            raise YamlError(Problem(SourceLocation(path, 1 + line_offset),
+                                    f"invalid YAML: more than {MAX_NODES:,} values once anchors and aliases (&, *) "
+                                    "are expanded; write the values out instead")) from None
+    return YamlDoc(_cleaned(data), lines)
 
 
 class YamlError(Exception):
