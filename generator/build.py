@@ -161,7 +161,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
     """
     problems = Problems()
     timings: dict[str, float] = {}
-    cache = BuildCache(cache_folder(options.source) if options.cache else None)
+    cache = BuildCache(cache_folder(options.source) if options.cache else None, readonly=not write)
     try:
         site = load_site(options, problems, timings, cache, memo)
         started = time.perf_counter()

@@ -58,13 +58,22 @@ def record_of(key: str, path: Path) -> FileRecord:
 class BuildCache:
     """sqlite-backed; every method is safe to call when the cache is unusable (it then does nothing)."""
 
-    def __init__(self, folder: Path | None):
+    def __init__(self, folder: Path | None, readonly: bool = False):
         self.folder = folder
+        self.readonly = readonly  # `kb check` reads the cache but writes nothing, not even a new one
         self.db: sqlite3.Connection | None = None
         if folder is not None:
             self.db = self._open(folder)
 
     def _open(self, folder: Path) -> sqlite3.Connection | None:
+        if self.readonly:
+            try:
+                if not (folder / DB_NAME).is_file():
+                    return None
+                db = sqlite3.connect(f"{(folder / DB_NAME).as_uri()}?mode=ro", uri=True, timeout=30)
+                return db if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA else None
+            except (OSError, sqlite3.Error):
+                return None
         try:
             folder.mkdir(parents=True, exist_ok=True)
             gitignore = folder / ".gitignore"
@@ -86,8 +95,8 @@ class BuildCache:
         except (OSError, sqlite3.Error):
             return None
 
-    def _safely(self, action, default):
-        if self.db is None:
+    def _safely(self, action, default, writes: bool = False):
+        if self.db is None or (writes and self.readonly):
             return default
         try:
             return action(self.db)
@@ -113,7 +122,7 @@ class BuildCache:
             db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?)",
                            ((k, pickle.dumps(d, protocol=5)) for k, d in new.items()))
             db.execute("COMMIT")
-        self._safely(save, None)
+        self._safely(save, None, writes=True)
 
     def outputs(self, folder: Path) -> dict[str, FileRecord]:
         def load(db: sqlite3.Connection) -> dict[str, FileRecord]:
@@ -128,7 +137,7 @@ class BuildCache:
             db.executemany("INSERT INTO outputs VALUES (?, ?, ?, ?, ?, ?)",
                            ((str(folder), path, r.key, r.size, r.mtime_ns, r.ino) for path, r in records))
             db.execute("COMMIT")
-        self._safely(save, None)
+        self._safely(save, None, writes=True)
 
     def artifact(self, name: str, key: str):
         """The value stored under `name` if it was stored with this key, else None."""
@@ -140,7 +149,7 @@ class BuildCache:
     def save_artifact(self, name: str, key: str, value) -> None:
         def save(db: sqlite3.Connection) -> None:
             db.execute("INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?)", (name, key, pickle.dumps(value, protocol=5)))
-        self._safely(save, None)
+        self._safely(save, None, writes=True)
 
     def close(self) -> None:
         if self.db is not None:

@@ -34,6 +34,8 @@ URL_SCHEMES = {"http", "https", "mailto", "tel", "kb"}
 # An <a> start tag as the sanitiser writes it: attribute values always in double quotes.
 _A_TAG = re.compile(r'<a((?:\s+[^\s=>"]+(?:="[^"]*")?)*)\s*>')
 _EXTERNAL_HREF = re.compile(r'\shref="(?:https?:)?//', re.I)
+_INPUT_TAG = re.compile(r'<input((?:\s+[^\s=>"]+(?:="[^"]*")?)*)\s*>')
+_ATTRIBUTE = re.compile(r'[^\s=>"]+(?:="[^"]*")?')
 
 
 def clean_html(html: str, trusted: bool = False) -> str:
@@ -50,6 +52,8 @@ def clean_html(html: str, trusted: bool = False) -> str:
         strip_comments=True,
         filter_style_properties={"text-align"},
     )
+    if "<input" in clean:  # the forced attributes come in a different order in each process
+        clean = _INPUT_TAG.sub(lambda m: "<input " + " ".join(sorted(_ATTRIBUTE.findall(m.group(1)))) + ">", clean)
     return _A_TAG.sub(_with_noopener, clean) if "<a" in clean else clean
 
 

@@ -133,7 +133,10 @@ def load_yaml(text: str, path: str, line_offset: int = 0) -> YamlDoc:
     if node is not None:
         try:
             _walk(node, (), line_offset, lines, [MAX_NODES])
-        except (_TooBig, RecursionError):
+        except RecursionError:  # libyaml composes what Python's recursion cannot walk
+            raise YamlError(Problem(SourceLocation(path, 1 + line_offset),
+                                    "invalid YAML: nested too deeply; flatten the lists and mappings")) from None
+        except _TooBig:
             raise YamlError(Problem(SourceLocation(path, 1 + line_offset),
                                     f"invalid YAML: more than {MAX_NODES:,} values once anchors and aliases (&, *) "
                                     "are expanded; write the values out instead")) from None
