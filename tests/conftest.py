@@ -22,6 +22,16 @@ def copy_site(name: str, dest: Path) -> Path:
     return target
 
 
+def copy_example_site(dest: Path) -> Path:
+    """The repository's own example site, copied so tests never write into the repo."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(REPO / "content", dest / "content")
+    shutil.copy(REPO / "site_config.yaml", dest)
+    if (REPO / "static").is_dir():
+        shutil.copytree(REPO / "static", dest / "static")
+    return dest
+
+
 @pytest.fixture
 def basic_site(tmp_path: Path) -> Path:
     return copy_site("basic", tmp_path)

@@ -16,6 +16,22 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture(scope="session")
+def example_build(tmp_path_factory):
+    """The example site built once for every browser test: (output folder, BuildResult)."""
+    from generator.build import BuildOptions, build
+    from tests.conftest import NOW, copy_example_site
+
+    site = copy_example_site(tmp_path_factory.mktemp("example"))
+    result = build(BuildOptions(source=site, now=NOW, base_url="http://127.0.0.1/"))
+    return site / "output", result
+
+
+@pytest.fixture(scope="session")
+def example_output(example_build) -> Path:
+    return example_build[0]
+
+
+@pytest.fixture(scope="session")
 def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():

@@ -51,12 +51,9 @@ NOWHERE = ["量子纠缠", "押金 量子纠缠", "區塊鏈", "zzyzx"]
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory):
-    site = tmp_path_factory.mktemp("example")
-    shutil.copytree(REPO / "content", site / "content")
-    shutil.copy(REPO / "site_config.yaml", site)
-    result = build(BuildOptions(source=site, now=NOW, base_url="http://127.0.0.1/"))
-    return site / "output", result.site
+def example(example_build):
+    output, result = example_build
+    return output, result.site
 
 
 def reader_of(output: Path) -> IndexReader:

@@ -1,25 +1,14 @@
 """The theme in a real browser: no sideways scrolling on phones, dark mode, focus, TOC anchors."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-
-from generator.build import BuildOptions, build
-from tests.conftest import NOW
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).parent.parent.parent
 
 
-@pytest.fixture(scope="module")
-def example_output(tmp_path_factory) -> Path:
-    site = tmp_path_factory.mktemp("example")
-    shutil.copytree(REPO / "content", site / "content")
-    shutil.copy(REPO / "site_config.yaml", site)
-    build(BuildOptions(source=site, now=NOW, base_url="http://127.0.0.1/"))
-    return site / "output"
 
 
 PAGES = ["/", "/highlights/group-rules/", "/qa/newcomer-silence/", "/tags/", "/members/", "/members/lin-xiao/", "/archive/"]

@@ -1,12 +1,11 @@
 """The CLI run as a user runs it: a subprocess in a scratch copy of a site."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import NOW, SITES, copy_site, run_kb
+from tests.conftest import NOW, SITES, copy_example_site, copy_site, run_kb
 from tests.helpers import page, tree
 
 INVALID = sorted(p.name for p in (SITES / "invalid").iterdir() if (p / "expected.txt").exists())
@@ -103,11 +102,7 @@ def test_unknown_config_key_fails_build(basic_site):
 
 def test_example_site_builds_every_contract_page(tmp_path):
     """The repository's own example site, copied so the test never writes into the repo."""
-    repo = Path(__file__).parent.parent.parent
-    site = tmp_path / "example"
-    site.mkdir()
-    shutil.copytree(repo / "content", site / "content")
-    shutil.copy(repo / "site_config.yaml", site)
+    site = copy_example_site(tmp_path / "example")
     done = run_kb("build", "--source", str(site), "--now", NOW, "--strict")
     assert done.returncode == 0, done.stderr
     out = site / "output"

@@ -9,7 +9,7 @@ import pytest
 from generator.build import BuildOptions, build
 from generator.cache import CACHE_DIR
 from generator.render import THEME
-from tests.conftest import NOW
+from tests.conftest import NOW, copy_example_site
 from tests.helpers import page, tree
 
 
@@ -146,14 +146,13 @@ def test_a_damaged_or_deleted_cache_only_costs_time(basic_site, damage):
 @pytest.mark.parametrize("site_name", ["example", "basic"])
 def test_builds_are_the_same_whatever_the_hash_seed(tmp_path, site_name):
     """Set and dict order must not leak into the output, or a cached build could differ from a clean one."""
-    from tests.conftest import REPO, SITES, run_kb
+    from tests.conftest import SITES, run_kb
 
     trees = []
     for seed in ("1", "2", "3"):
         site = tmp_path / f"site-{seed}"
         if site_name == "example":
-            shutil.copytree(REPO / "content", site / "content")
-            shutil.copy(REPO / "site_config.yaml", site)
+            copy_example_site(site)
         else:
             shutil.copytree(SITES / site_name, site)
         done = run_kb("build", "--source", str(site), "--now", NOW, env={"PYTHONHASHSEED": seed})
