@@ -39,6 +39,9 @@ def _install(task: Callable) -> None:
     _task = task
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # The parent forked us with SIGTERM blocked: one sent before the line above was held,
+    # not handed to the parent's Python handler and lost. Now it takes effect.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
 def _run_chunk(items: list) -> list:
@@ -58,11 +61,20 @@ def parallel_map(task: Callable[[T], R], items: Sequence[T], workers: int | None
     chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
     context = multiprocessing.get_context("fork")
     gc.freeze()  # keep the collector from touching (and so copying) the parent's objects in workers
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
-        with context.Pool(workers, initializer=_install, initargs=(task,)) as pool:
-            results: list[R] = []
-            for chunk_result in pool.imap(_run_chunk, chunks):
-                results.extend(chunk_result)
-            return results
+        pool = context.Pool(workers, initializer=_install, initargs=(task,))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    try:
+        results: list[R] = []
+        for chunk_result in pool.imap(_run_chunk, chunks):
+            results.extend(chunk_result)
+        pool.close()  # done: let the workers finish on their own, no signal needed
+        pool.join()
+        return results
+    except BaseException:
+        pool.terminate()  # an error or Ctrl-C: stop the rest now
+        raise
     finally:
         gc.unfreeze()
