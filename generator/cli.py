@@ -75,16 +75,14 @@ def run_build(args: argparse.Namespace) -> int:
     try:
         result = build(options, background_cleanup=True)
     except SiteError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        _print_problems(exc.problems)
         print(f"build failed: {_counts(exc.problems)}; {options.output_dir} was left as it was", file=sys.stderr)
         return 1
     except OSError as exc:  # the disk, not the content: unreadable, full, read-only, a name too long
         print(f"kb: {exc.filename or options.output_dir}: {exc.strerror or exc}; "
               f"{options.output_dir} was left as it was", file=sys.stderr)
         return 1
-    for warning in result.warnings:
-        print(warning, file=sys.stderr)
+    _print_problems(result.warnings)
     print(f"{result.summary()} → {options.output_dir}/")
     return 0
 
@@ -93,6 +91,11 @@ def run_serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
     return serve(BuildOptions(source=args.source, drafts=args.drafts, now=args.now), host=args.host, port=args.port)
+
+
+def _print_problems(problems) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
 
 
 def _counts(problems: list[Problem] | tuple[Problem, ...]) -> str:
@@ -108,12 +111,10 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         result = build(options, write=False)
     except SiteError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        _print_problems(exc.problems)
         print(f"check failed: {_counts(exc.problems)}", file=sys.stderr)
         return 1
-    for warning in result.warnings:
-        print(warning, file=sys.stderr)
+    _print_problems(result.warnings)
     print(f"ok: {result.entries} entries, {_counts(result.warnings)}")
     return 0
 
@@ -133,8 +134,7 @@ def run_new(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.source)
     except SiteError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        _print_problems(exc.problems)
         return 1
     slug = slugify(args.slug or args.title)
     if not slug or slug in (".", ".."):
@@ -164,8 +164,7 @@ def run_digest(args: argparse.Namespace) -> int:
     try:
         site = load_site(BuildOptions(source=args.source, now=args.now), Problems(), {})
     except SiteError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        _print_problems(exc.problems)
         return 1
     tz = site.config.tz
     if args.week:

@@ -46,12 +46,11 @@ def pinned_entries(site: Site) -> list[Entry]:
 def home_page(site: Site) -> Page:
     latest = {s: site.in_section(s)[:LATEST_ON_HOME] for s in SECTIONS}
     counts = {s: len(site.in_section(s)) for s in SECTIONS}
-    open_questions = [e for e in site.in_section("qa") if e.question and e.question.is_open]
+    waiting = longest_waiting(site)
     return Page("/", "home.html", {
         "pinned": pinned_entries(site), "latest": latest, "counts": counts,
-        "open_questions": open_questions[:LATEST_ON_HOME], "open_count": len(open_questions),
-        "top_tags": top_tags(site, 16),
-        "honor_rolls": honor_rolls(site), "waiting": longest_waiting(site)[:LATEST_ON_HOME],
+        "open_count": len(waiting), "waiting": waiting[:LATEST_ON_HOME],
+        "top_tags": top_tags(site, 16), "honor_rolls": honor_rolls(site),
     })
 
 
