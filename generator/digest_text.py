@@ -9,6 +9,7 @@ import html as html_lib
 import re
 from collections.abc import Callable
 
+from .community import OPEN_URL
 from .digest import WeekDigest
 from .feeds import absolute_html, site_url
 from .i18n import format_week, format_week_range, translator
@@ -83,7 +84,7 @@ def digest_blocks(site: Site, digest: WeekDigest) -> list[str]:
             item = f"{number}. {entry.title}" + (f" — {who}" if who else "") + f"\n{site_url(config, entry.url)}"
             blocks.append(f"{heading}\n{item}" if index == 0 else item)
         if key == "digest_open" and digest.open_total > len(entries):
-            blocks.append(t("digest_open_more", n=digest.open_total - len(entries)) + f"\n{site_url(config, '/qa/')}")
+            blocks.append(t("digest_open_more", n=digest.open_total - len(entries)) + f"\n{site_url(config, OPEN_URL)}")
     if digest.top_tags:
         blocks.append(f"▍{t('digest_top_tags')}\n" + " ".join(f"#{tag.name}" for tag, _ in digest.top_tags))
     if digest.contributors:
@@ -146,7 +147,7 @@ def digest_md(site: Site, digest: WeekDigest) -> str:
             if entry.summary:
                 lines.append(f"   {_md_escape(entry.summary)}")
         if key == "digest_open" and digest.open_total > len(entries):
-            lines.append(f"\n[{t('digest_open_more', n=digest.open_total - len(entries))}]({site_url(config, '/qa/')})")
+            lines.append(f"\n[{t('digest_open_more', n=digest.open_total - len(entries))}]({site_url(config, OPEN_URL)})")
         lines.append("")
     if digest.top_tags:
         tags = " ".join(f"[#{_md_escape(tag.name)}]({site_url(config, '/tags/' + tag.slug + '/')})" for tag, _ in digest.top_tags)

@@ -88,3 +88,16 @@ def test_html_is_an_email_page_with_inline_styles_and_absolute_links(site):
     assert audit.styled > 10
     assert audit.urls and all(u.startswith("https://weeks.example.org/kb/") for u in audit.urls)
     assert "周日深夜的讨论" in html and "管理员寄语" in html
+
+
+def test_more_open_questions_than_shown_link_to_the_open_questions_page(tmp_path: Path):
+    source = copy_site("weeks", tmp_path)
+    for i in range(10):
+        (source / f"content/qa/waiting-{i}.md").write_text(
+            f"---\ntitle: 还没人回答 {i}\ndate: 2026-11-1{i % 5} 10:00\n---\n\n问题。\n", encoding="utf-8")
+    site = load_site(BuildOptions(source=source, now=NOW), Problems(), {})
+    digest = week_digest(site, W46)
+    assert digest.open_total > len(digest.open_questions)
+    open_page = site.config.absolute("/qa/open/")
+    assert open_page in URL.findall(digest_txt(site, digest))
+    assert f"({open_page})" in digest_md(site, digest)
