@@ -144,6 +144,7 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
     entries: list[Entry] = []
     seen_slugs: dict[tuple[str, str], str] = {}
     url_of_source: dict[str, str] = {}
+    scheduled: list[datetime] = []
 
     for doc in sorted(documents, key=lambda d: d.source):
         if doc.section == "digest":
@@ -189,6 +190,8 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
             toc=doc.toc, question=question, links=doc.links,
             location=SourceLocation(doc.source, 1),
         )
+        if entry.date > now:
+            scheduled.append(entry.date)
         if (entry.draft and not include_drafts) or entry.date > now:
             continue
         entries.append(entry)
@@ -209,7 +212,7 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
     used = {t.slug for e in entries for t in e.tags}
     site = Site(config=config, now=now, entries=tuple(entries), members=members,
                 tags={t.slug: t for t in sorted(tags.values(), key=lambda t: t.slug) if t.slug in used},
-                notes=notes)
+                notes=notes, scheduled=tuple(sorted(scheduled)))
     return Assembly(site, tuple(problems))
 
 

@@ -17,7 +17,7 @@ from .config import SiteConfig, load_config
 from .digest import digest_pages
 from .errors import Problem, Problems, SiteError
 from .feeds import feed_files, with_alternates
-from .fingerprint import code_version, entry_digests, page_keys, sha, templates_digest, value_digest
+from .fingerprint import PACKAGE, code_version, entry_digests, page_keys, sha, templates_digest, value_digest
 from .model import Entry, Site
 from .newcomers import start_files, start_page
 from .pages import browsing_pages, utility_pages
@@ -28,6 +28,7 @@ from .render import THEME, OutputFile, Page, Renderer, TemplateProblem, output_p
 from .search import search_files, search_page
 from .sources import SourceFile, read_sources
 from .stats import stats_pages
+from .unchanged import Inputs, LastBuild, input_digest, next_change
 from .write import (
     InPlaceOutput,
     StagedOutput,
@@ -57,7 +58,7 @@ class BuildOptions:
 
 @dataclass(frozen=True)
 class BuildResult:
-    site: Site
+    site: Site | None  # None when the last build was still the answer (nothing was loaded)
     entries: int
     pages: int
     write: WriteResult | None
@@ -67,6 +68,9 @@ class BuildResult:
 
     def summary(self) -> str:
         total = sum(self.timings.values())
+        if self.site is None:
+            return (f"nothing changed since the last build ({self.entries} entries, {self.pages} pages), "
+                    f"checked in {total:.2f}s")
         line = f"built {self.entries} entries, {self.pages} pages in {total:.2f}s"
         if self.write:
             line += f" ({self.write.written} written, {self.write.unchanged} unchanged, {self.write.removed} removed)"
@@ -163,6 +167,12 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
     timings: dict[str, float] = {}
     cache = BuildCache(cache_folder(options.source) if options.cache else None, readonly=not write)
     try:
+        started = time.perf_counter()
+        looked = _last_build(options, cache) if write and not in_place and memo is None else None
+        if looked and looked[0]:
+            timings["look"] = time.perf_counter() - started
+            last = looked[0]
+            return BuildResult(None, last.entries, last.pages, WriteResult(0, last.written, 0), last.warnings, timings)
         site = load_site(options, problems, timings, cache, memo)
         started = time.perf_counter()
         base = sha(code_version(), repr((options.drafts, options.base_url, options.now, options.strict)))
@@ -191,6 +201,10 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         if write:
             result = write_site(site, pages, files, renderer, options, cache, problems, timings,
                                 in_place, background_cleanup, base, digests, later)
+            if looked and looked[1].settled:
+                cache.save_artifact(_LAST_BUILD + str(options.output_dir.resolve()), looked[1].digest, LastBuild(
+                    looked[1].digest, site.now, next_change(site), len(site.entries), len(pages) + len(files or []),
+                    result.written + result.unchanged, tuple(problems.warnings)))
         else:
             started = time.perf_counter()
             problems.extend([p for p in parallel_map(lambda i: _render_problem(renderer, pages[i]), range(len(pages))) if p])
@@ -200,6 +214,35 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         cache.close()
     return BuildResult(site, len(site.entries), len(pages) + len(files or []), result, tuple(problems.warnings), timings,
                        preview=approximate)
+
+
+_LAST_BUILD = "last_build:"
+
+
+def _last_build(options: BuildOptions, cache: BuildCache) -> tuple[LastBuild | None, Inputs] | None:
+    """The last build into this output folder if it is still the answer, and the inputs' digest.
+
+    None when the build cannot be skipped by looking (no cache, an unreadable config).
+    """
+    if cache.db is None:
+        return None
+    try:
+        config = load_config(options.source, options.base_url)
+    except SiteError:
+        return None
+    now = current_time(options.now, config.tz, dict(os.environ))
+    output = options.output_dir.resolve()
+    shape = repr((options.drafts, options.base_url, options.strict, options.links_are_errors, str(output)))
+    inputs = input_digest(options.source, PACKAGE, code_version(), shape)
+    last = cache.artifact(_LAST_BUILD + str(output), inputs.digest)
+    if last is None or not last.holds(inputs.digest, now):
+        return None, inputs
+    records = cache.outputs(output)
+    if len(records) != last.written or not all(r.matches(output / path) for path, r in records.items()):
+        return None, inputs
+    if len(existing_files(output)) != last.written:
+        return None, inputs
+    return last, inputs
 
 
 def cached_related(site: Site, cache: BuildCache, base: str, whole_site: str | None, memo: BuildMemo | None = None,

@@ -116,6 +116,7 @@ class Site:
     members: Mapping[str, Member] = field(default_factory=dict)
     tags: Mapping[str, Tag] = field(default_factory=dict)  # slug -> Tag
     notes: Mapping[str, str] = field(default_factory=dict)  # "2026-W47" -> digest note HTML
+    scheduled: tuple[datetime, ...] = ()  # dates of entries left out until then (see unchanged.next_change)
 
     def by_url(self) -> dict[str, Entry]:
         return {e.url: e for e in self.entries}

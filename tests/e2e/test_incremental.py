@@ -1,11 +1,13 @@
 """A cached build's output is byte-identical to a clean build's, edit after edit."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from generator import unchanged
 from generator.build import BuildOptions, build
 from generator.cache import CACHE_DIR
 from generator.render import THEME
@@ -65,15 +67,21 @@ def add_entry(site: Path) -> None:
 EDITS = [edit_body, edit_title, add_tag, remove_tag, rename_member, add_entry, delete_entry, change_template, change_config]
 
 
-def clean_build(site: Path, tmp: Path) -> dict[str, bytes]:
+def clean_build(site: Path, tmp: Path, now: str = NOW) -> dict[str, bytes]:
     fresh = tmp / "clean"
     shutil.rmtree(fresh, ignore_errors=True)
     shutil.copytree(site, fresh, ignore=shutil.ignore_patterns(CACHE_DIR, "output"))
-    build(BuildOptions(source=fresh, now=NOW, cache=False))
+    build(BuildOptions(source=fresh, now=now, cache=False))
     return tree(fresh / "output")
 
 
-def test_cached_builds_match_clean_builds_edit_after_edit(basic_site, tmp_path):
+@pytest.fixture
+def settled_at_once(monkeypatch):
+    """File stamps count as settled at once, so that every build here may be skipped by the next."""
+    monkeypatch.setattr(unchanged, "SETTLE_NS", 0)
+
+
+def test_cached_builds_match_clean_builds_edit_after_edit(basic_site, tmp_path, settled_at_once):
     build(BuildOptions(source=basic_site, now=NOW))
     assert (basic_site / CACHE_DIR).is_dir()
     for edit in EDITS:
@@ -115,6 +123,54 @@ def test_nothing_changed_means_nothing_written(basic_site):
     result = build(BuildOptions(source=basic_site, now=NOW))
     assert (result.write.written, result.write.removed) == (0, 0)
     assert {p: p.stat().st_ino for p in (basic_site / "output").rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize(("later", "skipped"), [
+    ("2026-11-21T13:00:00+08:00", True),  # an hour later: nothing reads the clock that finely
+    ("2026-11-21T20:30:00+08:00", False),  # the open question (asked 11-18 20:00) has waited a day more
+    ("2026-11-22T00:00:00+08:00", False),  # a new day: today's date, this week's digest
+    ("2026-12-05T00:00:00+08:00", False),  # lessons/future.md comes out
+    ("2026-11-21T11:00:00+08:00", False),  # earlier than the last build: never assumed the same
+])
+def test_an_unchanged_site_is_skipped_only_while_the_clock_changes_nothing(basic_site, tmp_path, settled_at_once,
+                                                                          later, skipped):
+    build(BuildOptions(source=basic_site, now=NOW))
+    result = build(BuildOptions(source=basic_site, now=later))
+    assert (result.site is None) == skipped
+    assert tree(basic_site / "output") == clean_build(basic_site, tmp_path, later)
+
+
+def test_a_skipped_build_reports_what_the_last_one_did(basic_site, settled_at_once):
+    first = build(BuildOptions(source=basic_site, now=NOW))
+    again = build(BuildOptions(source=basic_site, now=NOW))
+    assert again.site is None and again.write.written == 0
+    assert (again.entries, again.pages, again.warnings) == (first.entries, first.pages, first.warnings)
+    assert "nothing changed" in again.summary()
+
+
+@pytest.mark.parametrize("change", ["output file deleted", "output file added", "config touched", "drafts"])
+def test_a_build_is_not_skipped_when_anything_it_depends_on_changed(basic_site, settled_at_once, change):
+    build(BuildOptions(source=basic_site, now=NOW))
+    expected = tree(basic_site / "output")
+    options = BuildOptions(source=basic_site, now=NOW)
+    if change == "output file deleted":
+        (basic_site / "output/qa/ask/index.html").unlink()
+    elif change == "output file added":
+        (basic_site / "output/stray.html").write_text("stray", encoding="utf-8")
+    elif change == "config touched":
+        os.utime(basic_site / "site_config.yaml", ns=(0, 0))
+    else:
+        options = BuildOptions(source=basic_site, now=NOW, drafts=True)
+    result = build(options)
+    assert result.site is not None, change
+    if change != "drafts":
+        assert tree(basic_site / "output") == expected
+
+
+def test_stamps_taken_right_after_a_change_leave_nothing_to_skip_by(basic_site):
+    """A file saved in the same clock tick as the build looked at it could change again unseen."""
+    build(BuildOptions(source=basic_site, now=NOW))  # the site was copied a moment ago
+    assert build(BuildOptions(source=basic_site, now=NOW)).site is not None
 
 
 def test_a_file_changed_in_output_by_hand_is_rewritten(basic_site):
