@@ -23,9 +23,11 @@ from .model import Entry, Site
 PACKAGE = Path(__file__).parent
 # Globals that read nothing but the config (in every key), the members (in the key of every
 # page whose templates use MEMBER_GLOBALS) or nothing at all.
-PURE_GLOBALS = frozenset({"config", "t", "lang", "url", "abs_url", "name", "members", "sections",
+PURE_GLOBALS = frozenset({"config", "t", "lang", "url", "abs_url", "name", "members", "sections", "card",
                           "range", "dict", "lipsum", "cycler", "joiner", "namespace"})
-MEMBER_GLOBALS = frozenset({"members", "name"})
+MEMBER_GLOBALS = frozenset({"members", "name", "card"})
+# Globals that render a template by name: a template that calls one loads that template too.
+TEMPLATE_GLOBALS = {"card": "partials/entry_card.html"}
 # Filters and tests that read nothing but their arguments.
 PURE_FILTERS = frozenset(jinja2.filters.FILTERS) | {"date", "isodate", "month", "ymd", "tojson_safe"}
 PURE_TESTS = frozenset(jinja2.tests.TESTS)
@@ -144,8 +146,8 @@ class TemplateDigests:
         if name not in self._parsed:
             source, _, _ = self.env.loader.get_source(self.env, name)
             ast = self.env.parse(source)
-            loads = set(meta.find_referenced_templates(ast))
             variables = {n.name for n in ast.find_all(nodes.Name) if n.ctx == "load"}  # globals included
+            loads = set(meta.find_referenced_templates(ast)) | {TEMPLATE_GLOBALS[v] for v in variables & TEMPLATE_GLOBALS.keys()}
             impure = any(f.name not in PURE_FILTERS for f in ast.find_all(nodes.Filter)) or \
                 any(t.name not in PURE_TESTS for t in ast.find_all(nodes.Test))
             self._parsed[name] = (source, loads, variables, impure)

@@ -23,6 +23,7 @@ from .i18n import format_date, format_month, format_week, format_week_range, tra
 from .model import Site
 
 THEME = Path(__file__).parent / "theme"
+CARD_TEMPLATE = "partials/entry_card.html"  # `card(entry)` renders it with nothing but `entry` and the globals
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def template_environment(site_root: Path | None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # a build makes a new environment: no need to stat templates on every include
     )
     env.filters["tojson_safe"] = json_for_script
     return env
@@ -96,10 +98,20 @@ class Renderer:
         def abs_url(path: str) -> str:
             return config.absolute(quote(path, safe="/#?=&%:@~+-._"))
 
+        cards: dict[int, tuple[object, Markup]] = {}
+
+        def card(entry) -> Markup:
+            """An entry's card, rendered once per entry rather than once per list that shows it."""
+            known = cards.get(id(entry))
+            if known is None or known[0] is not entry:
+                html = Markup(self.env.get_template(CARD_TEMPLATE).render(entry=entry))
+                cards[id(entry)] = known = (entry, html)  # holding the entry keeps its id unique
+            return known[1]
+
         self.env.globals.update(
             site=self.site, config=config, t=t, lang=language, url=url, abs_url=abs_url,
             name=self.site.member_name, members=self.site.members,
-            sections=("highlights", "qa", "lessons"),
+            sections=("highlights", "qa", "lessons"), card=card,
         )
         self.env.filters["date"] = lambda moment: format_date(moment, language)
         self.env.filters["isodate"] = lambda moment: moment.isoformat()
