@@ -16,7 +16,7 @@ from .community import open_question_pages, open_questions_feed
 from .config import SiteConfig, load_config
 from .digest import digest_pages
 from .errors import Problem, Problems, SiteError
-from .feeds import feed_files, with_alternates
+from .feeds import digest_feed_file, entry_feeds, with_alternates
 from .fingerprint import PACKAGE, code_version, entry_digests, page_keys, sha, templates_digest, value_digest
 from .model import Entry, Site
 from .newcomers import start_files, start_page
@@ -143,10 +143,18 @@ def site_pages(site: Site, related: dict[str, list[Entry]] | None = None) -> lis
     return pages
 
 
-def site_files(site: Site, renderer: Renderer) -> tuple[list[OutputFile], list[Problem]]:
-    """Every output that is bytes rather than a templated page (feeds, JSON), from each derive stage."""
-    feeds, problems = feed_files(site, renderer)
-    return feeds + start_files(site) + [open_questions_feed(site)] + search_files(site), problems
+def site_files(site: Site, renderer: Renderer,
+               entry_feed_files: list[OutputFile] | None = None) -> tuple[list[OutputFile], list[Problem]]:
+    """Every output that is bytes rather than a templated page (feeds, JSON), from each derive stage.
+
+    `entry_feed_files`: the feeds of `entry_feeds`, when the caller has them (see `cached_entry_feeds`).
+    """
+    if entry_feed_files is None:
+        items: dict = {}
+        entry_feed_files = [OutputFile(feed.path, feed.bytes(site, items)) for feed in entry_feeds(site)]
+    digest_feed, problems = digest_feed_file(site, renderer)
+    files = entry_feed_files + digest_feed + start_files(site) + [open_questions_feed(site)] + search_files(site)
+    return files, problems
 
 
 def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
@@ -189,10 +197,10 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         later = None
         files: list[OutputFile] | None = None
         if write and in_place and pages_written is not None:
-            later = (pages_written, lambda: cached_site_files(site, renderer, cache, base, whole_site), origins, static)
+            later = (pages_written, lambda: cached_site_files(site, renderer, cache, base, whole_site, digests), origins, static)
             problems.extend(path_collisions([output_path(p.url) for p in pages], origins, static))
         else:
-            files, file_problems = cached_site_files(site, renderer, cache, base, whole_site)
+            files, file_problems = cached_site_files(site, renderer, cache, base, whole_site, digests)
             problems.extend(file_problems)
             problems.extend(path_collisions([output_path(p.url) for p in pages] + [f.path for f in files], origins, static))
         timings["derive"] = time.perf_counter() - started
@@ -267,15 +275,36 @@ def cached_related(site: Site, cache: BuildCache, base: str, whole_site: str | N
     return {url: [by_url[u] for u in urls] for url, urls in stored.items()}
 
 
+def cached_entry_feeds(site: Site, cache: BuildCache, base: str, digests: dict[int, str]) -> list[OutputFile]:
+    """The feeds of entries, each reused from an earlier build when its entries, names and settings are the same.
+
+    An edit touches the few feeds its entry is in, not the hundreds a site with many tags has.
+    """
+    shared = value_digest((site.config, dict(site.members)))  # item authors are members' names
+    items: dict = {}
+    files = []
+    for feed in entry_feeds(site):
+        refs = [digests.get(id(e)) for e in feed.entries]
+        key = sha(base, "feed", shared, repr((feed.path, feed.title, feed.url, feed.description, feed.page_url,
+                                              feed.atom)), *refs) if shared and all(refs) else None
+        data = cache.artifact("feed:" + feed.path, key) if key else None
+        if data is None:
+            data = feed.bytes(site, items)
+            if key:
+                cache.save_artifact("feed:" + feed.path, key, data)
+        files.append(OutputFile(feed.path, data))
+    return files
+
+
 def cached_site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str,
-                      whole_site: str | None) -> tuple[list[OutputFile], list[Problem]]:
+                      whole_site: str | None, digests: dict[int, str]) -> tuple[list[OutputFile], list[Problem]]:
     """`site_files`, reused from the last build when the site, templates and code are the same."""
     key = sha(base, templates_digest(renderer.env), whole_site) if whole_site else None
     if key:
         stored = cache.artifact("site_files", key)
         if stored is not None:
             return stored
-    files, problems = site_files(site, renderer)
+    files, problems = site_files(site, renderer, cached_entry_feeds(site, cache, base, digests))
     if key:
         cache.save_artifact("site_files", key, (files, problems))
     return files, problems

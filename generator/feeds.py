@@ -149,14 +149,38 @@ def items_feed_bytes(config: SiteConfig, title: str, url: str, items: list[FeedI
 
 
 def feed_bytes(site: Site, title: str, url: str, entries: list[Entry], *, description: str = "",
-               page_url: str = "/", atom: bool = False) -> bytes:
+               page_url: str = "/", atom: bool = False, items: dict[int, FeedItem] | None = None) -> bytes:
     """A feed of entries (newest first, `feed_limit` at most) at site-relative `url`.
 
     `page_url` is the HTML page the feed stands for (its <link>); reusable by any
-    stage that wants a feed of its own entries, e.g. /qa/open/feed.xml.
+    stage that wants a feed of its own entries, e.g. /qa/open/feed.xml. `items` (id of
+    an entry → its item) lets the many feeds an entry is in make its item once.
     """
-    items = [entry_item(site, e) for e in entries[: site.config.feed_limit]]
-    return items_feed_bytes(site.config, title, url, items, description=description, page_url=page_url, atom=atom)
+    items = items if items is not None else {}
+    chosen = []
+    for e in entries[: site.config.feed_limit]:
+        item = items.get(id(e))
+        if item is None:
+            item = items[id(e)] = entry_item(site, e)
+        chosen.append(item)
+    return items_feed_bytes(site.config, title, url, chosen, description=description, page_url=page_url, atom=atom)
+
+
+@dataclass(frozen=True)
+class EntryFeed:
+    """One feed of entries, before it is made: what its bytes depend on, besides the config and members."""
+
+    path: str  # in output/, e.g. "tags/x/feed.xml"
+    title: str
+    url: str
+    entries: tuple[Entry, ...]  # newest first, at most feed_limit
+    description: str = ""
+    page_url: str = "/"
+    atom: bool = False
+
+    def bytes(self, site: Site, items: dict[int, FeedItem] | None = None) -> bytes:
+        return feed_bytes(site, self.title, self.url, list(self.entries), description=self.description,
+                          page_url=self.page_url, atom=self.atom, items=items)
 
 
 def feed_title(site: Site, name: str) -> str:
@@ -187,35 +211,35 @@ def digest_feed_bytes(site: Site, renderer: Renderer) -> bytes:
                             description=t("digest_about"), page_url="/digest/")
 
 
-def feed_files(site: Site, renderer: Renderer) -> tuple[list[OutputFile], list[Problem]]:
-    """Every feed of the site: all entries (RSS and Atom), per section, per tag, digests."""
+def entry_feeds(site: Site) -> list[EntryFeed]:
+    """Every feed of entries: all of them (RSS and Atom), per section, per tag."""
     config = site.config
     t = translator(config.language, dict(config.section_labels))
-    entries = list(site.entries)
+    limit = config.feed_limit
+    entries = site.entries[:limit]
     everything = feed_title(site, t("feed_all"))
-    files = [
-        OutputFile("feed.xml", feed_bytes(site, everything, "/feed.xml", entries)),
-        OutputFile("atom.xml", feed_bytes(site, everything, "/atom.xml", entries, atom=True)),
-    ]
+    feeds = [EntryFeed("feed.xml", everything, "/feed.xml", entries),
+             EntryFeed("atom.xml", everything, "/atom.xml", entries, atom=True)]
     for section in SECTIONS:
-        files.append(OutputFile(f"{section}/feed.xml", feed_bytes(
-            site, feed_title(site, t(section)), f"/{section}/feed.xml", site.in_section(section),
-            description=t(f"{section}_about"), page_url=f"/{section}/")))
+        feeds.append(EntryFeed(f"{section}/feed.xml", feed_title(site, t(section)), f"/{section}/feed.xml",
+                               tuple(site.in_section(section)[:limit]), t(f"{section}_about"), f"/{section}/"))
     by_tag: dict[str, list[Entry]] = defaultdict(list)
-    for e in entries:
+    for e in site.entries:
         for tag in e.tags:
-            by_tag[tag.slug].append(e)
+            if len(by_tag[tag.slug]) < limit:
+                by_tag[tag.slug].append(e)
     for slug, tagged in sorted(by_tag.items()):
         name = t("feed_tag", tag=site.tags[slug].name)
-        files.append(OutputFile(f"tags/{slug}/feed.xml", feed_bytes(
-            site, feed_title(site, name), f"/tags/{slug}/feed.xml", tagged,
-            description=t("tagged", tag=site.tags[slug].name), page_url=f"/tags/{slug}/")))
-    problems: list[Problem] = []
+        feeds.append(EntryFeed(f"tags/{slug}/feed.xml", feed_title(site, name), f"/tags/{slug}/feed.xml",
+                               tuple(tagged), t("tagged", tag=site.tags[slug].name), f"/tags/{slug}/"))
+    return feeds
+
+
+def digest_feed_file(site: Site, renderer: Renderer) -> tuple[list[OutputFile], list[Problem]]:
     try:
-        files.append(OutputFile("digest/feed.xml", digest_feed_bytes(site, renderer)))
+        return [OutputFile("digest/feed.xml", digest_feed_bytes(site, renderer))], []
     except TemplateProblem as exc:
-        problems.append(exc.problem)
-    return files, problems
+        return [], [exc.problem]
 
 
 def page_alternates(site: Site, url: str) -> list[tuple[str, str]]:
