@@ -367,7 +367,7 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
         return None, written, record_of(keys[index] or "", target)
 
     def keep(index: int) -> tuple[Problem | None, bool, FileRecord | None]:
-        writer.keep(paths[index])  # the very file: same size, mtime and inode as recorded
+        writer.keep(paths[index], previous[paths[index]].ino)  # the very file: same size, mtime and inode as recorded
         return None, False, previous[paths[index]]
 
     try:
@@ -396,7 +396,8 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
             writer.copy(rel, src)
         for f in files:
             writer.add(f.path, writer.put(f.path, f.data)[1])
-        result = writer.commit(background_cleanup=background_cleanup)
+        # removed files are counted from the manifest when there is one: a walk of a big tree costs a second
+        result = writer.commit(background_cleanup=background_cleanup, previous=previous.keys() if previous else None)
     except BaseException:
         writer.abort()
         raise

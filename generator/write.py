@@ -147,16 +147,23 @@ class StagedOutput:
             self.root = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{self.output.name}-", dir=self.output.parent))
         self.paths: set[str] = set()
         self.written = self.unchanged = 0
+        self._folders: set[str] = set()  # made in this process: one mkdir per folder, not per file
 
     def _target(self, rel: str) -> Path:
         target = self.root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
+        folder = rel.rpartition("/")[0]
+        if folder not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
         return target
 
-    def _link(self, previous: Path, target: Path) -> None:
+    def _link(self, previous: Path, target: Path, ino: int | None = None) -> None:
         if self.reusing:
-            try:
-                if os.path.samefile(previous, target):
+            try:  # the spare often has the very file already (unchanged for two builds)
+                if ino is not None:
+                    if os.lstat(target).st_ino == ino:
+                        return
+                elif os.path.samefile(previous, target):
                     return
             except OSError:
                 pass
@@ -183,10 +190,10 @@ class StagedOutput:
             os.replace(partial, target)
         return target, True
 
-    def keep(self, rel: str) -> Path:
-        """The previous output's file, known unchanged: linked without reading it."""
+    def keep(self, rel: str, ino: int | None = None) -> Path:
+        """The previous output's file, known unchanged (and its inode, if known): linked without reading it."""
         target = self._target(rel)
-        self._link(self.output / rel, target)
+        self._link(self.output / rel, target, ino)
         return target
 
     def add(self, rel: str, written: bool) -> None:
@@ -200,13 +207,14 @@ class StagedOutput:
     def copy(self, rel: str, source: Path) -> None:
         self.add(rel, self.put(rel, source)[1])
 
-    def commit(self, background_cleanup: bool = False) -> WriteResult:
+    def commit(self, background_cleanup: bool = False, previous: Iterable[str] | None = None) -> WriteResult:
         """Swap the new tree in. The old one becomes the spare of a large site (with `spare`);
         otherwise, with `background_cleanup`, a large old tree is deleted by a detached process
-        (the next build removes it if that process did not)."""
+        (the next build removes it if that process did not). `previous`: the files output/
+        holds, if known (from the output manifest), to count the removed ones without a walk."""
         if self.reusing:
             _prune(self.root, self.paths)
-        previous = existing_files(self.output)
+        previous = list(previous) if previous is not None else existing_files(self.output)
         removed = sum(1 for rel in previous if rel not in self.paths)
         large = len(previous) > BACKGROUND_CLEANUP_FILES
         keep_as = self.spare if self.keeps_spare and large else None
@@ -277,7 +285,7 @@ class InPlaceOutput:
         os.replace(partial, target)
         return target, True
 
-    def keep(self, rel: str) -> Path:
+    def keep(self, rel: str, ino: int | None = None) -> Path:
         return self.output / rel
 
     add = StagedOutput.add
@@ -285,7 +293,7 @@ class InPlaceOutput:
     def copy(self, rel: str, source: Path) -> None:
         self.add(rel, self.put(rel, source)[1])
 
-    def commit(self, background_cleanup: bool = False) -> WriteResult:
+    def commit(self, background_cleanup: bool = False, previous: Iterable[str] | None = None) -> WriteResult:
         removed = 0
         for rel in existing_files(self.output):
             if rel not in self.paths:
