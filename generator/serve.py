@@ -403,6 +403,10 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.site = site
         self.stopping = threading.Event()
 
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a tab that reloaded mid-response
+            super().handle_error(request, client_address)
+
 
 def watch(source: Path, on_change: Callable[[set[str]], None]):
     """A watchdog observer that calls `on_change` with the changed content, templates, static files
