@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import jinja2
+
 from .assemble import assemble_site, html_with_links
 from .config import SECTION_IDS
 from .errors import Problem
@@ -39,6 +41,21 @@ class Preview:
 
     files: tuple[OutputFile, ...] = ()
     problems: tuple[Problem, ...] = ()
+
+
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled by one fast render, kept for the next (compiling is most of its time);
+    Jinja compiles a template again when its source changed."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
 
 
 def entry_sections(rel_paths: set[str], sources: frozenset[str]) -> dict[str, str] | None:
@@ -98,7 +115,8 @@ def preview_pages(site: Site, urls: Sequence[str], related: Mapping[str, Sequenc
     return with_alternates(site, pages)
 
 
-def preview(last: LastBuild, site_root: Path, rel_paths: set[str], include_drafts: bool = False) -> Preview | None:
+def preview(last: LastBuild, site_root: Path, rel_paths: set[str], include_drafts: bool = False,
+            compiled: CompiledTemplates | None = None) -> Preview | None:
     """The saved entries' pages, their errors, or None when only a normal build will do.
 
     An empty Preview: the files changed on disk but not in what they say.
@@ -124,6 +142,7 @@ def preview(last: LastBuild, site_root: Path, rel_paths: set[str], include_draft
     before = last.site.by_url()
     urls = [e.url for e in site.entries if e.source in sections and e != before[e.url]]
     templates = Renderer(site, site_root)
+    templates.env.bytecode_cache = compiled
     try:
         files = tuple(templates.render(page) for page in preview_pages(site, urls, last.related))
     except TemplateProblem as exc:

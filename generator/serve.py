@@ -32,12 +32,12 @@ from urllib.parse import unquote, urlsplit
 from .build import BuildCancelled, BuildOptions, build
 from .cache import BuildMemo, cache_folder
 from .errors import SiteError
-from .preview import LastBuild, preview
+from .preview import CompiledTemplates, LastBuild, preview
 
 EVENTS_PATH = "/__kb/events"
 SCRIPT_PATH = "/__kb/live.js"
 DEBOUNCE_SECONDS = 0.12
-BUILD_AFTER_SECONDS = 0.05  # after the fast path: the tabs ask for their pages first
+BUILD_AFTER_SECONDS = 0.5  # after the fast path: the tabs reload before the build takes the CPU
 EXACT_AFTER_SECONDS = 2.0  # quiet time after a save before related entries are computed again
 WATCHED_DIRS = ("content", "templates", "static")
 WATCHED_FILES = ("site_config.yaml",)
@@ -94,9 +94,10 @@ class Debouncer:
         self._thread = threading.Thread(target=self._run, name="kb-debounce", daemon=True)
         self._thread.start()
 
-    def poke(self) -> None:
+    def poke(self, delay: float | None = None) -> None:
+        """Run after `delay` (default: the debouncer's) without another poke."""
         with self._condition:
-            self._due = time.monotonic() + self.delay
+            self._due = time.monotonic() + (self.delay if delay is None else delay)
             self._condition.notify()
 
     def stop(self) -> None:
@@ -176,6 +177,7 @@ class ServedSite:
         self.memo = BuildMemo()
         self.last: LastBuild | None = None  # of the last good build, for the fast path
         self.failing: frozenset[str] = frozenset()  # files with errors in the last build
+        self.compiled = CompiledTemplates()  # used by the fast path only
         self.lock = threading.Lock()  # for the fields below
         self.pending: set[str] = set()  # files changed since the last save was handled
         self.saves = 0  # saves handled so far; each page from memory carries the number of its save
@@ -188,7 +190,7 @@ class ServedSite:
     def start(self, out=sys.stdout, err=sys.stderr) -> None:
         """The debounced steps after a change: fast path, normal build, exact build when quiet."""
         self.saved = Debouncer(DEBOUNCE_SECONDS, lambda: self.on_save(out, err))
-        self.builder = Debouncer(BUILD_AFTER_SECONDS, lambda: self.rebuild(out, err))
+        self.builder = Debouncer(0.0, lambda: self.rebuild(out, err))
         self.exact_later = Debouncer(EXACT_AFTER_SECONDS, lambda: self.rebuild(out, err, exact=True))
 
     def stop(self) -> None:
@@ -216,7 +218,7 @@ class ServedSite:
         if paths and last is not None and (not self.live.problems or self.failing <= paths):
             started = time.perf_counter()
             try:
-                outcome = preview(last, self.options.source, paths, self.options.drafts)
+                outcome = preview(last, self.options.source, paths, self.options.drafts, self.compiled)
             except Exception:  # a bug in the fast path: the normal build still runs
                 traceback.print_exc(file=err)
                 outcome = None
@@ -231,7 +233,7 @@ class ServedSite:
                 print(f"showing {len(outcome.files)} saved page{'s' if len(outcome.files) != 1 else ''} "
                       f"({time.perf_counter() - started:.2f}s); the rest follows", file=out, flush=True)
         if self.builder is not None:
-            self.builder.poke()
+            self.builder.poke(BUILD_AFTER_SECONDS if shown else None)
         return shown
 
     def forget_fresh(self, saves: int) -> bool:

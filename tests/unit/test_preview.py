@@ -7,7 +7,8 @@ import pytest
 
 from generator.build import BuildOptions, build
 from generator.cache import BuildMemo
-from generator.preview import LastBuild, entry_sections, preview
+from generator.preview import CompiledTemplates, LastBuild, entry_sections, preview
+from generator.render import THEME
 from tests.conftest import NOW
 
 ASK = "content/qa/ask.md"
@@ -73,3 +74,16 @@ def test_a_save_that_changes_nothing_renders_nothing(basic_site, last):
     (basic_site / ASK).touch()
     shown = preview(last, basic_site, {ASK})
     assert shown is not None and shown.files == () and shown.problems == ()
+
+
+def test_templates_compiled_for_one_save_are_reused_until_they_change(basic_site, last):
+    compiled = CompiledTemplates()
+    theme_entry = (THEME / "templates/entry.html").read_text(encoding="utf-8")
+    override = basic_site / "templates/entry.html"
+    override.parent.mkdir()
+    for number in ("一", "二"):
+        override.write_text(theme_entry.replace('<div class="prose">', f'<div class="prose v{number}">', 1), encoding="utf-8")
+        edit(basic_site, ASK, "多用搜索", f"多用搜索{number}")
+        html = preview(last, basic_site, {ASK}, compiled=compiled).files[0].data.decode()
+        assert f"多用搜索{number}" in html and f'class="prose v{number}"' in html
+        assert compiled.compiled
