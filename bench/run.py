@@ -188,8 +188,8 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float) -> None:
     raise SystemExit(f"server not up after {timeout}s: {url}")
 
 
-def serve_latencies(kind: str, site: Path, entry: Path, url_path: str, runs: int) -> list[float]:
-    """Seconds from saving `entry` to the open tab showing the new text, `runs` times."""
+def serve_latencies(kind: str, site: Path, entry: Path, url_path: str, runs: int, pause: float = 1.5) -> list[float]:
+    """Seconds from saving `entry` to the open tab showing the new text, `runs` times, `pause` seconds apart."""
     from playwright.sync_api import sync_playwright
 
     port = free_port()
@@ -219,7 +219,7 @@ def serve_latencies(kind: str, site: Path, entry: Path, url_path: str, runs: int
                 tab.wait_for_function(f"document.body && document.body.innerText.includes({json.dumps(marker)})",
                                       polling="raf", timeout=60000)
                 latencies.append(round(time.perf_counter() - started, 3))
-                time.sleep(1.5)
+                time.sleep(pause)
             browser.close()
     finally:
         os.killpg(process.pid, signal.SIGINT)
@@ -324,6 +324,7 @@ def main() -> int:
     parser.add_argument("--tools", type=Path, default=DEFAULT_TOOLS, help="folder with gen_corpus.py and adapt_hugo.py")
     parser.add_argument("--no-serve", action="store_true", help="skip the browser measurement of serve latency")
     parser.add_argument("--serve-only", type=Path, metavar="SITE", help="only kb serve's latency, on this kb site")
+    parser.add_argument("--pause", type=float, default=1.5, help="with --serve-only: seconds between saves")
     parser.add_argument("--kb-repo", type=Path, default=REPO, help="the kb code to run (default: this checkout)")
     args = parser.parse_args()
     KB_REPO[0] = args.kb_repo.resolve()
@@ -332,8 +333,8 @@ def main() -> int:
         site = args.serve_only.resolve()
         entry = published_entry(site)
         url_path = "/" + entry.parent.name + "/" + entry.stem + "/"
-        latencies = serve_latencies("kb", site, entry, url_path, args.runs)
-        print(json.dumps({"site": str(site), "kb": str(KB_REPO[0]), "entry": str(entry), "latencies": latencies,
+        latencies = serve_latencies("kb", site, entry, url_path, args.runs, args.pause)
+        print(json.dumps({"site": str(site), "kb": str(KB_REPO[0]), "pause": args.pause, "latencies": latencies,
                           "median": statistics.median(latencies), "load_average": os.getloadavg()}))
         return 0
     results = [bench(n, args.runs, args.tools, not args.no_serve) for n in args.entries]

@@ -25,6 +25,8 @@ from .parse import Document, MarkdownRenderer, parse_document
 from .render import OutputFile, Page, Renderer, TemplateProblem
 from .sources import CONTENT_DIR, read_source
 
+MOST_FILES = 20  # more at once (a `git checkout`): the normal build is as quick as rendering each
+
 
 @dataclass(frozen=True)
 class LastBuild:
@@ -59,7 +61,9 @@ class CompiledTemplates(jinja2.BytecodeCache):
 
 
 def entry_sections(rel_paths: set[str], sources: frozenset[str]) -> dict[str, str] | None:
-    """rel path → section of the changed files, if all are entries that the last build read."""
+    """rel path → section of the changed files, if all are entries that the last build read (and few)."""
+    if len(rel_paths) > MOST_FILES:
+        return None
     found = {}
     for rel in rel_paths:
         parts = rel.split("/")

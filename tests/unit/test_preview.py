@@ -7,7 +7,7 @@ import pytest
 
 from generator.build import BuildOptions, build
 from generator.cache import BuildMemo
-from generator.preview import CompiledTemplates, LastBuild, entry_sections, preview
+from generator.preview import MOST_FILES, CompiledTemplates, LastBuild, entry_sections, preview
 from generator.render import THEME
 from tests.conftest import NOW
 
@@ -61,6 +61,8 @@ def test_files_that_are_not_known_entries_need_a_build(basic_site, last):
     assert preview(last, basic_site, {ASK}) is None
     assert entry_sections({"content/qa/x.md"}, frozenset({"content/qa/x.md"})) == {"content/qa/x.md": "qa"}
     assert entry_sections(set(), frozenset()) is None
+    many = {f"content/qa/{n}.md" for n in range(MOST_FILES + 1)}
+    assert entry_sections(many, frozenset(many)) is None  # a checkout of another branch: one build
 
 
 def test_a_front_matter_error_comes_back_at_once_with_its_line(basic_site, last):
