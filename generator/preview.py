@@ -125,7 +125,8 @@ def preview(last: LastBuild, site_root: Path, rel_paths: set[str], include_draft
 
     An empty Preview: the files changed on disk but not in what they say.
     """
-    sections = entry_sections(rel_paths, last.sources)
+    gone = {rel for rel in rel_paths if rel not in last.sources and not (site_root / rel).exists()}
+    sections = entry_sections(rel_paths - gone, last.sources)  # gone: an editor's temporary files
     if sections is None:
         return None
     config = last.site.config

@@ -33,6 +33,8 @@ def test_the_saved_entry_page_shows_the_new_text_as_a_clean_build_would(basic_si
     shown = preview(last, basic_site, {ASK})
     assert shown is not None and not shown.problems
     assert [f.path for f in shown.files] == ["qa/ask/index.html"]
+    temporary = {"content/qa/4913", "content/qa/ask.md___jb_old___"}  # written and removed by vim, JetBrains
+    assert preview(last, basic_site, {ASK} | temporary) == shown
     html = shown.files[0].data.decode("utf-8")
     assert "先搜再问" in html
     assert 'href="/kb/highlights/rules/#' in html  # the link to another entry's .md file, resolved

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
 import time
 from pathlib import Path
 
 from generator.build import BuildOptions, build
-from generator.serve import SCRIPT_PATH, Debouncer, ServedSite, inject_live_script
+from generator.serve import SCRIPT_PATH, Debouncer, ServedSite, inject_live_script, watch
 from tests.conftest import NOW
 
 
@@ -227,3 +228,26 @@ def test_a_build_that_read_the_file_before_the_save_never_serves_the_older_page(
     assert served.rebuild(out, out)
     assert served.fresh == {} and "第二次" in (served.root / ASK_PAGE).read_text(encoding="utf-8")
     assert tree(served.root) == clean_build(basic_site, tmp_path)
+
+
+def test_an_editor_saving_by_rename_takes_the_fast_path(basic_site, tmp_path):
+    served = served_site(basic_site, tmp_path)
+    out = io.StringIO()
+    served.start(out, out)
+    observer = watch(basic_site, served.noticed)
+    try:
+        path = basic_site / ASK
+        temporary = path.with_name("4913")  # vim checks it may write in the folder, then saves
+        temporary.write_text("", encoding="utf-8")
+        temporary.unlink()
+        replacement = path.with_name(path.name + "___jb_tmp___")
+        replacement.write_text(path.read_text(encoding="utf-8").replace("多用搜索。", "多用搜索，改名保存。"), encoding="utf-8")
+        os.replace(replacement, path)
+        deadline = time.monotonic() + 5
+        while "改名保存".encode() not in served.page_data(served.root / ASK_PAGE):
+            assert time.monotonic() < deadline, out.getvalue()
+            time.sleep(0.02)
+        assert "showing 1 saved page" in out.getvalue()
+    finally:
+        observer.stop()
+        served.stop()
