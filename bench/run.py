@@ -11,6 +11,11 @@ the time from saving an entry to the open browser tab showing it under
 Markdown table of medians and kb/Hugo ratios (median of the per-run ratios)
 and writes every sample to bench/work/results.json.
 
+    python bench/run.py --serve-only /tmp/serve/kb-10000 --runs 5 [--kb-repo DIR]
+
+measures only `kb serve` (save → tab) on an existing kb site, with the kb code in DIR
+(default: this checkout), to compare two versions of kb on one site.
+
 Builds are timed without watching their memory (reading /proc costs CPU). Peak
 memory comes from one extra cold build of each, afterwards: the largest sum of
 PSS (proportional set size: shared pages split between the processes that share
@@ -85,10 +90,11 @@ class Sampler(threading.Thread):
             self.done.wait(self.interval)
 
 
-def measure(cmd: list[str], env: dict | None = None, memory: bool = False) -> dict:
+def measure(cmd: list[str], env: dict | None = None, memory: bool = False, cwd: Path | None = None) -> dict:
     """Wall time, largest single RSS and, with `memory`, peak PSS of the whole process group; fails loudly."""
     started = time.perf_counter()
-    process = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                               cwd=cwd)
     sampler = Sampler(process.pid, interval=0.05)
     if memory:
         sampler.start()
@@ -121,12 +127,16 @@ def hugo_binary() -> str:
     return found
 
 
+KB_REPO = [REPO]  # the kb code under test (--kb-repo)
+
+
 def kb_env() -> dict:
-    return {**os.environ, "PYTHONPATH": str(REPO)}
+    return {**os.environ, "PYTHONPATH": str(KB_REPO[0])}
 
 
 def kb_build(site: Path, memory: bool = False) -> dict:
-    result = measure([sys.executable, "-m", "generator", "build", "--source", str(site), "--now", NOW], kb_env(), memory)
+    result = measure([sys.executable, "-m", "generator", "build", "--source", str(site), "--now", NOW], kb_env(), memory,
+                     cwd=KB_REPO[0])
     wait_for_cleanup(site)
     return result
 
@@ -178,8 +188,8 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float) -> None:
     raise SystemExit(f"server not up after {timeout}s: {url}")
 
 
-def serve_latencies(kind: str, site: Path, entry: Path, url_path: str, runs: int) -> list[float]:
-    """Seconds from saving `entry` to the open tab showing the new text, `runs` times."""
+def serve_latencies(kind: str, site: Path, entry: Path, url_path: str, runs: int, pause: float = 1.5) -> list[float]:
+    """Seconds from saving `entry` to the open tab showing the new text, `runs` times, `pause` seconds apart."""
     from playwright.sync_api import sync_playwright
 
     port = free_port()
@@ -191,7 +201,8 @@ def serve_latencies(kind: str, site: Path, entry: Path, url_path: str, runs: int
                "--baseURL", f"http://127.0.0.1:{port}/"]
         env = None
     log = (WORK / f"serve-{kind}.log").open("w")
-    process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                               cwd=KB_REPO[0] if kind == "kb" else None)  # `python -m` looks in cwd first
     latencies = []
     try:
         base = f"http://127.0.0.1:{port}"
@@ -208,7 +219,7 @@ def serve_latencies(kind: str, site: Path, entry: Path, url_path: str, runs: int
                 tab.wait_for_function(f"document.body && document.body.innerText.includes({json.dumps(marker)})",
                                       polling="raf", timeout=60000)
                 latencies.append(round(time.perf_counter() - started, 3))
-                time.sleep(1.5)
+                time.sleep(pause)
             browser.close()
     finally:
         os.killpg(process.pid, signal.SIGINT)
@@ -312,8 +323,20 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tools", type=Path, default=DEFAULT_TOOLS, help="folder with gen_corpus.py and adapt_hugo.py")
     parser.add_argument("--no-serve", action="store_true", help="skip the browser measurement of serve latency")
+    parser.add_argument("--serve-only", type=Path, metavar="SITE", help="only kb serve's latency, on this kb site")
+    parser.add_argument("--pause", type=float, default=1.5, help="with --serve-only: seconds between saves")
+    parser.add_argument("--kb-repo", type=Path, default=REPO, help="the kb code to run (default: this checkout)")
     args = parser.parse_args()
+    KB_REPO[0] = args.kb_repo.resolve()
     WORK.mkdir(parents=True, exist_ok=True)
+    if args.serve_only:
+        site = args.serve_only.resolve()
+        entry = published_entry(site)
+        url_path = "/" + entry.parent.name + "/" + entry.stem + "/"
+        latencies = serve_latencies("kb", site, entry, url_path, args.runs, args.pause)
+        print(json.dumps({"site": str(site), "kb": str(KB_REPO[0]), "pause": args.pause, "latencies": latencies,
+                          "median": statistics.median(latencies), "load_average": os.getloadavg()}))
+        return 0
     results = [bench(n, args.runs, args.tools, not args.no_serve) for n in args.entries]
     summaries = [summary(r) for r in results]
     machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0],

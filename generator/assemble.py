@@ -222,6 +222,20 @@ _PLACEHOLDER = re.compile(r'href="' + re.escape(PLACEHOLDER_SCHEME) + r'([^"#]*)
 def resolve_links(entry: Entry, url_of_source: dict[str, str], base_path: str) -> Entry:
     """Rewrite `kb:content/x.md#a` placeholders to entry URLs (generator/check.py reports broken ones)."""
 
+    def fix(html: str) -> str:
+        return html_with_links(html, url_of_source, base_path)
+
+    question = entry.question
+    if PLACEHOLDER_SCHEME not in entry.html and not (question and any(PLACEHOLDER_SCHEME in a.html for a in question.answers)):
+        return entry  # nothing to resolve: keep the record as it is
+    if question and any(PLACEHOLDER_SCHEME in a.html for a in question.answers):
+        question = replace(question, answers=tuple(replace(a, html=fix(a.html)) for a in question.answers))
+    return replace(entry, html=fix(entry.html), question=question)
+
+
+def html_with_links(html: str, url_of_source: dict[str, str], base_path: str) -> str:
+    """`html` with its `kb:content/x.md#a` placeholders pointing at entry URLs, or marked broken."""
+
     def substitute(match: re.Match) -> str:
         source = html_lib.unescape(match.group(1))
         anchor = match.group(2) or ""
@@ -230,15 +244,7 @@ def resolve_links(entry: Entry, url_of_source: dict[str, str], base_path: str) -
             return 'href="#" data-broken-link'
         return f'href="{quote(base_path + url.lstrip("/"))}{anchor}"'
 
-    def fix(html: str) -> str:
-        return _PLACEHOLDER.sub(substitute, html) if PLACEHOLDER_SCHEME in html else html
-
-    question = entry.question
-    if PLACEHOLDER_SCHEME not in entry.html and not (question and any(PLACEHOLDER_SCHEME in a.html for a in question.answers)):
-        return entry  # nothing to resolve: keep the record as it is
-    if question and any(PLACEHOLDER_SCHEME in a.html for a in question.answers):
-        question = replace(question, answers=tuple(replace(a, html=fix(a.html)) for a in question.answers))
-    return replace(entry, html=fix(entry.html), question=question)
+    return _PLACEHOLDER.sub(substitute, html) if PLACEHOLDER_SCHEME in html else html
 
 
 def week_note(doc: Document, notes: dict[str, str], problems: list[Problem]) -> None:

@@ -157,9 +157,20 @@ def site_files(site: Site, renderer: Renderer,
     return files, problems
 
 
+class BuildCancelled(Exception):
+    """The build was stopped between stages: its result is not wanted any more."""
+
+
+def stop_if_cancelled(cancelled: Callable[[], bool] | None) -> None:
+    """Raise BuildCancelled if `cancelled` says so (`kb serve`: a newer save came in)."""
+    if cancelled is not None and cancelled():
+        raise BuildCancelled
+
+
 def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
           memo: BuildMemo | None = None, background_cleanup: bool = False,
-          pages_written: Callable[[], None] | None = None, preview: bool = False) -> BuildResult:
+          pages_written: Callable[[], None] | None = None, preview: bool = False,
+          cancelled: Callable[[], bool] | None = None) -> BuildResult:
     """Build the site; raise SiteError (with every problem) and leave output/ alone on errors.
 
     `in_place` updates the output folder file by file instead of swapping a new tree in
@@ -170,6 +181,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
     and other files are made, so that a preview can show the pages sooner. With `preview`
     (and a `memo`), related entries that would have to be computed again are taken from the
     last build instead; the result says so, and a build without `preview` makes them exact.
+    `cancelled` is asked between stages; when it says yes the build raises BuildCancelled.
     """
     problems = Problems()
     timings: dict[str, float] = {}
@@ -182,6 +194,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             last = looked[0]
             return BuildResult(None, last.entries, last.pages, WriteResult(0, last.written, 0), last.warnings, timings)
         site = load_site(options, problems, timings, cache, memo)
+        stop_if_cancelled(cancelled)
         started = time.perf_counter()
         base = sha(code_version(), repr((options.drafts, options.base_url, options.now, options.strict)))
         digests = entry_digests(site.entries, memo.entry_digests if memo else None)
@@ -191,13 +204,17 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         if approximate:
             by_url = site.by_url()
             related = {e.url: [by_url[u] for u in memo.related.get(e.url, ()) if u in by_url] for e in site.entries}
+        stop_if_cancelled(cancelled)
         pages = with_alternates(site, site_pages(site, related))
         renderer = Renderer(site, options.source)
         origins, static = page_origins(pages), files_in([options.source / "static"])
         later = None
         files: list[OutputFile] | None = None
         if write and in_place and pages_written is not None:
-            later = (pages_written, lambda: cached_site_files(site, renderer, cache, base, whole_site, digests), origins, static)
+            def files_later() -> tuple[list[OutputFile], list[Problem]]:
+                stop_if_cancelled(cancelled)
+                return cached_site_files(site, renderer, cache, base, whole_site, digests)
+            later = (pages_written, files_later, origins, static)
             problems.extend(path_collisions([output_path(p.url) for p in pages], origins, static))
         else:
             files, file_problems = cached_site_files(site, renderer, cache, base, whole_site, digests)
@@ -206,6 +223,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         timings["derive"] = time.perf_counter() - started
         problems.raise_if_errors(options.strict)
         result = None
+        stop_if_cancelled(cancelled)
         if write:
             result = write_site(site, pages, files, renderer, options, cache, problems, timings,
                                 in_place, background_cleanup, base, digests, later)
@@ -420,4 +438,4 @@ def _unchanged(output: Path, files: list[OutputFile], statics: dict[str, Path],
     return len(existing_files(output)) == wanted
 
 
-__all__ = ["BuildOptions", "BuildResult", "build", "SiteError"]
+__all__ = ["BuildCancelled", "BuildOptions", "BuildResult", "build", "SiteError"]

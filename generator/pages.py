@@ -69,14 +69,18 @@ def entry_pages(site: Site, related: dict[str, list[Entry]] | None = None) -> li
         for index, entry in enumerate(entries):
             newer = entries[index - 1] if index > 0 else None
             older = entries[index + 1] if index + 1 < len(entries) else None
-            pages.append(Page(entry.url, "entry.html", {
-                "entry": entry, "newer": newer, "older": older,
-                "related": related[entry.url],
-                "show_toc": len(entry.toc) >= site.config.toc_min_headings,
-                "answers": ordered_answers(entry), "structured_data": structured_data(site, entry),
-                "image": entry_image(entry, site),
-            }))
+            pages.append(entry_page(site, entry, newer, older, related[entry.url]))
     return pages
+
+
+def entry_page(site: Site, entry: Entry, newer: Entry | None, older: Entry | None, related: list[Entry]) -> Page:
+    """One entry's page, given its neighbours in its section (`kb serve` renders one alone)."""
+    return Page(entry.url, "entry.html", {
+        "entry": entry, "newer": newer, "older": older, "related": related,
+        "show_toc": len(entry.toc) >= site.config.toc_min_headings,
+        "answers": ordered_answers(entry), "structured_data": structured_data(site, entry),
+        "image": entry_image(entry, site),
+    })
 
 
 def section_pages(site: Site) -> list[Page]:

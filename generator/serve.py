@@ -5,6 +5,12 @@ place, each file replaced whole, so pages are served while a rebuild goes on)
 with base_url pointing at this server. Each HTML response gets a small script that listens to
 server-sent events: a new build reloads the tab, a failed build lays the
 errors over the page until it is fixed. `kb build` output never contains it.
+
+A save first takes the fast path (generator/preview.py): the saved entries' pages are
+rendered from the last build and served from memory, in front of the folder, so the
+tabs reload at once; then the normal build runs and makes every page exact. A page
+from memory gives way only to a build that read the save it came from, so no build
+that started earlier can show an older page. A save stops the build that is running.
 """
 from __future__ import annotations
 
@@ -23,13 +29,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .build import BuildOptions, build
+from .build import BuildCancelled, BuildOptions, build
 from .cache import BuildMemo, cache_folder
 from .errors import SiteError
+from .preview import CompiledTemplates, LastBuild, preview
 
 EVENTS_PATH = "/__kb/events"
 SCRIPT_PATH = "/__kb/live.js"
 DEBOUNCE_SECONDS = 0.12
+BUILD_AFTER_SECONDS = 0.5  # after the fast path: the tabs reload before the build takes the CPU
 EXACT_AFTER_SECONDS = 2.0  # quiet time after a save before related entries are computed again
 WATCHED_DIRS = ("content", "templates", "static")
 WATCHED_FILES = ("site_config.yaml",)
@@ -86,9 +94,10 @@ class Debouncer:
         self._thread = threading.Thread(target=self._run, name="kb-debounce", daemon=True)
         self._thread.start()
 
-    def poke(self) -> None:
+    def poke(self, delay: float | None = None) -> None:
+        """Run after `delay` (default: the debouncer's) without another poke."""
         with self._condition:
-            self._due = time.monotonic() + self.delay
+            self._due = time.monotonic() + (self.delay if delay is None else delay)
             self._condition.notify()
 
     def stop(self) -> None:
@@ -122,13 +131,21 @@ class LiveState:
         with self.lock:
             return json.dumps({"generation": self.generation, "problems": self.problems}, ensure_ascii=False)
 
-    def publish(self, generation: int, problems: list[str]) -> None:
+    def publish(self, generation: int | None, problems: list[str]) -> int:
+        """Tell every tab; `generation` None: the next one. Returns the generation."""
         with self.lock:
-            self.generation, self.problems = generation, problems
+            self.generation = self.generation + 1 if generation is None else generation
+            self.problems = problems
+            generation = self.generation
             listeners = list(self.listeners)
         message = self.snapshot()
         for listener in listeners:
             listener.put(message)
+        return generation
+
+    def advance(self) -> int:
+        """A new generation without problems: the tabs reload."""
+        return self.publish(None, [])
 
     def listen(self) -> queue.Queue:
         q: queue.Queue = queue.Queue()
@@ -150,7 +167,7 @@ def inject_live_script(html: bytes, generation: int) -> bytes:
 
 
 class ServedSite:
-    """The served site: its folder, the build lock and the live state."""
+    """The served site: its folder, the build lock, the live state and the pages of the fast path."""
 
     def __init__(self, options: BuildOptions):
         self.options = options
@@ -158,39 +175,126 @@ class ServedSite:
         self.build_lock = threading.RLock()
         self.live = LiveState()
         self.memo = BuildMemo()
+        self.last: LastBuild | None = None  # of the last good build, for the fast path
+        self.failing: frozenset[str] = frozenset()  # files with errors in the last build
+        self.compiled = CompiledTemplates()  # used by the fast path only
+        self.lock = threading.Lock()  # for the fields below
+        self.pending: set[str] = set()  # files changed since the last save was handled
+        self.saves = 0  # saves handled so far; each page from memory carries the number of its save
+        self.fresh: dict[str, tuple[int, bytes]] = {}  # output path → (save number, page)
+        self.cancel = threading.Event()  # set by a save: stops the build that is running
+        self.saved: Debouncer | None = None
+        self.builder: Debouncer | None = None
         self.exact_later: Debouncer | None = None
+
+    def start(self, out=sys.stdout, err=sys.stderr) -> None:
+        """The debounced steps after a change: fast path, normal build, exact build when quiet."""
+        self.saved = Debouncer(DEBOUNCE_SECONDS, lambda: self.on_save(out, err))
+        self.builder = Debouncer(0.0, lambda: self.rebuild(out, err))
+        self.exact_later = Debouncer(EXACT_AFTER_SECONDS, lambda: self.rebuild(out, err, exact=True))
+
+    def stop(self) -> None:
+        for debouncer in (self.saved, self.builder, self.exact_later):
+            if debouncer is not None:
+                debouncer.stop()
+
+    def noticed(self, rel_paths: set[str]) -> None:
+        """Files changed (relative to the site, "content/qa/x.md"): handle them once the burst ends."""
+        with self.lock:
+            self.pending |= rel_paths
+        if self.saved is not None:
+            self.saved.poke()
+
+    def on_save(self, out=sys.stdout, err=sys.stderr) -> bool:
+        """Stop the running build, show the saved entries' pages at once if the fast path
+        applies (True), then have the normal build run."""
+        with self.lock:
+            paths, self.pending = self.pending, set()
+            self.saves += 1
+            number = self.saves
+        self.cancel.set()
+        shown = False
+        last = self.last
+        if paths and last is not None and (not self.live.problems or self.failing <= paths):
+            started = time.perf_counter()
+            try:
+                outcome = preview(last, self.options.source, paths, self.options.drafts, self.compiled)
+            except Exception:  # a bug in the fast path: the normal build still runs
+                traceback.print_exc(file=err)
+                outcome = None
+            if outcome is not None and outcome.problems:
+                self.failing = frozenset(p.location.path for p in outcome.problems)
+                self.live.publish(self.live.generation, [str(p) for p in outcome.problems])
+            elif outcome is not None and outcome.files:
+                with self.lock:
+                    self.fresh.update((f.path, (number, f.data)) for f in outcome.files)
+                self.live.advance()
+                shown = True
+                print(f"showing {len(outcome.files)} saved page{'s' if len(outcome.files) != 1 else ''} "
+                      f"({time.perf_counter() - started:.2f}s); the rest follows", file=out, flush=True)
+        if self.builder is not None:
+            self.builder.poke(BUILD_AFTER_SECONDS if shown else None)
+        return shown
+
+    def forget_fresh(self, saves: int) -> bool:
+        """Drop the pages from memory of saves up to `saves`, now on disk; True if there were any."""
+        with self.lock:
+            old = [path for path, (number, _) in self.fresh.items() if number <= saves]
+            for path in old:
+                del self.fresh[path]
+        return bool(old)
+
+    def page_data(self, file: Path) -> bytes:
+        """The file's bytes, or its newer page from the fast path."""
+        try:
+            fresh = self.fresh.get(file.relative_to(self.root).as_posix())
+        except ValueError:
+            fresh = None
+        return fresh[1] if fresh is not None else file.read_bytes()
 
     def rebuild(self, out=sys.stdout, err=sys.stderr, exact: bool = False) -> bool:
         """Build; tell the tabs as soon as changed pages are written (feeds follow), or show the errors.
 
         After a save, related entries come from the last build (`preview`); the exact build
         that refreshes them waits for a quiet moment (`exact_later`), so that it does not hold
-        up the next save on a big site.
+        up the next save on a big site. A save during the build stops it (False).
         """
         started = time.perf_counter()
         shown: list[int] = []
 
-        def pages_written() -> None:
-            generation = self.live.generation + 1
-            shown.append(generation)
-            self.live.publish(generation, [])
-
         with self.build_lock:
+            cancel = self.cancel = threading.Event()
+            with self.lock:
+                seen = self.saves  # the build reads every file saved before this
+
+            def pages_written() -> None:
+                self.forget_fresh(seen)
+                shown.append(self.live.advance())
+
             try:
                 result = build(self.options, in_place=True, memo=self.memo, pages_written=pages_written,
-                               preview=not exact)
+                               preview=not exact, cancelled=cancel.is_set)
+            except BuildCancelled:
+                print(f"build stopped after {time.perf_counter() - started:.2f}s: a newer save came in",
+                      file=out, flush=True)
+                return False
             except SiteError as exc:
                 problems = [str(p) for p in exc.problems]
                 for line in problems:
                     print(line, file=err)
                 print(f"build failed: {len(problems)} error{'s' if len(problems) != 1 else ''}; "
                       "still serving the last good build", file=err, flush=True)
+                self.failing = frozenset(p.location.path for p in exc.problems if p.severity == "error")
                 self.live.publish(self.live.generation, problems)
                 return False
             except Exception as exc:  # a bug in kb must not stop the server
                 traceback.print_exc(file=err)
+                self.failing = frozenset({"?"})
                 self.live.publish(self.live.generation, [f"kb crashed while building: {type(exc).__name__}: {exc}"])
                 return False
+            self.last = LastBuild(result.site, dict(self.memo.related), frozenset(self.memo.sources))
+            self.failing = frozenset()
+        dropped = self.forget_fresh(seen)
         for warning in result.warnings:
             print(warning, file=err)
         note = "; related entries as in the last build, exact ones follow" if result.preview else ""
@@ -198,8 +302,8 @@ class ServedSite:
         if result.preview and self.exact_later is not None:
             self.exact_later.poke()
         changed = result.write is not None and (result.write.written or result.write.removed)
-        if not shown and (changed or self.live.problems or self.live.generation == 0):
-            self.live.publish(self.live.generation + 1, [])  # no page changed, but other files or an error did
+        if not shown and (changed or dropped or self.live.problems or self.live.generation == 0):
+            self.live.advance()  # no page changed, but other files or an error did
         return True
 
     def file_for(self, url_path: str) -> tuple[Path | None, str | None]:
@@ -245,7 +349,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if file is None:
             status, file = 404, site.root / "404.html"
         try:
-            data = file.read_bytes()
+            data = site.page_data(file)
         except OSError:  # no build yet, or the file went away a moment ago
             data = b"<!doctype html><title>404</title><body><h1>404</h1></body>"
         generation = site.live.generation
@@ -301,9 +405,14 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.site = site
         self.stopping = threading.Event()
 
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a tab that reloaded mid-response
+            super().handle_error(request, client_address)
 
-def watch(source: Path, on_change: Callable[[], None]):
-    """A watchdog observer that calls `on_change` for content, templates, static files and the config."""
+
+def watch(source: Path, on_change: Callable[[set[str]], None]):
+    """A watchdog observer that calls `on_change` with the changed content, templates, static files
+    or config (paths relative to `source`, forward slashes)."""
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
 
@@ -313,21 +422,25 @@ def watch(source: Path, on_change: Callable[[], None]):
         def on_any_event(self, event) -> None:
             if event.event_type in ("opened", "closed_no_write"):
                 return
-            for raw in (event.src_path, getattr(event, "dest_path", "")):
-                if raw and relevant(Path(raw if isinstance(raw, str) else raw.decode())):
-                    on_change()
-                    return
+            if event.is_directory and event.event_type == "modified":
+                return  # a file in it changed: that file has its own event
+            changed = {rel for raw in (event.src_path, getattr(event, "dest_path", ""))
+                       if raw and (rel := relevant(Path(raw if isinstance(raw, str) else raw.decode())))}
+            if changed:
+                on_change(changed)
 
-    def relevant(path: Path) -> bool:
+    def relevant(path: Path) -> str | None:
         try:
             parts = path.resolve().relative_to(root).parts
         except ValueError:
-            return False
+            return None
         if not parts or parts[-1].startswith((".#", "#")) or parts[-1].endswith(("~", ".swp", ".swx", ".tmp")):
-            return False
+            return None
         if len(parts) == 1:
-            return parts[0] in WATCHED_FILES or parts[0] in WATCHED_DIRS
-        return parts[0] in WATCHED_DIRS and not any(p.startswith(".") for p in parts[1:])
+            return parts[0] if parts[0] in WATCHED_FILES or parts[0] in WATCHED_DIRS else None
+        if parts[0] in WATCHED_DIRS and not any(p.startswith(".") for p in parts[1:]):
+            return "/".join(parts)
+        return None
 
     observer = Observer()
     handler = Handler()
@@ -358,12 +471,11 @@ def serve(options: BuildOptions, host: str = "127.0.0.1", port: int = 8000, out=
     server.site = site
     site.rebuild(out, err)
     observers = []
-    debouncer = Debouncer(DEBOUNCE_SECONDS, lambda: site.rebuild(out, err))
-    site.exact_later = Debouncer(EXACT_AFTER_SECONDS, lambda: site.rebuild(out, err, exact=True))
+    site.start(out, err)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # stop as cleanly on `kill` as on Ctrl-C
     try:
-        observers.append(watch(options.source, debouncer.poke))
+        observers.append(watch(options.source, site.noticed))
         print(f"serving {base_url} (Ctrl-C to stop); watching {options.source.resolve()}", file=out, flush=True)
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
@@ -372,8 +484,7 @@ def serve(options: BuildOptions, host: str = "127.0.0.1", port: int = 8000, out=
         server.stopping.set()
         for observer in observers:
             observer.stop()
-        debouncer.stop()
-        site.exact_later.stop()
+        site.stop()
         server.server_close()
         site.live.publish(site.live.generation, site.live.problems)  # wake the event streams so they end
     return 0
