@@ -42,6 +42,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", metavar="URL", help="override base_url from site_config.yaml")
     p.add_argument("--now", metavar="ISO-8601", type=_moment, help='fix "now" (scheduled entries, current week); SOURCE_DATE_EPOCH works too')
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument("--timings", action="store_true", help="print the seconds each stage took (to stderr)")
 
     p = commands.add_parser("serve", help="build, serve and rebuild on every change", description="Build the site, serve it on http://127.0.0.1:8000/, watch content/, templates/, static/ and site_config.yaml, rebuild what changed and reload open browser tabs. Ctrl-C stops.")
     _source_arg(p)
@@ -84,6 +85,8 @@ def run_build(args: argparse.Namespace) -> int:
         return 1
     _print_problems(result.warnings)
     print(f"{result.summary()} → {options.output_dir}/")
+    if args.timings:
+        print("timings: " + " ".join(f"{stage}={seconds:.2f}s" for stage, seconds in result.timings.items()), file=sys.stderr)
     return 0
 
 

@@ -19,6 +19,14 @@ def test_build_prints_one_summary_line(basic_site):
     assert (basic_site / "output/index.html").is_file()
 
 
+def test_timings_name_every_stage(basic_site):
+    done = run_kb("build", "--source", str(basic_site), "--now", NOW, "--timings")
+    assert done.returncode == 0, done.stderr
+    stages = dict(part.split("=") for part in done.stderr.strip().splitlines()[-1].removeprefix("timings: ").split())
+    assert {"read", "parse", "assemble", "derive", "render", "write"} <= set(stages)
+    assert all(seconds.endswith("s") and float(seconds[:-1]) >= 0 for seconds in stages.values())
+
+
 def test_python_dash_m_and_help_for_every_command():
     for command in ("build", "check", "new"):
         done = run_kb(command, "--help")
