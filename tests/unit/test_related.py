@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from generator.config import SiteConfig
 from generator.model import Entry, Site, Tag
-from generator.related import related_by_entry, related_entries, terms
+from generator.related import related_by_entry, related_entries, site_index, text_rows
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 21, 12, tzinfo=TZ)
@@ -24,8 +24,9 @@ def site_of(*entries: Entry) -> Site:
     return Site(config=SiteConfig(), now=NOW, entries=tuple(ordered), tags=tags)
 
 
-def test_terms_are_cjk_bigrams_and_latin_words():
-    assert terms("线下活动 Meetup 2026 的 AI") == ["线下", "下活", "活动", "的", "meetup", "ai"]
+def test_texts_compare_by_cjk_bigrams_and_words_not_characters_numbers_stop_words_or_filters():
+    index = site_index(site_of(entry("a", "線下", "线下活动 Meetup 2026 的 AI the", ("活动",))))
+    assert sorted(index.tokens(text_rows(index))) == sorted(["线下", "下活", "活动", "meetup", "ai"])
 
 
 FILLER = [
