@@ -123,22 +123,7 @@ def related_by_entry(site: Site, limit: int, index: TermIndex | None = None) -> 
     index = index if index is not None else site_index(site)
     doc_bits = _bits(n)
 
-    # TF-IDF weights of every (entry, text token); each entry keeps its strongest VECTOR_TERMS
-    rows = text_rows(index)
-    counts = index.counts()
-    owner, at = _expand(index.starts[rows], counts[rows])
-    idf_of_df = np.log((1 + n) / (1 + np.arange(n + 1))) + 1
-    values, rank_of = np.unique((_TF_WEIGHTS[None, :] * idf_of_df[:, None]).ravel(), return_inverse=True)
-    largest_first = len(values) - 1 - rank_of  # by df * 16 + weight flags
-    v_doc, v_rank, v_row = _sorted(
-        ((index.postings[at] >> 4).astype(np.int64), doc_bits),
-        (largest_first[counts[rows[owner]] * 16 + (index.postings[at] & 15)], _bits(len(values))),
-        (rows[owner], _bits(len(index.ids))))
-    del owner, at
-    kept = _first_of_each(v_doc, VECTOR_TERMS)
-    v_doc, v_row, v_weight = v_doc[kept], v_row[kept], values[len(values) - 1 - v_rank[kept]]
-    norms = np.sqrt(np.bincount(v_doc, weights=v_weight * v_weight, minlength=n))
-    v_weight = v_weight / np.where(norms > 0, norms, 1.0)[v_doc]
+    v_doc, v_row, v_weight = _vectors(index, n)
 
     # each term lists the entries where it weighs most (ties: newer), so a common term costs no
     # more than a rare one when looking for candidates
@@ -169,19 +154,14 @@ def related_by_entry(site: Site, limit: int, index: TermIndex | None = None) -> 
 
     # candidates: partial scores from the query terms and the tags, summed as integers (in any order)
     query = _first_of_each(v_doc, QUERY_TERMS)
-    q_doc, q_row, q_weight = v_doc[query], v_row[query], v_weight[query]
-    where = np.searchsorted(p_rows, q_row)
-    source, at = _expand(p_start[where], p_len[where])
-    c_doc, c_other = q_doc[source], p_doc[at]
-    c_part = np.rint(q_weight[source] * p_weight[at] * SCALE).astype(np.int64)
-    source, at = _expand(b_start[t_tag], b_len[t_tag])
+    q_doc, q_weight = v_doc[query], v_weight[query]
+    where = np.searchsorted(p_rows, v_row[query])
     boost = TAG_WEIGHT * tag_idf2[t_tag] / np.where(tag_norm > 0, tag_norm, 1.0)[t_doc]
-    c_doc = np.concatenate([c_doc, t_doc[source]])
-    c_other = np.concatenate([c_other, b_doc[at]])
-    c_part = np.concatenate([c_part, np.rint(boost[source] * SCALE).astype(np.int64)])
-    other = c_doc != c_other
-    pair, partial = _sums(c_doc[other] * n + c_other[other], c_part[other], _bits(n * n))
+    pair, partial = _partial_scores(n, (q_doc, q_weight, p_start[where], p_len[where], p_doc, p_weight),
+                                    (t_doc, boost, b_start[t_tag], b_len[t_tag], b_doc, np.ones(len(b_doc))))
     c_doc, c_other = pair // n, pair % n
+    other = c_doc != c_other
+    c_doc, c_other, partial = c_doc[other], c_other[other], partial[other]
     top_partial = int(partial.max(initial=0))
     c_doc, _, c_newer = _sorted((c_doc, doc_bits), (top_partial - partial, _bits(top_partial)), (n - 1 - c_other, doc_bits))
     best = _first_of_each(c_doc, CANDIDATES)
@@ -193,32 +173,85 @@ def related_by_entry(site: Site, limit: int, index: TermIndex | None = None) -> 
     score = TEXT_WEIGHT * text + TAG_WEIGHT * tags
     good = score >= MIN_SCORE
     c_doc, c_other = c_doc[good], c_other[good]
-    units = {k: np.rint(x[good] * 1e6).astype(np.int64) for k, x in (("score", score), ("text", text), ("tags", tags))}
-    pair_units = {int(k): (s, t, g) for k, s, t, g in zip((c_doc * n + c_other).tolist(), units["score"].tolist(),
-                                                          units["text"].tolist(), units["tags"].tolist(), strict=True)}
-    top_score = int(units["score"].max(initial=0))
-    c_doc, _, c_newer = _sorted((c_doc, doc_bits), (top_score - units["score"], _bits(top_score)), (n - 1 - c_other, doc_bits))
-    shown = _first_of_each(c_doc, limit)
+    score_units, text_units, tag_units = (np.rint(x[good] * 1e6).astype(np.int64) for x in (score, text, tags))
+    order = np.lexsort((n - 1 - c_other, -score_units, c_doc))  # by entry, best first, then newer
+    order = order[_first_of_each(c_doc[order], limit)]
     result: dict[str, list[Related]] = {e.url: [] for e in entries}
-    for doc, newer in zip(c_doc[shown].tolist(), c_newer[shown].tolist(), strict=True):
-        s, t, g = pair_units[doc * n + n - 1 - newer]
-        result[entries[n - 1 - doc].url].append(Related(entries[newer], s / 1e6, t / 1e6, g / 1e6))
+    for doc, other, s, t, g in zip(c_doc[order].tolist(), c_other[order].tolist(), score_units[order].tolist(),
+                                   text_units[order].tolist(), tag_units[order].tolist(), strict=True):
+        result[entries[n - 1 - doc].url].append(Related(entries[n - 1 - other], s / 1e6, t / 1e6, g / 1e6))
     return result
 
 
-def _sums(keys: np.ndarray, parts: np.ndarray, key_bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct keys, ascending, and the sum of the parts of each (non-negative ints)."""
-    part_bits = _bits(int(parts.max(initial=0)))
-    if key_bits + part_bits <= 64:
-        packed = np.sort(keys.astype(np.uint64) << np.uint64(part_bits) | parts.astype(np.uint64))
-        keys, parts = (packed >> np.uint64(part_bits)).astype(np.int64), (packed & np.uint64((1 << part_bits) - 1)).astype(np.int64)
+def _vectors(index: TermIndex, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each doc's strongest VECTOR_TERMS text tokens by TF-IDF, normalised: (doc, token row, weight),
+    by doc, then weight (largest first), then row.
+
+    The hot part (millions of postings): one uint64 key per posting, doc | weight rank | row,
+    made with few passes and sorted once; a weight depends only on (df, tf bucket, title).
+    """
+    rows = text_rows(index)
+    counts = index.counts()
+    idf_of_df = np.log((1 + n) / (1 + np.arange(n + 1))) + 1
+    values, rank_of = np.unique((_TF_WEIGHTS[None, :] * idf_of_df[:, None]).ravel(), return_inverse=True)
+    largest_first = (len(values) - 1 - rank_of).reshape(n + 1, 16)
+    doc_bits, rank_bits, row_bits = _bits(n), _bits(len(values)), _bits(len(index.ids))
+    if doc_bits + rank_bits + row_bits > 64:
+        owner, at = _expand(index.starts[rows], counts[rows])
+        doc, rank, row = _sorted(((index.postings[at] >> 4).astype(np.int64), doc_bits),
+                                 (largest_first[counts[rows[owner]], index.postings[at] & 15], rank_bits),
+                                 (rows[owner], row_bits))
     else:
-        order = np.argsort(keys, kind="stable")
-        keys, parts = keys[order], parts[order]
-    if not len(keys):
-        return keys, parts
-    heads = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-    return keys[heads], np.add.reduceat(parts, heads)
+        low = largest_first[counts[rows]].astype(np.uint64) << np.uint64(row_bits) | rows[:, None].astype(np.uint64)
+        eligible = np.zeros(len(index.ids), dtype=bool)
+        eligible[rows] = True
+        postings = index.postings[np.repeat(eligible, counts)]
+        key = low.ravel()[np.repeat(np.arange(0, 16 * len(rows), 16), counts[rows]) + (postings & 15)]
+        key |= (postings >> 4).astype(np.uint64) << np.uint64(rank_bits + row_bits)
+        del postings, low
+        key.sort()
+        firsts = np.searchsorted(key, np.arange(n + 1, dtype=np.uint64) << np.uint64(rank_bits + row_bits))
+        _, at = _expand(firsts[:-1], np.minimum(np.diff(firsts), VECTOR_TERMS))
+        key = key[at]
+        doc = (key >> np.uint64(rank_bits + row_bits)).astype(np.int64)
+        rank = ((key >> np.uint64(row_bits)) & np.uint64((1 << rank_bits) - 1)).astype(np.int64)
+        row = (key & np.uint64((1 << row_bits) - 1)).astype(np.int64)
+    kept = _first_of_each(doc, VECTOR_TERMS)
+    doc, row, weight = doc[kept], row[kept], values[len(values) - 1 - rank[kept]]
+    norms = np.sqrt(np.bincount(doc, weights=weight * weight, minlength=n))
+    return doc, row, weight / np.where(norms > 0, norms, 1.0)[doc]
+
+
+def _partial_scores(n: int, *sources: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (doc * n + other, ascending) and their summed integer scores, from sources
+    (doc, weight, start, length, others, other weights): each doc meets the others in its range.
+
+    Millions of contributions: each is packed as pair << bits | part into one uint64, sorted, summed.
+    """
+    part_bits = _bits(SCALE * 8)  # a part is at most TAG_WEIGHT * idf (< 8) * SCALE
+    if 2 * _bits(n) + part_bits > 64:  # half a million entries or more: no packing
+        part_bits = 0
+    keys, parts = [], []
+    for doc, weight, start, length, others, other_weight in sources:
+        total = int(length.sum())
+        at = np.repeat(start - (np.cumsum(length) - length), length) + np.arange(total)
+        key = np.repeat(doc.astype(np.uint64) * np.uint64(n) << np.uint64(part_bits), length)
+        key += others.astype(np.uint64)[at] << np.uint64(part_bits)
+        part = np.rint(np.repeat(weight * SCALE, length) * other_weight[at]).astype(np.uint64)
+        if part_bits:
+            key += part
+        keys.append(key)
+        parts.append(part)
+    if part_bits:
+        key = np.sort(np.concatenate(keys))
+        part = (key & np.uint64((1 << part_bits) - 1)).astype(np.int64)
+    else:
+        key, part = np.concatenate(keys), np.concatenate(parts).astype(np.int64)
+        order = np.argsort(key, kind="stable")
+        key, part = key[order], part[order]
+    pair = key >> np.uint64(part_bits)
+    heads = np.flatnonzero(np.concatenate([[True], pair[1:] != pair[:-1]])) if len(key) else np.zeros(0, np.int64)
+    return pair[heads].astype(np.int64), np.add.reduceat(part, heads) if len(heads) else part
 
 
 def _tag_cosines(n: int, t_doc: np.ndarray, t_tag: np.ndarray, tag_idf2: np.ndarray, tag_norm: np.ndarray,
@@ -241,31 +274,29 @@ def _tag_cosines(n: int, t_doc: np.ndarray, t_tag: np.ndarray, tag_idf2: np.ndar
 
 def _cosines(n: int, v_doc: np.ndarray, v_row: np.ndarray, v_weight: np.ndarray,
              docs: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """Dot products of the (normalised, sparse) vectors of each pair (docs[k], others[k]).
+    """Dot products of the (normalised, sparse) vectors of each pair (docs[k], others[k]); `docs` ascending.
 
     A block of docs at a time is spread into a dense matrix (columns: the terms any vector
-    holds), and each pair reads its other's terms from its row.
+    holds), and each pair reads its other's terms from its doc's row.
     """
     columns, column = np.unique(v_row, return_inverse=True)
     width = len(columns) + 1  # the last column stays 0: where shorter vectors are padded
     slot = np.arange(len(v_doc)) - np.searchsorted(v_doc, v_doc)
-    padded_column = np.full((n, VECTOR_TERMS), width - 1, dtype=np.int64)
+    padded_column = np.full((n, VECTOR_TERMS), width - 1, dtype=np.int32)
     padded_weight = np.zeros((n, VECTOR_TERMS))
     padded_column[v_doc, slot] = column
     padded_weight[v_doc, slot] = v_weight
     block = max(1, min(n, (1 << 22) // width))  # 32 MB of float64 at most
-    dense = np.zeros((block, width))
+    dense = np.zeros(block * width)
     out = np.zeros(len(docs))
-    order = np.argsort(docs, kind="stable")
-    bounds = np.searchsorted(docs[order], np.arange(0, n + block, block))
-    for k in range(len(bounds) - 1):
-        first = k * block
+    bounds = np.searchsorted(docs, np.arange(0, n + block, block))
+    for first, start, end in zip(range(0, n + block, block), bounds[:-1].tolist(), bounds[1:].tolist(), strict=False):
         members = np.arange(first, min(n, first + block))
-        dense[members[:, None] - first, padded_column[members]] = padded_weight[members]
-        pairs = order[bounds[k]:bounds[k + 1]]
-        rows = docs[pairs] - first
-        out[pairs] = (dense[rows[:, None], padded_column[others[pairs]]] * padded_weight[others[pairs]]).sum(axis=1)
-        dense[members[:, None] - first, padded_column[members]] = 0.0
+        spots = ((members - first) * width).astype(np.int32)[:, None] + padded_column[members]
+        dense[spots] = padded_weight[members]
+        reads = ((docs[start:end] - first) * width).astype(np.int32)[:, None] + padded_column[others[start:end]]
+        out[start:end] = np.einsum("ij,ij->i", dense[reads], padded_weight[others[start:end]])
+        dense[spots] = 0.0
     return out
 
 

@@ -128,6 +128,7 @@ LIMIT = max(high for _, high in CJK_RANGES) + 1  # every CJK code point is below
 # Code points that compose with the character before them under NFKC (the kana voicing marks):
 # a bigram ending in one is folded as a string, not character by character.
 COMPOSING = (0x3099, 0x309A)
+MANY_NEW = 1 << 16  # new postings above which patching merges by one search over every posting
 _BUCKETS = np.array([tf_bucket(n) << 1 for n in range(TF_CAP + 1)], dtype=np.uint8)
 
 
@@ -328,26 +329,6 @@ def _tokens(ids: np.ndarray, names: Mapping[int, str]) -> list[str]:
     return [next(decoded) if s else names[n] for s, n in zip(short.tolist(), ids.tolist(), strict=True)]
 
 
-def _grouped(ids: np.ndarray) -> np.ndarray:
-    """A stable argsort of token numbers. For millions, one sort of 64-bit keys (hash << 32 | position)
-    instead (an argsort of that many takes seconds); if two numbers share a hash, the argsort after all."""
-    if len(ids) < 100_000 or len(ids) >= 1 << 32:
-        return np.argsort(ids, kind="stable")
-    hashed = (ids * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)
-    order = (np.sort(hashed << np.uint64(32) | np.arange(len(ids), dtype=np.uint64)) & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    ids_in_order, hashed = ids[order], hashed[order]
-    boundary = ids_in_order[1:] != ids_in_order[:-1]
-    if np.any(boundary & (hashed[1:] == hashed[:-1])):
-        return np.argsort(ids, kind="stable")
-    # the groups come in hash order: put them in number order (one small argsort, of the groups)
-    heads = np.flatnonzero(np.r_[True, boundary])
-    sizes = np.diff(np.r_[heads, len(ids)])
-    by_number = np.argsort(ids_in_order[heads], kind="stable")
-    sizes = sizes[by_number]
-    shift = heads[by_number] - (np.cumsum(sizes) - sizes)
-    return order[np.arange(len(ids)) + np.repeat(shift, sizes)]
-
-
 def patched_index(old: TermIndex, keys: Sequence[str], terms_of: Callable[[list[int]], list[EntryTerms]]
                   ) -> tuple[TermIndex, np.ndarray]:
     """The index of docs with these keys (oldest first), from `old` and the terms of the docs that are
@@ -367,35 +348,35 @@ def patched_index(old: TermIndex, keys: Sequence[str], terms_of: Callable[[list[
             last = i
         else:
             added.append(doc)
-    token_of = np.repeat(np.arange(len(old.ids)), old.counts())
-    old_docs = (old.postings >> 4).astype(np.int64)
-    new_docs = remap[old_docs]
-    kept = new_docs >= 0
-    changed = np.zeros(len(old.ids), dtype=bool)
-    changed[token_of[~kept | (new_docs != old_docs)]] = True
-    postings = new_docs[kept].astype(np.uint32) << np.uint32(4) | (old.postings[kept] & np.uint32(15))
-    kept_counts = np.bincount(token_of[kept], minlength=len(old.ids))
+    heads = old.starts[:-1]
+    if len(old.postings) and np.array_equal(remap, np.arange(len(old.docs))):
+        postings, kept_counts = old.postings, old.counts()  # docs only added at the end: nothing to renumber
+        changed = np.zeros(len(old.ids), dtype=bool)
+    elif len(old.postings):
+        old_docs = (old.postings >> np.uint32(4)).astype(np.int32)
+        new_docs = remap.astype(np.int32)[old_docs]
+        kept = new_docs >= 0
+        changed = np.logical_or.reduceat(~kept | (new_docs != old_docs), heads)
+        postings = new_docs[kept].astype(np.uint32) << np.uint32(4) | (old.postings[kept] & np.uint32(15))
+        kept_counts = np.add.reduceat(kept, heads, dtype=np.int64)
+        del old_docs, new_docs, kept
+    else:
+        postings, kept_counts, changed = old.postings, np.zeros(0, np.int64), np.zeros(0, bool)
 
     fresh = terms_of(added)
-    new_ids = np.concatenate([np.zeros(0, np.uint64)] + [np.frombuffer(t.ids, dtype="<u8") for t in fresh]).astype(np.uint64)
-    new_values = np.concatenate([np.zeros(0, np.uint32)] + [
-        np.frombuffer(t.weights, dtype=np.uint8).astype(np.uint32) | np.uint32(doc << 4)
-        for doc, t in zip(added, fresh, strict=True)])
-    order = _grouped(new_ids)  # stable: within a token, docs stay ascending
-    new_ids, new_values = new_ids[order], new_values[order]
-
+    new_ids, new_values = _postings_of(added, fresh)
     remaining = kept_counts > 0
-    ids = np.union1d(old.ids[remaining], new_ids).astype(np.uint64)
+    new_unique = np.sort(new_ids)
+    new_unique = new_unique[_starts_of_runs(new_unique)]
+    ids = np.union1d(old.ids[remaining], new_unique).astype(np.uint64)
     old_rows = np.searchsorted(ids, old.ids[remaining])
-    new_rows = np.searchsorted(ids, new_ids)
+    new_rows = _grouped_rows(ids, new_ids, new_values)  # and new_values grouped alike, in place
+    del new_ids
     counts = np.bincount(new_rows, minlength=len(ids))
     counts[old_rows] += kept_counts[remaining]
     starts = np.zeros(len(ids) + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
-    # both lists are in (token row, posting) order: insert the new postings where they belong
-    old_keys = np.repeat(old_rows.astype(np.uint64), kept_counts[remaining]) << np.uint64(32) | postings
-    new_keys = new_rows.astype(np.uint64) << np.uint64(32) | new_values
-    merged = np.insert(postings, np.searchsorted(old_keys, new_keys), new_values)
+    merged = _merged(postings, old_rows, kept_counts[remaining], len(ids), new_rows, new_values)
 
     names = dict(old.names)
     for t in fresh:
@@ -407,7 +388,55 @@ def patched_index(old: TermIndex, keys: Sequence[str], terms_of: Callable[[list[
     unknown = np.flatnonzero(~np.isin(ids, old.ids[remaining]))
     crcs[unknown] = [zlib.crc32(shard_key(token).encode("utf-8")) for token in _tokens(ids[unknown], names)]
     index = TermIndex(tuple(keys), ids, starts, merged, crcs, names)
-    return index, np.union1d(old.crcs[changed], crcs[new_rows]).astype(np.uint32)
+    touched = np.unique(crcs[np.searchsorted(ids, new_unique)])
+    return index, np.union1d(old.crcs[changed], touched).astype(np.uint32)
+
+
+def _postings_of(docs: list[int], terms: list[EntryTerms]) -> tuple[np.ndarray, np.ndarray]:
+    """(token numbers, postings) of these docs' terms, doc after doc."""
+    sizes = [len(t.weights) for t in terms]
+    ids = np.empty(sum(sizes), dtype=np.uint64)
+    values = np.empty(sum(sizes), dtype=np.uint32)
+    at = 0
+    for doc, t, size in zip(docs, terms, sizes, strict=True):
+        ids[at:at + size] = np.frombuffer(t.ids, dtype="<u8")
+        values[at:at + size] = np.frombuffer(t.weights, dtype=np.uint8)
+        values[at:at + size] |= np.uint32(doc << 4)
+        at += size
+    return ids, values
+
+
+def _grouped_rows(ids: np.ndarray, new_ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The row (in `ids`) of each new posting, sorted, with `values` sorted alike (in place):
+    by row, then posting. One sort of uint64 keys (row << 32 | posting), no gathers at random."""
+    key = np.empty(len(new_ids), dtype=np.uint64)
+    for at in range(0, len(new_ids), 1 << 20):  # a million at a time: small temporaries
+        part = slice(at, at + (1 << 20))
+        key[part] = np.searchsorted(ids, new_ids[part]).astype(np.uint64) << np.uint64(32) | values[part]
+    key.sort()
+    values[:] = key & np.uint64(0xFFFFFFFF)
+    return (key >> np.uint64(32)).astype(np.int64)
+
+
+def _merged(postings: np.ndarray, old_rows: np.ndarray, kept_counts: np.ndarray, rows: int,
+            new_rows: np.ndarray, new_values: np.ndarray) -> np.ndarray:
+    """Kept and new postings in one array, by row then posting (both inputs are in that order)."""
+    if not len(new_rows) or not len(postings):
+        return new_values if len(new_rows) else postings
+    kept_in_row = np.zeros(rows, dtype=np.int64)
+    kept_in_row[old_rows] = kept_counts
+    kept_start = np.concatenate([[0], np.cumsum(kept_in_row)])
+    if len(new_rows) > MANY_NEW:  # many: one search over keys that sort rows and postings together
+        old_keys = np.repeat(np.arange(rows, dtype=np.uint64), kept_in_row) << np.uint64(32) | postings
+        at = np.searchsorted(old_keys, new_rows.astype(np.uint64) << np.uint64(32) | new_values)
+    else:  # an edit or two: a search within each row that gets postings
+        at = np.empty(len(new_rows), dtype=np.int64)
+        heads = np.flatnonzero(_starts_of_runs(new_rows)).tolist() + [len(new_rows)]
+        for first, end in zip(heads[:-1], heads[1:], strict=True):
+            row = new_rows[first]
+            low, high = kept_start[row], kept_start[row + 1]
+            at[first:end] = low + np.searchsorted(postings[low:high], new_values[first:end])
+    return np.insert(postings, at, new_values)
 
 
 def fresh_index(keys: Sequence[str], terms_of: Callable[[list[int]], list[EntryTerms]]) -> TermIndex:

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import random
 import unicodedata
+import zlib
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from generator import terms
 from generator.terms import (
     CJK_RANGES,
     COMPOSING,
@@ -16,12 +18,12 @@ from generator.terms import (
     TF_CAP,
     EntryTerms,
     Tokenizer,
-    _grouped,
     fold_token,
     fresh_index,
     load_folding,
     patched_index,
     raw_token_counts,
+    shard_key,
     short_names,
     tf_bucket,
     token_id,
@@ -100,15 +102,6 @@ def test_short_token_numbers_decode_and_sort_like_strings():
     assert token_id("python") >= LONG and token_id("python") == token_id("python")
 
 
-def test_grouping_survives_hash_collisions():
-    inverse = pow(0x9E3779B97F4A7C15, -1, 1 << 64)  # ids whose hashes are equal
-    rng = np.random.default_rng(1)
-    ids = rng.integers(0, 1 << 40, size=150_000, dtype=np.uint64)
-    assert np.array_equal(_grouped(ids), np.argsort(ids, kind="stable"))
-    ids[:10] = (ids[10:20] + np.uint64(inverse))
-    assert np.array_equal(_grouped(ids), np.argsort(ids, kind="stable"))
-
-
 # --- Patching ----------------------------------------------------------------------------------
 
 WORDS = ["社群", "运营", "新人", "活跃", "留存", "拉新", "复盘", "签到", "押金", "机器人", "python", "wiki", "ai"]
@@ -127,7 +120,9 @@ def assert_same(a, b):
     assert dict(a.names) == dict(b.names)
 
 
-def test_patched_index_equals_fresh_index_edit_after_edit(tokenizer):
+@pytest.mark.parametrize("many_new", [terms.MANY_NEW, 0])
+def test_patched_index_equals_fresh_index_edit_after_edit(tokenizer, monkeypatch, many_new):
+    monkeypatch.setattr(terms, "MANY_NEW", many_new)
     rng = random.Random(7)
     docs: dict[str, tuple] = {}
     order: list[str] = []
@@ -165,6 +160,7 @@ def test_patched_index_equals_fresh_index_edit_after_edit(tokenizer):
         index, changed = patched_index(previous, list(order), terms_of(list(order)))
         fresh = fresh_index(list(order), terms_of(list(order)))
         assert_same(index, fresh)
+        assert index.crcs.tolist() == [zlib.crc32(shard_key(t).encode()) for t in index.tokens(np.arange(len(index.ids)))]
         # every token whose list differs is reported (more may be: a doc added again)
         before = {t: previous.postings[previous.starts[r]:previous.starts[r + 1]].tolist()
                   for r, t in enumerate(previous.ids.tolist())}
