@@ -159,13 +159,22 @@ def related_by_entry(site: Site, limit: int, index: TermIndex | None = None) -> 
     boost = TAG_WEIGHT * tag_idf2[t_tag] / np.where(tag_norm > 0, tag_norm, 1.0)[t_doc]
     pair, partial = _partial_scores(n, (q_doc, q_weight, p_start[where], p_len[where], p_doc, p_weight),
                                     (t_doc, boost, b_start[t_tag], b_len[t_tag], b_doc, np.ones(len(b_doc))))
-    c_doc, c_other = pair // n, pair % n
-    other = c_doc != c_other
-    c_doc, c_other, partial = c_doc[other], c_other[other], partial[other]
+    pair, partial = pair[pair % (n + 1) != 0], partial[pair % (n + 1) != 0]  # not itself (doc * n + doc)
     top_partial = int(partial.max(initial=0))
-    c_doc, _, c_newer = _sorted((c_doc, doc_bits), (top_partial - partial, _bits(top_partial)), (n - 1 - c_other, doc_bits))
-    best = _first_of_each(c_doc, CANDIDATES)
-    c_doc, c_other = c_doc[best], n - 1 - c_newer[best]
+    partial_bits = _bits(top_partial)
+    if 2 * doc_bits + partial_bits <= 64:
+        key = (pair // n).astype(np.uint64) << np.uint64(partial_bits + doc_bits)
+        key |= (top_partial - partial).astype(np.uint64) << np.uint64(doc_bits)
+        key |= (n - 1 - pair % n).astype(np.uint64)
+        del pair, partial
+        best = _first_per_doc(key, n, partial_bits + doc_bits, CANDIDATES)
+        c_doc = (best >> np.uint64(partial_bits + doc_bits)).astype(np.int64)
+        c_other = n - 1 - (best & np.uint64((1 << doc_bits) - 1)).astype(np.int64)
+        del key, best
+    else:
+        c_doc, _, c_newer = _sorted((pair // n, doc_bits), (top_partial - partial, partial_bits), (n - 1 - pair % n, doc_bits))
+        best = _first_of_each(c_doc, CANDIDATES)
+        c_doc, c_other = c_doc[best], n - 1 - c_newer[best]
 
     # exact scores of the candidates
     text = _cosines(n, v_doc, v_row, v_weight, c_doc, c_other)
@@ -202,17 +211,20 @@ def _vectors(index: TermIndex, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
                                  (largest_first[counts[rows[owner]], index.postings[at] & 15], rank_bits),
                                  (rows[owner], row_bits))
     else:
-        low = largest_first[counts[rows]].astype(np.uint64) << np.uint64(row_bits) | rows[:, None].astype(np.uint64)
+        low = (largest_first[counts[rows]].astype(np.uint64) << np.uint64(row_bits) | rows[:, None].astype(np.uint64)).ravel()
         eligible = np.zeros(len(index.ids), dtype=bool)
         eligible[rows] = True
-        postings = index.postings[np.repeat(eligible, counts)]
-        key = low.ravel()[np.repeat(np.arange(0, 16 * len(rows), 16), counts[rows]) + (postings & 15)]
-        key |= (postings >> 4).astype(np.uint64) << np.uint64(rank_bits + row_bits)
-        del postings, low
-        key.sort()
-        firsts = np.searchsorted(key, np.arange(n + 1, dtype=np.uint64) << np.uint64(rank_bits + row_bits))
-        _, at = _expand(firsts[:-1], np.minimum(np.diff(firsts), VECTOR_TERMS))
-        key = key[at]
+        key = np.empty(int(counts[rows].sum()), dtype=np.uint64)
+        done = 0
+        for first, end in _chunks(counts[rows]):  # bounded temporaries
+            span = slice(rows[first], rows[end - 1] + 1)
+            postings = index.postings[index.starts[span.start]:index.starts[span.stop]][np.repeat(eligible[span], counts[span])]
+            part = key[done:done + len(postings)]
+            part[:] = low[np.repeat(np.arange(16 * first, 16 * end, 16), counts[rows[first:end]]) + (postings & 15)]
+            part |= (postings >> np.uint32(4)).astype(np.uint64) << np.uint64(rank_bits + row_bits)
+            done += len(postings)
+        del low
+        key = _first_per_doc(key, n, rank_bits + row_bits, VECTOR_TERMS)
         doc = (key >> np.uint64(rank_bits + row_bits)).astype(np.int64)
         rank = ((key >> np.uint64(row_bits)) & np.uint64((1 << rank_bits) - 1)).astype(np.int64)
         row = (key & np.uint64((1 << row_bits) - 1)).astype(np.int64)
@@ -220,6 +232,21 @@ def _vectors(index: TermIndex, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     doc, row, weight = doc[kept], row[kept], values[len(values) - 1 - rank[kept]]
     norms = np.sqrt(np.bincount(doc, weights=weight * weight, minlength=n))
     return doc, row, weight / np.where(norms > 0, norms, 1.0)[doc]
+
+
+def _first_per_doc(key: np.ndarray, n: int, shift: int, keep: int) -> np.ndarray:
+    """The `keep` smallest keys of each doc (key >> shift), ascending; sorts `key` in place."""
+    key.sort()
+    firsts = np.searchsorted(key, np.arange(n + 1, dtype=np.uint64) << np.uint64(shift))
+    _, at = _expand(firsts[:-1], np.minimum(np.diff(firsts), keep))
+    return key[at]
+
+
+def _chunks(sizes: np.ndarray, most: int = 1 << 20) -> list[tuple[int, int]]:
+    """Ranges [first, end) of items whose sizes add up to about `most`."""
+    cuts = np.searchsorted(np.cumsum(sizes), np.arange(most, int(sizes.sum()), most), side="right")
+    edges = sorted({0, len(sizes), *cuts.tolist()})
+    return list(zip(edges[:-1], edges[1:], strict=True))
 
 
 def _partial_scores(n: int, *sources: tuple) -> tuple[np.ndarray, np.ndarray]:
@@ -233,17 +260,21 @@ def _partial_scores(n: int, *sources: tuple) -> tuple[np.ndarray, np.ndarray]:
         part_bits = 0
     keys, parts = [], []
     for doc, weight, start, length, others, other_weight in sources:
-        total = int(length.sum())
-        at = np.repeat(start - (np.cumsum(length) - length), length) + np.arange(total)
-        key = np.repeat(doc.astype(np.uint64) * np.uint64(n) << np.uint64(part_bits), length)
-        key += others.astype(np.uint64)[at] << np.uint64(part_bits)
-        part = np.rint(np.repeat(weight * SCALE, length) * other_weight[at]).astype(np.uint64)
-        if part_bits:
-            key += part
-        keys.append(key)
-        parts.append(part)
+        for first, end in _chunks(length):  # bounded temporaries
+            doc_, weight_, start_, length_ = doc[first:end], weight[first:end], start[first:end], length[first:end]
+            at = np.repeat(start_ - (np.cumsum(length_) - length_), length_) + np.arange(int(length_.sum()))
+            key = np.repeat(doc_.astype(np.uint64) * np.uint64(n) << np.uint64(part_bits), length_)
+            key += others.astype(np.uint64)[at] << np.uint64(part_bits)
+            part = np.rint(np.repeat(weight_ * SCALE, length_) * other_weight[at]).astype(np.uint64)
+            if part_bits:
+                key += part
+            else:
+                parts.append(part)
+            keys.append(key)
     if part_bits:
-        key = np.sort(np.concatenate(keys))
+        key = np.concatenate(keys)
+        del keys
+        key.sort()
         part = (key & np.uint64((1 << part_bits) - 1)).astype(np.int64)
     else:
         key, part = np.concatenate(keys), np.concatenate(parts).astype(np.int64)

@@ -351,20 +351,29 @@ def patched_index(old: TermIndex, keys: Sequence[str], terms_of: Callable[[list[
     heads = old.starts[:-1]
     if len(old.postings) and np.array_equal(remap, np.arange(len(old.docs))):
         postings, kept_counts = old.postings, old.counts()  # docs only added at the end: nothing to renumber
-        changed = np.zeros(len(old.ids), dtype=bool)
+        changed, removed, removed_rows = np.zeros(len(old.ids), dtype=bool), np.zeros(0, np.int64), np.zeros(0, np.int64)
     elif len(old.postings):
         old_docs = (old.postings >> np.uint32(4)).astype(np.int32)
         new_docs = remap.astype(np.int32)[old_docs]
         kept = new_docs >= 0
-        changed = np.logical_or.reduceat(~kept | (new_docs != old_docs), heads)
+        changed = np.logical_or.reduceat(kept & (new_docs != old_docs), heads)  # renumbered
+        removed = np.flatnonzero(~kept)
+        removed_rows = np.searchsorted(old.starts, removed, side="right") - 1
         postings = new_docs[kept].astype(np.uint32) << np.uint32(4) | (old.postings[kept] & np.uint32(15))
         kept_counts = np.add.reduceat(kept, heads, dtype=np.int64)
         del old_docs, new_docs, kept
     else:
         postings, kept_counts, changed = old.postings, np.zeros(0, np.int64), np.zeros(0, bool)
+        removed = removed_rows = np.zeros(0, np.int64)
 
     fresh = terms_of(added)
     new_ids, new_values = _postings_of(added, fresh)
+    if len(new_ids) + len(removed) <= MANY_NEW:  # a doc removed and added again may leave a token as it was
+        changed[removed_rows[_differ(old.ids[removed_rows], old.postings[removed], new_ids, new_values)]] = True
+        touched = np.unique(new_ids[_differ(new_ids, new_values, old.ids[removed_rows], old.postings[removed])])
+    else:
+        changed[removed_rows] = True
+        touched = None
     remaining = kept_counts > 0
     new_unique = np.sort(new_ids)
     new_unique = new_unique[_starts_of_runs(new_unique)]
@@ -388,8 +397,20 @@ def patched_index(old: TermIndex, keys: Sequence[str], terms_of: Callable[[list[
     unknown = np.flatnonzero(~np.isin(ids, old.ids[remaining]))
     crcs[unknown] = [zlib.crc32(shard_key(token).encode("utf-8")) for token in _tokens(ids[unknown], names)]
     index = TermIndex(tuple(keys), ids, starts, merged, crcs, names)
-    touched = np.unique(crcs[np.searchsorted(ids, new_unique)])
+    touched = crcs[np.searchsorted(ids, new_unique if touched is None else touched)]
     return index, np.union1d(old.crcs[changed], touched).astype(np.uint32)
+
+
+def _differ(ids: np.ndarray, values: np.ndarray, other_ids: np.ndarray, other_values: np.ndarray) -> np.ndarray:
+    """Mask of the postings (ids[k], values[k]) of tokens whose postings in `other` are not the same."""
+    mine: dict[int, list[int]] = {}
+    for number, value in zip(ids.tolist(), values.tolist(), strict=True):
+        mine.setdefault(number, []).append(value)
+    theirs: dict[int, list[int]] = {}
+    for number, value in zip(other_ids.tolist(), other_values.tolist(), strict=True):
+        theirs.setdefault(number, []).append(value)
+    same = {n for n, v in mine.items() if sorted(v) == sorted(theirs.get(n, ()))}
+    return np.array([n not in same for n in ids.tolist()], dtype=bool)
 
 
 def _postings_of(docs: list[int], terms: list[EntryTerms]) -> tuple[np.ndarray, np.ndarray]:
