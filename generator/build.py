@@ -265,7 +265,7 @@ class CachedTerms:
         """(index, shard-key CRCs of the tokens whose postings changed, digest of the index patched, folding)."""
         if self.made is None:
             folding = load_folding()
-            previous = self.cache.artifact("terms", self.key())
+            previous = self.cache.large_artifact("terms", self.key())
             if not isinstance(previous, TermIndex):
                 previous = None
             entries = doc_entries(self.site)
@@ -277,7 +277,7 @@ class CachedTerms:
                     docs)
 
             index, changed = patched_index(previous or EMPTY, self.keys, terms_of)
-            self.cache.save_artifact("terms", self.key(), index)
+            self.cache.save_large_artifact("terms", self.key(), index)
             self.made = (index, changed if previous else None, previous.digest() if previous else "", folding)
         return self.made
 

@@ -12,7 +12,6 @@ the order of the work: a pure function of the site.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,10 +115,19 @@ def related_by_entry(site: Site, limit: int, index: TermIndex | None = None) -> 
 
     `index`: the site's term index (doc ids oldest first, see search.doc_entries); made here if not given.
     """
-    entries = site.entries  # newest first: entry k is doc n - 1 - k
+    entries, n = site.entries, len(site.entries)  # newest first: entry k is doc n - 1 - k
+    result: dict[str, list[Related]] = {e.url: [] for e in entries}
+    for doc, other, s, t, g in zip(*(a.tolist() for a in _related(site, limit, index)), strict=True):
+        result[entries[n - 1 - doc].url].append(Related(entries[n - 1 - other], s / 1e6, t / 1e6, g / 1e6))
+    return result
+
+
+def _related(site: Site, limit: int, index: TermIndex | None) -> tuple[np.ndarray, ...]:
+    """(doc, related doc, score, text score, tag score), scores in millionths: by doc, best first."""
+    entries = site.entries
     n = len(entries)
     if n < 2:
-        return {e.url: [] for e in entries}
+        return tuple(np.zeros(0, np.int64) for _ in range(5))
     index = index if index is not None else site_index(site)
     doc_bits = _bits(n)
 
@@ -185,11 +193,7 @@ def related_by_entry(site: Site, limit: int, index: TermIndex | None = None) -> 
     score_units, text_units, tag_units = (np.rint(x[good] * 1e6).astype(np.int64) for x in (score, text, tags))
     order = np.lexsort((n - 1 - c_other, -score_units, c_doc))  # by entry, best first, then newer
     order = order[_first_of_each(c_doc[order], limit)]
-    result: dict[str, list[Related]] = {e.url: [] for e in entries}
-    for doc, other, s, t, g in zip(c_doc[order].tolist(), c_other[order].tolist(), score_units[order].tolist(),
-                                   text_units[order].tolist(), tag_units[order].tolist(), strict=True):
-        result[entries[n - 1 - doc].url].append(Related(entries[n - 1 - other], s / 1e6, t / 1e6, g / 1e6))
-    return result
+    return c_doc[order], c_other[order], score_units[order], text_units[order], tag_units[order]
 
 
 def _vectors(index: TermIndex, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -342,9 +346,9 @@ def site_index(site: Site) -> TermIndex:
 
 def related_entries(site: Site, limit: int, index: TermIndex | None = None) -> dict[str, list[Entry]]:
     """URL → related entries, for the entry pages."""
-    return {url: [r.entry for r in items] for url, items in related_by_entry(site, limit, index).items()}
-
-
-def related_urls(site: Site, limit: int, index: TermIndex | None = None) -> dict[str, Sequence[str]]:
-    """URL → related URLs: what the build cache keeps."""
-    return {url: [r.entry.url for r in items] for url, items in related_by_entry(site, limit, index).items()}
+    entries, n = site.entries, len(site.entries)
+    result: dict[str, list[Entry]] = {e.url: [] for e in entries}
+    docs, others, *_ = _related(site, limit, index)
+    for doc, other in zip(docs.tolist(), others.tolist(), strict=True):
+        result[entries[n - 1 - doc].url].append(entries[n - 1 - other])
+    return result

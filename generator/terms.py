@@ -352,6 +352,17 @@ def patched_index(old: TermIndex, keys: Sequence[str], terms_of: Callable[[list[
     if len(old.postings) and np.array_equal(remap, np.arange(len(old.docs))):
         postings, kept_counts = old.postings, old.counts()  # docs only added at the end: nothing to renumber
         changed, removed, removed_rows = np.zeros(len(old.ids), dtype=bool), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    elif len(old.postings) and np.all((remap < 0) | (remap == np.arange(len(old.docs)))) and np.sum(remap < 0) <= 16:
+        docs = old.postings >> np.uint32(4)  # a few docs edited in place: find their postings, renumber none
+        hit = np.zeros(len(docs), dtype=bool)
+        for doc in np.flatnonzero(remap < 0).tolist():
+            hit |= docs == doc
+        removed = np.flatnonzero(hit)
+        del docs, hit
+        removed_rows = np.searchsorted(old.starts, removed, side="right") - 1
+        postings = np.delete(old.postings, removed)
+        kept_counts = old.counts() - np.bincount(removed_rows, minlength=len(old.ids))
+        changed = np.zeros(len(old.ids), dtype=bool)
     elif len(old.postings):
         old_docs = (old.postings >> np.uint32(4)).astype(np.int32)
         new_docs = remap.astype(np.int32)[old_docs]
