@@ -287,3 +287,48 @@ def test_a_site_without_entries_gets_an_empty_index(tmp_path: Path):
     root = tmp_path / "output" / "search"
     reader = IndexReader({p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.bin")})
     assert reader.meta["docs"] == 0 and reader.search("社群") == []
+
+
+# --- Reuse between builds ----------------------------------------------------------------------
+
+
+def synthetic_site(count: int, edited: int | None = None):
+    from tests.unit.test_related import entry, site_of
+
+    words = ["社群", "运营", "新人", "活跃", "留存", "拉新", "复盘", "签到", "押金", "机器人", "群规", "分享", "python"]
+    entries = [entry(f"e{i}", f"第 {i} 篇：{words[i % 13]}", "，".join(words[(i * k + 3) % 13] + words[(i + k) % 13]
+                                                                   for k in range(12)) + (" 量子纠缠" if i == edited else ""),
+                     (words[i % 5],), days_ago=i) for i in range(count)]
+    return site_of(*entries)
+
+
+def test_an_edit_remakes_only_the_shards_it_touches_and_equals_a_fresh_index(folding, monkeypatch):
+    from generator import search
+    from generator.search import index_files
+    from generator.terms import Tokenizer, filter_tokens, fresh_index, patched_index
+
+    monkeypatch.setattr(search, "SHARD_TARGET", 400)  # many small shards
+    tokenizer = Tokenizer(folding)
+
+    def terms_of(site):
+        entries = doc_entries(site)
+        return lambda docs: [tokenizer.entry_terms(entries[d].title, entries[d].text,
+                                                   filter_tokens(entries[d].section, [t.slug for t in entries[d].tags]))
+                             for d in docs]
+
+    before = synthetic_site(300)
+    keys = [e.url for e in doc_entries(before)]
+    index = fresh_index(keys, terms_of(before))
+    files, state = index_files(before, index, folding)
+    for after in (synthetic_site(300, edited=150), synthetic_site(301)):
+        new_keys = [e.url + ("*" if "量子" in e.text else "") for e in doc_entries(after)]
+        patched, changed = patched_index(index, new_keys, terms_of(after))
+        reused, _ = index_files(after, patched, folding, changed, state)
+        fresh, _ = index_files(after, fresh_index(new_keys, terms_of(after)), folding)
+        assert [(f.path, f.data) for f in reused] == [(f.path, f.data) for f in fresh]
+        old_shards = {f.path: f.data for f in files if "/s/" in f.path}
+        new_shards = {f.path: f.data for f in fresh if "/s/" in f.path}
+        assert len(new_shards) == len(old_shards) >= 40
+        differ = sum(old_shards[p] != data for p, data in new_shards.items())
+        if "量子" in "".join(e.text for e in after.entries):
+            assert 0 < differ <= 7  # 量子, 子纠, 纠缠 and their 4 characters: at most 7 shards of 40
