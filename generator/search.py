@@ -11,6 +11,9 @@ Files, under `/search/` (all gzip, read by search.js; see docs/search-design.md)
     meta.bin        JSON: format, shard count, build id, sections, tags, folding pairs
     s/<n>.bin       a shard: for each token, its posting list (binary, below)
     d/<n>.bin       JSON list of entries n*4 … n*4+3: title, URL, section, date, tags, text
+
+Doc ids count entries oldest first (a new entry adds one); the tokens come from terms.py,
+which the build keeps between builds, so that only changed shards are made again.
 """
 from __future__ import annotations
 
