@@ -123,7 +123,7 @@ def measure_kb(saved: Path, out: Path) -> dict:
 def kb_results(saved: Path, out: Path, *queries: str) -> dict:
     """Ground truth from the entries' text and kb's full result sets (its reader of the files)."""
     site = load_saved(saved)
-    from generator.search import IndexReader, normalized_text, parse_query, tokens_of
+    from generator.search import IndexReader, doc_entries, normalized_text, parse_query, tokens_of
 
     root = out / "search"
     reader = IndexReader({p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.bin")})
@@ -143,7 +143,7 @@ def kb_results(saved: Path, out: Path, *queries: str) -> dict:
 
         truth[query] = [url for url, text, tokens in texts
                         if terms and all(holds(text, tokens, term) for term in terms)]
-        ours[query] = [site.entries[doc].url for doc in reader.search(query)]
+        ours[query] = [doc_entries(site)[doc].url for doc in reader.search(query)]
     return {"truth": truth, "kb": ours, "filter_qa": len(reader.search("", section="qa"))}
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from .assemble import assemble_site, current_time, load_members
 from .cache import BuildCache, BuildMemo, FileRecord, cache_folder, record_of
 from .check import SiteFiles, files_in, page_origins, site_problems
@@ -25,9 +27,10 @@ from .parallel import parallel_map
 from .parse import Document, MarkdownRenderer, parse_document
 from .related import related_entries
 from .render import THEME, OutputFile, Page, Renderer, TemplateProblem, output_path
-from .search import search_files, search_page
+from .search import Folding, SearchState, doc_entries, index_files, search_files, search_page
 from .sources import SourceFile, read_sources
 from .stats import stats_pages
+from .terms import DATA_FILE, EMPTY, EntryTerms, TermIndex, Tokenizer, filter_tokens, load_folding, patched_index
 from .unchanged import Inputs, LastBuild, input_digest, next_change
 from .write import (
     InPlaceOutput,
@@ -143,18 +146,19 @@ def site_pages(site: Site, related: dict[str, list[Entry]] | None = None) -> lis
     return pages
 
 
-def site_files(site: Site, renderer: Renderer,
-               entry_feed_files: list[OutputFile] | None = None) -> tuple[list[OutputFile], list[Problem]]:
+def site_files(site: Site, renderer: Renderer, entry_feed_files: list[OutputFile] | None = None,
+               terms: CachedTerms | None = None) -> tuple[list[OutputFile], list[Problem]]:
     """Every output that is bytes rather than a templated page (feeds, JSON), from each derive stage.
 
-    `entry_feed_files`: the feeds of `entry_feeds`, when the caller has them (see `cached_entry_feeds`).
+    `entry_feed_files`: the feeds of `entry_feeds`, when the caller has them (see `cached_entry_feeds`);
+    `terms`: the build's term index, when the caller has one (see `CachedTerms`).
     """
     if entry_feed_files is None:
         items: dict = {}
         entry_feed_files = [OutputFile(feed.path, feed.bytes(site, items)) for feed in entry_feeds(site)]
     digest_feed, problems = digest_feed_file(site, renderer)
-    files = entry_feed_files + digest_feed + start_files(site) + [open_questions_feed(site)] + search_files(site)
-    return files, problems
+    search = terms.search_files() if terms else search_files(site)
+    return entry_feed_files + digest_feed + start_files(site) + [open_questions_feed(site)] + search, problems
 
 
 class BuildCancelled(Exception):
@@ -199,7 +203,9 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         base = sha(code_version(), repr((options.drafts, options.base_url, options.now, options.strict)))
         digests = entry_digests(site.entries, memo.entry_digests if memo else None)
         whole_site = value_digest(site, digests)
-        related = cached_related(site, cache, base, whole_site, memo, compute=not (preview and memo and memo.related))
+        terms = CachedTerms(site, cache, [digests[id(e)] for e in doc_entries(site)])
+        related = cached_related(site, cache, base, whole_site, memo, compute=not (preview and memo and memo.related),
+                                 terms=terms)
         approximate = related is None and preview and memo is not None and bool(memo.related)
         if approximate:
             by_url = site.by_url()
@@ -213,11 +219,11 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         if write and in_place and pages_written is not None:
             def files_later() -> tuple[list[OutputFile], list[Problem]]:
                 stop_if_cancelled(cancelled)
-                return cached_site_files(site, renderer, cache, base, whole_site, digests)
+                return cached_site_files(site, renderer, cache, base, whole_site, digests, terms)
             later = (pages_written, files_later, origins, static)
             problems.extend(path_collisions([output_path(p.url) for p in pages], origins, static))
         else:
-            files, file_problems = cached_site_files(site, renderer, cache, base, whole_site, digests)
+            files, file_problems = cached_site_files(site, renderer, cache, base, whole_site, digests, terms)
             problems.extend(file_problems)
             problems.extend(path_collisions([output_path(p.url) for p in pages] + [f.path for f in files], origins, static))
         timings["derive"] = time.perf_counter() - started
@@ -272,7 +278,7 @@ def _last_build(options: BuildOptions, cache: BuildCache) -> tuple[LastBuild | N
 
 
 def cached_related(site: Site, cache: BuildCache, base: str, whole_site: str | None, memo: BuildMemo | None = None,
-                   compute: bool = True) -> dict[str, list[Entry]] | None:
+                   compute: bool = True, terms: CachedTerms | None = None) -> dict[str, list[Entry]] | None:
     """Related entries (a pure function of the site, and costly), reused when the site and code are the same.
 
     None when they are not stored and `compute` is false, or cannot be keyed (then pages compute them).
@@ -285,7 +291,7 @@ def cached_related(site: Site, cache: BuildCache, base: str, whole_site: str | N
     if stored is None:
         if not compute:
             return None
-        related = related_entries(site, site.config.related_count)
+        related = related_entries(site, site.config.related_count, terms.index()[0] if terms else None)
         stored = {url: [e.url for e in items] for url, items in related.items()}
         cache.save_artifact("related", key, stored)
     if memo is not None:
@@ -314,18 +320,65 @@ def cached_entry_feeds(site: Site, cache: BuildCache, base: str, digests: dict[i
     return files
 
 
-def cached_site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str,
-                      whole_site: str | None, digests: dict[int, str]) -> tuple[list[OutputFile], list[Problem]]:
+def cached_site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, whole_site: str | None,
+                      digests: dict[int, str], terms: CachedTerms | None = None) -> tuple[list[OutputFile], list[Problem]]:
     """`site_files`, reused from the last build when the site, templates and code are the same."""
     key = sha(base, templates_digest(renderer.env), whole_site) if whole_site else None
     if key:
         stored = cache.artifact("site_files", key)
         if stored is not None:
             return stored
-    files, problems = site_files(site, renderer, cached_entry_feeds(site, cache, base, digests))
+    files, problems = site_files(site, renderer, cached_entry_feeds(site, cache, base, digests), terms)
     if key:
         cache.save_artifact("site_files", key, (files, problems))
     return files, problems
+
+
+@dataclass
+class CachedTerms:
+    """The site's term index (for search and related entries), made once when first asked for by
+    patching the last build's, and its search files, remade only where a token's postings changed.
+
+    Both are kept in the cache for the next build; a clean build patches an empty index, so
+    the two give the same bytes (tests/e2e/test_incremental.py).
+    """
+
+    site: Site
+    cache: BuildCache
+    keys: list[str]  # entry digests in doc-id order (search.doc_entries)
+    made: tuple[TermIndex, np.ndarray | None, str, Folding] | None = None
+
+    def key(self) -> str:
+        return sha(code_version(), DATA_FILE.read_bytes())
+
+    def index(self) -> tuple[TermIndex, np.ndarray | None, str, Folding]:
+        """(index, shard-key CRCs of the tokens whose postings changed, digest of the index patched, folding)."""
+        if self.made is None:
+            folding = load_folding()
+            previous = self.cache.large_artifact("terms", self.key())
+            if not isinstance(previous, TermIndex):
+                previous = None
+            entries = doc_entries(self.site)
+            tokenizer = Tokenizer(folding)
+
+            def terms_of(docs: list[int]) -> list[EntryTerms]:
+                return parallel_map(lambda d: tokenizer.entry_terms(
+                    entries[d].title, entries[d].text, filter_tokens(entries[d].section, [t.slug for t in entries[d].tags])),
+                    docs)
+
+            index, changed = patched_index(previous or EMPTY, self.keys, terms_of)
+            self.cache.save_large_artifact("terms", self.key(), index)
+            self.made = (index, changed if previous else None, previous.digest() if previous else "", folding)
+        return self.made
+
+    def search_files(self) -> list[OutputFile]:
+        index, changed, patched, folding = self.index()
+        previous = self.cache.artifact("search", self.key())
+        previous = previous if isinstance(previous, SearchState) else None  # its bundles are named by content
+        files, state = index_files(self.site, index, folding, changed if previous and previous.index == patched else None,
+                                   previous)
+        self.cache.save_artifact("search", self.key(), state)
+        return files
 
 
 def _render_problem(renderer: Renderer, page: Page) -> Problem | None:

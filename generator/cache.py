@@ -151,6 +151,30 @@ class BuildCache:
             db.execute("INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?)", (name, key, pickle.dumps(value, protocol=5)))
         self._safely(save, None, writes=True)
 
+    def large_artifact(self, name: str, key: str):
+        """Like `artifact`, for values of tens of megabytes: kept in a file of their own, which
+        is written faster than a database row and read without copying it through sqlite."""
+        if self.folder is None or self.db is None:
+            return None
+        try:
+            with open(self.folder / f"{name}.pickle", "rb") as file:
+                stored_key, value = pickle.load(file)
+            return value if stored_key == key else None
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            return None
+
+    def save_large_artifact(self, name: str, key: str, value) -> None:
+        if self.folder is None or self.db is None or self.readonly:
+            return
+        path = self.folder / f"{name}.pickle"
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        try:
+            with open(temporary, "wb") as file:
+                pickle.dump((key, value), file, protocol=5)
+            os.replace(temporary, path)  # whole or not at all
+        except OSError:
+            temporary.unlink(missing_ok=True)
+
     def close(self) -> None:
         if self.db is not None:
             self.db.close()

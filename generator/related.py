@@ -1,25 +1,34 @@
 """Site → related entries for every entry: shared tags plus text similarity that reads Chinese.
 
-Text is TF-IDF over CJK character bigrams and Latin words (Chinese has no
-spaces, and bigrams catch most words without a dictionary), compared by
-cosine. To stay well under quadratic on big sites, each entry keeps only its
-strongest terms, candidates come from an inverted index of the rarer terms and
-tags (each capped to its strongest entries), and only the best candidates
-get an exact score.
+Text is TF-IDF over the search index's own tokens (CJK bigrams and words, folded alike; see
+terms.py), compared by cosine. To stay well under quadratic on big sites, each entry keeps only
+its strongest terms, candidates come from an inverted index of its strongest terms and its tags
+(each capped to its strongest entries), and only the best candidates get an exact score.
+
+Everything runs on NumPy arrays, with ties broken by content (token numbers, entry order) and
+candidate scores summed as integers, so that the result is the same in every run, whatever
+the order of the work: a pure function of the site.
 """
 from __future__ import annotations
 
-import heapq
 import math
-import re
-from collections import Counter, defaultdict
 from dataclasses import dataclass
-from sys import intern
+
+import numpy as np
 
 from .model import Entry, Site
+from .terms import (
+    CODE_BITS,
+    FILTER_PREFIX,
+    LONG,
+    TermIndex,
+    Tokenizer,
+    filter_tokens,
+    fresh_index,
+    load_folding,
+    token_id,
+)
 
-CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
-LATIN_WORD = re.compile(r"[a-z][a-z0-9]+|[0-9]+[a-z][a-z0-9]*")
 STOP_WORDS = frozenset("the and for with that this are was you your from have has not but can will its into".split())
 VECTOR_TERMS = 64  # strongest terms kept per entry
 QUERY_TERMS = 10  # of those, how many look for candidates
@@ -27,26 +36,13 @@ CANDIDATES = 24  # candidates scored exactly per entry
 POSTINGS = 30  # entries listed per term or tag in the candidate index
 TEXT_WEIGHT, TAG_WEIGHT = 0.6, 0.4
 MIN_SCORE = 0.04
-
-
-def terms(text: str) -> list[str]:
-    """CJK bigrams (a lone character stays a unigram) and Latin words, lower-cased."""
-    text = text.casefold()
-    out: list[str] = []
-    for run in CJK_RUN.findall(text):
-        if len(run) == 1:
-            out.append(run)
-        else:  # interned: ten thousand entries share one string per bigram, not one per use
-            out.extend(intern(run[i:i + 2]) for i in range(len(run) - 1))
-    out.extend(intern(w) for w in LATIN_WORD.findall(text) if w not in STOP_WORDS)
-    return out
-
-
-def entry_terms(entry: Entry) -> Counter:
-    counts = Counter(terms(entry.text))
-    for term in terms(entry.title):  # a title says more about what an entry is about
-        counts[term] += 3
-    return counts
+SCALE = 1 << 20  # candidate scores are summed as integers of this many parts
+TITLE_COUNT = 3  # a title occurrence counts as three in the text: it says more about the entry
+# A posting's weight holds the tf bucket (0, 1, 2, 3–4, 5–8, 9–16, 17–32, 33+ occurrences) and
+# the title flag; a typical count stands for each bucket.
+_TYPICAL = (0.0, 1.0, 2.0, 3.5, 6.5, 12.5, 24.5, 40.0)
+_TF_WEIGHTS = np.array([1 + math.log(_TYPICAL[w >> 1] + TITLE_COUNT * (w & 1)) if w > 1 or w & 1 else 0.0
+                        for w in range(16)])
 
 
 @dataclass(frozen=True)
@@ -57,72 +53,302 @@ class Related:
     tags: float  # cosine of the IDF-weighted tag sets
 
 
-def _weighted(counts: Counter, idf: dict[str, float], keep: int) -> dict[str, float]:
-    weights = {t: (1 + math.log(n)) * idf[t] for t, n in counts.items()}
-    top = heapq.nlargest(keep, weights.items(), key=lambda kv: (kv[1], kv[0]))
-    norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
-    return {t: w / norm for t, w in top}
+def _sorted(*fields: tuple[np.ndarray, int]) -> list[np.ndarray]:
+    """The fields (non-negative ints, each with its bit width) sorted together, first field first.
+
+    No two items may be equal in every field: then one sort of the fields packed into a
+    uint64 gives them back (fast); if they do not fit in 64 bits, a lexsort does.
+    """
+    if sum(bits for _, bits in fields) <= 64:
+        key = np.zeros(len(fields[0][0]), dtype=np.uint64)
+        for values, bits in fields:
+            key = key << np.uint64(bits) | values.astype(np.uint64)
+        key.sort()
+        out, shift = [], 0
+        for _, bits in reversed(fields):
+            out.append(((key >> np.uint64(shift)) & np.uint64((1 << bits) - 1)).astype(np.int64))
+            shift += bits
+        return out[::-1]
+    order = np.lexsort([values for values, _ in reversed(fields)])
+    return [values[order].astype(np.int64) for values, _ in fields]
 
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    return sum(w * b[t] for t, w in a.items() if t in b)  # in a's order: the same float sum in every run
+def _first_of_each(groups: np.ndarray, keep: int) -> np.ndarray:
+    """Mask of the first `keep` items of each run of equal values in sorted `groups`."""
+    if not len(groups):
+        return np.zeros(0, dtype=bool)
+    heads = np.flatnonzero(np.concatenate([[True], groups[1:] != groups[:-1]]))
+    sizes = np.diff(np.append(heads, len(groups)))
+    return np.arange(len(groups)) - np.repeat(heads, sizes) < keep
 
 
-def related_by_entry(site: Site, limit: int) -> dict[str, list[Related]]:
-    """URL → up to `limit` related entries, best first (ties: newer, then URL)."""
-    entries = list(site.entries)
-    n = len(entries)
-    if n < 2:
-        return {e.url: [] for e in entries}
-    counts = [entry_terms(e) for e in entries]
-    df = Counter(t for c in counts for t in c)
-    idf = {t: math.log((1 + n) / (1 + d)) + 1 for t, d in df.items()}
-    vectors = [_weighted(c, idf, VECTOR_TERMS) for c in counts]
-    # Impact-ordered postings: each term lists only the entries where it weighs most, so a
-    # common term costs no more than a rare one when looking for candidates.
-    postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for i, vector in enumerate(vectors):
-        for term, weight in vector.items():
-            postings[term].append((i, weight))
-    for term, items in postings.items():
-        if len(items) > POSTINGS:
-            postings[term] = heapq.nlargest(POSTINGS, items, key=lambda iw: (iw[1], -iw[0]))
+def _bits(largest: int) -> int:
+    return max(1, int(largest).bit_length())
 
-    tag_df = Counter(t.slug for e in entries for t in e.tags)
-    tag_idf = {slug: math.log((1 + n) / (1 + d)) + 1 for slug, d in tag_df.items()}
-    tag_sets = [dict.fromkeys(sorted(t.slug for t in e.tags)) for e in entries]  # ordered: sums and ties repeat exactly
-    tag_norm = [math.sqrt(sum(tag_idf[s] ** 2 for s in tags)) for tags in tag_sets]
-    by_tag: dict[str, list[int]] = defaultdict(list)
-    for i, tags in enumerate(tag_sets):
-        for slug in tags:
-            if len(by_tag[slug]) < POSTINGS:  # the newest entries with the tag
-                by_tag[slug].append(i)
 
-    result: dict[str, list[Related]] = {}
-    for i, entry in enumerate(entries):
-        partial: dict[int, float] = {}
-        query = heapq.nlargest(QUERY_TERMS, ((w, t) for t, w in vectors[i].items()))
-        for weight, term in query:
-            for j, other_weight in postings[term]:
-                partial[j] = partial.get(j, 0.0) + weight * other_weight
-        for slug in tag_sets[i]:
-            boost = TAG_WEIGHT * tag_idf[slug] ** 2 / (tag_norm[i] or 1)
-            for j in by_tag[slug]:
-                partial[j] = partial.get(j, 0.0) + boost
-        partial.pop(i, None)
-        scored = []
-        for j in heapq.nlargest(CANDIDATES, partial, key=partial.__getitem__):
-            text = _cosine(vectors[i], vectors[j])
-            shared = [s for s in tag_sets[i] if s in tag_sets[j]]
-            tags = sum(tag_idf[s] ** 2 for s in shared) / (tag_norm[i] * tag_norm[j]) if shared else 0.0
-            score = TEXT_WEIGHT * text + TAG_WEIGHT * tags
-            if score >= MIN_SCORE:
-                scored.append(Related(entries[j], round(score, 6), round(text, 6), round(tags, 6)))
-        scored.sort(key=lambda r: (-r.score, -r.entry.date.timestamp(), r.entry.url))
-        result[entry.url] = scored[:limit]
+def _expand(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ranges (start, length): the index of the range each item comes from, and the item's position."""
+    owner = np.repeat(np.arange(len(lengths)), lengths)
+    first = np.cumsum(lengths) - lengths
+    return owner, np.arange(len(owner)) - first[owner] + starts[owner]
+
+
+def text_rows(index: TermIndex) -> np.ndarray:
+    """The tokens that compare texts: two characters or more, not a filter, ASCII digits or a stop word."""
+    ids = index.ids
+    short = ids < np.uint64(LONG)
+    mask = np.uint64((1 << CODE_BITS) - 1)
+    chars = [(ids >> np.uint64(CODE_BITS * k)) & mask for k in (2, 1, 0)]
+    digits = np.ones(len(ids), dtype=bool)
+    for char in chars:
+        digits &= (char == 0) | ((char >= ord("0")) & (char <= ord("9")))
+    stop = np.isin(ids, np.array([token_id(w) for w in STOP_WORDS], dtype=np.uint64))
+    keep = short & (chars[1] != 0) & ~digits & ~stop
+    for row in np.flatnonzero(~short).tolist():
+        name = index.names[int(ids[row])]
+        keep[row] = not name.startswith(FILTER_PREFIX) and not (name.isascii() and name.isdigit()) and name not in STOP_WORDS
+    return np.flatnonzero(keep)
+
+
+def related_by_entry(site: Site, limit: int, index: TermIndex | None = None) -> dict[str, list[Related]]:
+    """URL → up to `limit` related entries, best first (ties: newer, then URL).
+
+    `index`: the site's term index (doc ids oldest first, see search.doc_entries); made here if not given.
+    """
+    entries, n = site.entries, len(site.entries)  # newest first: entry k is doc n - 1 - k
+    result: dict[str, list[Related]] = {e.url: [] for e in entries}
+    for doc, other, s, t, g in zip(*(a.tolist() for a in _related(site, limit, index)), strict=True):
+        result[entries[n - 1 - doc].url].append(Related(entries[n - 1 - other], s / 1e6, t / 1e6, g / 1e6))
     return result
 
 
-def related_entries(site: Site, limit: int) -> dict[str, list[Entry]]:
+def _related(site: Site, limit: int, index: TermIndex | None) -> tuple[np.ndarray, ...]:
+    """(doc, related doc, score, text score, tag score), scores in millionths: by doc, best first."""
+    entries = site.entries
+    n = len(entries)
+    if n < 2:
+        return tuple(np.zeros(0, np.int64) for _ in range(5))
+    index = index if index is not None else site_index(site)
+    doc_bits = _bits(n)
+
+    v_doc, v_row, v_weight = _vectors(index, n)
+
+    # each term lists the entries where it weighs most (ties: newer), so a common term costs no
+    # more than a rare one when looking for candidates
+    weights, weight_rank = np.unique(v_weight, return_inverse=True)
+    p_row, p_rank, p_newer = _sorted((v_row, _bits(len(index.ids))), (len(weights) - 1 - weight_rank, _bits(len(weights))),
+                                     (n - 1 - v_doc, doc_bits))
+    top = _first_of_each(p_row, POSTINGS)
+    p_row, p_doc, p_weight = p_row[top], n - 1 - p_newer[top], weights[len(weights) - 1 - p_rank[top]]
+    p_rows, p_start = np.unique(p_row, return_index=True)
+    p_len = np.diff(np.append(p_start, len(p_row)))
+
+    # tags: IDF-weighted sets; each tag lists its newest entries
+    slugs = sorted({t.slug for e in entries for t in e.tags})
+    tag_number = {slug: k for k, slug in enumerate(slugs)}
+    pairs = sorted((n - 1 - k, tag_number[t.slug]) for k, e in enumerate(entries) for t in e.tags)
+    t_doc = np.array([d for d, _ in pairs], dtype=np.int64)  # by doc, then tag (so, slug)
+    t_tag = np.array([t for _, t in pairs], dtype=np.int64)
+    if len(t_doc):
+        unique = np.concatenate([[True], (t_doc[1:] != t_doc[:-1]) | (t_tag[1:] != t_tag[:-1])])
+        t_doc, t_tag = t_doc[unique], t_tag[unique]
+    tag_idf2 = (np.log((1 + n) / (1 + np.bincount(t_tag, minlength=len(slugs)))) + 1) ** 2
+    tag_norm = np.sqrt(np.bincount(t_doc, weights=tag_idf2[t_tag], minlength=n))
+    b_tag, b_newer = _sorted((t_tag, _bits(len(slugs))), (n - 1 - t_doc, doc_bits))
+    newest = _first_of_each(b_tag, POSTINGS)
+    b_tag, b_doc = b_tag[newest], n - 1 - b_newer[newest]
+    b_start = np.searchsorted(b_tag, np.arange(len(slugs)))
+    b_len = np.bincount(b_tag, minlength=len(slugs))
+
+    # candidates: partial scores from the query terms and the tags, summed as integers (in any order)
+    query = _first_of_each(v_doc, QUERY_TERMS)
+    q_doc, q_weight = v_doc[query], v_weight[query]
+    where = np.searchsorted(p_rows, v_row[query])
+    boost = TAG_WEIGHT * tag_idf2[t_tag] / np.where(tag_norm > 0, tag_norm, 1.0)[t_doc]
+    pair, partial = _partial_scores(n, (q_doc, q_weight, p_start[where], p_len[where], p_doc, p_weight),
+                                    (t_doc, boost, b_start[t_tag], b_len[t_tag], b_doc, np.ones(len(b_doc))))
+    pair, partial = pair[pair % (n + 1) != 0], partial[pair % (n + 1) != 0]  # not itself (doc * n + doc)
+    top_partial = int(partial.max(initial=0))
+    partial_bits = _bits(top_partial)
+    if 2 * doc_bits + partial_bits <= 64:
+        key = (pair // n).astype(np.uint64) << np.uint64(partial_bits + doc_bits)
+        key |= (top_partial - partial).astype(np.uint64) << np.uint64(doc_bits)
+        key |= (n - 1 - pair % n).astype(np.uint64)
+        del pair, partial
+        best = _first_per_doc(key, n, partial_bits + doc_bits, CANDIDATES)
+        c_doc = (best >> np.uint64(partial_bits + doc_bits)).astype(np.int64)
+        c_other = n - 1 - (best & np.uint64((1 << doc_bits) - 1)).astype(np.int64)
+        del key, best
+    else:
+        c_doc, _, c_newer = _sorted((pair // n, doc_bits), (top_partial - partial, partial_bits), (n - 1 - pair % n, doc_bits))
+        best = _first_of_each(c_doc, CANDIDATES)
+        c_doc, c_other = c_doc[best], n - 1 - c_newer[best]
+
+    # exact scores of the candidates
+    text = _cosines(n, v_doc, v_row, v_weight, c_doc, c_other)
+    tags = _tag_cosines(n, t_doc, t_tag, tag_idf2, tag_norm, c_doc, c_other)
+    score = TEXT_WEIGHT * text + TAG_WEIGHT * tags
+    good = score >= MIN_SCORE
+    c_doc, c_other = c_doc[good], c_other[good]
+    score_units, text_units, tag_units = (np.rint(x[good] * 1e6).astype(np.int64) for x in (score, text, tags))
+    order = np.lexsort((n - 1 - c_other, -score_units, c_doc))  # by entry, best first, then newer
+    order = order[_first_of_each(c_doc[order], limit)]
+    return c_doc[order], c_other[order], score_units[order], text_units[order], tag_units[order]
+
+
+def _vectors(index: TermIndex, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each doc's strongest VECTOR_TERMS text tokens by TF-IDF, normalised: (doc, token row, weight),
+    by doc, then weight (largest first), then row.
+
+    The hot part (millions of postings): one uint64 key per posting, doc | weight rank | row,
+    made with few passes and sorted once; a weight depends only on (df, tf bucket, title).
+    """
+    rows = text_rows(index)
+    counts = index.counts()
+    idf_of_df = np.log((1 + n) / (1 + np.arange(n + 1))) + 1
+    values, rank_of = np.unique((_TF_WEIGHTS[None, :] * idf_of_df[:, None]).ravel(), return_inverse=True)
+    largest_first = (len(values) - 1 - rank_of).reshape(n + 1, 16)
+    doc_bits, rank_bits, row_bits = _bits(n), _bits(len(values)), _bits(len(index.ids))
+    if doc_bits + rank_bits + row_bits > 64:
+        owner, at = _expand(index.starts[rows], counts[rows])
+        doc, rank, row = _sorted(((index.postings[at] >> 4).astype(np.int64), doc_bits),
+                                 (largest_first[counts[rows[owner]], index.postings[at] & 15], rank_bits),
+                                 (rows[owner], row_bits))
+    else:
+        low = (largest_first[counts[rows]].astype(np.uint64) << np.uint64(row_bits) | rows[:, None].astype(np.uint64)).ravel()
+        eligible = np.zeros(len(index.ids), dtype=bool)
+        eligible[rows] = True
+        key = np.empty(int(counts[rows].sum()), dtype=np.uint64)
+        done = 0
+        for first, end in _chunks(counts[rows]):  # bounded temporaries
+            span = slice(rows[first], rows[end - 1] + 1)
+            postings = index.postings[index.starts[span.start]:index.starts[span.stop]][np.repeat(eligible[span], counts[span])]
+            part = key[done:done + len(postings)]
+            part[:] = low[np.repeat(np.arange(16 * first, 16 * end, 16), counts[rows[first:end]]) + (postings & 15)]
+            part |= (postings >> np.uint32(4)).astype(np.uint64) << np.uint64(rank_bits + row_bits)
+            done += len(postings)
+        del low
+        key = _first_per_doc(key, n, rank_bits + row_bits, VECTOR_TERMS)
+        doc = (key >> np.uint64(rank_bits + row_bits)).astype(np.int64)
+        rank = ((key >> np.uint64(row_bits)) & np.uint64((1 << rank_bits) - 1)).astype(np.int64)
+        row = (key & np.uint64((1 << row_bits) - 1)).astype(np.int64)
+    kept = _first_of_each(doc, VECTOR_TERMS)
+    doc, row, weight = doc[kept], row[kept], values[len(values) - 1 - rank[kept]]
+    norms = np.sqrt(np.bincount(doc, weights=weight * weight, minlength=n))
+    return doc, row, weight / np.where(norms > 0, norms, 1.0)[doc]
+
+
+def _first_per_doc(key: np.ndarray, n: int, shift: int, keep: int) -> np.ndarray:
+    """The `keep` smallest keys of each doc (key >> shift), ascending; sorts `key` in place."""
+    key.sort()
+    firsts = np.searchsorted(key, np.arange(n + 1, dtype=np.uint64) << np.uint64(shift))
+    _, at = _expand(firsts[:-1], np.minimum(np.diff(firsts), keep))
+    return key[at]
+
+
+def _chunks(sizes: np.ndarray, most: int = 1 << 20) -> list[tuple[int, int]]:
+    """Ranges [first, end) of items whose sizes add up to about `most`."""
+    cuts = np.searchsorted(np.cumsum(sizes), np.arange(most, int(sizes.sum()), most), side="right")
+    edges = sorted({0, len(sizes), *cuts.tolist()})
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def _partial_scores(n: int, *sources: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (doc * n + other, ascending) and their summed integer scores, from sources
+    (doc, weight, start, length, others, other weights): each doc meets the others in its range.
+
+    Millions of contributions: each is packed as pair << bits | part into one uint64, sorted, summed.
+    """
+    part_bits = _bits(SCALE * 8)  # a part is at most TAG_WEIGHT * idf (< 8) * SCALE
+    if 2 * _bits(n) + part_bits > 64:  # half a million entries or more: no packing
+        part_bits = 0
+    keys, parts = [], []
+    for doc, weight, start, length, others, other_weight in sources:
+        for first, end in _chunks(length):  # bounded temporaries
+            doc_, weight_, start_, length_ = doc[first:end], weight[first:end], start[first:end], length[first:end]
+            at = np.repeat(start_ - (np.cumsum(length_) - length_), length_) + np.arange(int(length_.sum()))
+            key = np.repeat(doc_.astype(np.uint64) * np.uint64(n) << np.uint64(part_bits), length_)
+            key += others.astype(np.uint64)[at] << np.uint64(part_bits)
+            part = np.rint(np.repeat(weight_ * SCALE, length_) * other_weight[at]).astype(np.uint64)
+            if part_bits:
+                key += part
+            else:
+                parts.append(part)
+            keys.append(key)
+    if part_bits:
+        key = np.concatenate(keys)
+        del keys
+        key.sort()
+        part = (key & np.uint64((1 << part_bits) - 1)).astype(np.int64)
+    else:
+        key, part = np.concatenate(keys), np.concatenate(parts).astype(np.int64)
+        order = np.argsort(key, kind="stable")
+        key, part = key[order], part[order]
+    pair = key >> np.uint64(part_bits)
+    heads = np.flatnonzero(np.concatenate([[True], pair[1:] != pair[:-1]])) if len(key) else np.zeros(0, np.int64)
+    return pair[heads].astype(np.int64), np.add.reduceat(part, heads) if len(heads) else part
+
+
+def _tag_cosines(n: int, t_doc: np.ndarray, t_tag: np.ndarray, tag_idf2: np.ndarray, tag_norm: np.ndarray,
+                 docs: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Cosine of the IDF-weighted tag sets of each pair (docs[k], others[k])."""
+    if not len(t_doc) or not len(docs):
+        return np.zeros(len(docs))
+    tag_count = len(tag_idf2)
+    held = t_doc * tag_count + t_tag  # ascending
+    slot = np.arange(len(t_doc)) - np.searchsorted(t_doc, t_doc)
+    padded = np.full((n, int(slot.max()) + 1), -1, dtype=np.int64)
+    padded[t_doc, slot] = t_tag
+    mine = padded[docs]
+    wanted = others[:, None] * tag_count + mine
+    found = (mine >= 0) & (held[np.minimum(np.searchsorted(held, wanted), len(held) - 1)] == wanted)
+    shared = np.where(found, tag_idf2[np.maximum(mine, 0)], 0.0).sum(axis=1)
+    denominator = tag_norm[docs] * tag_norm[others]
+    return np.where(denominator > 0, shared / np.where(denominator > 0, denominator, 1.0), 0.0)
+
+
+def _cosines(n: int, v_doc: np.ndarray, v_row: np.ndarray, v_weight: np.ndarray,
+             docs: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Dot products of the (normalised, sparse) vectors of each pair (docs[k], others[k]); `docs` ascending.
+
+    A block of docs at a time is spread into a dense matrix (columns: the terms any vector
+    holds), and each pair reads its other's terms from its doc's row.
+    """
+    columns, column = np.unique(v_row, return_inverse=True)
+    width = len(columns) + 1  # the last column stays 0: where shorter vectors are padded
+    slot = np.arange(len(v_doc)) - np.searchsorted(v_doc, v_doc)
+    padded_column = np.full((n, VECTOR_TERMS), width - 1, dtype=np.int32)
+    padded_weight = np.zeros((n, VECTOR_TERMS))
+    padded_column[v_doc, slot] = column
+    padded_weight[v_doc, slot] = v_weight
+    block = max(1, min(n, (1 << 22) // width))  # 32 MB of float64 at most
+    dense = np.zeros(block * width)
+    out = np.zeros(len(docs))
+    bounds = np.searchsorted(docs, np.arange(0, n + block, block))
+    for first, start, end in zip(range(0, n + block, block), bounds[:-1].tolist(), bounds[1:].tolist(), strict=False):
+        members = np.arange(first, min(n, first + block))
+        spots = ((members - first) * width).astype(np.int32)[:, None] + padded_column[members]
+        dense[spots] = padded_weight[members]
+        reads = ((docs[start:end] - first) * width).astype(np.int32)[:, None] + padded_column[others[start:end]]
+        out[start:end] = np.einsum("ij,ij->i", dense[reads], padded_weight[others[start:end]])
+        dense[spots] = 0.0
+    return out
+
+
+def site_index(site: Site) -> TermIndex:
+    """The term index of a site, made from nothing (the build patches the last one instead)."""
+    tokenizer = Tokenizer(load_folding())
+    entries = list(reversed(site.entries))
+    return fresh_index([str(k) for k in range(len(entries))], lambda docs: [
+        tokenizer.entry_terms(entries[d].title, entries[d].text, filter_tokens(entries[d].section, [t.slug for t in entries[d].tags]))
+        for d in docs])
+
+
+def related_entries(site: Site, limit: int, index: TermIndex | None = None) -> dict[str, list[Entry]]:
     """URL → related entries, for the entry pages."""
-    return {url: [r.entry for r in items] for url, items in related_by_entry(site, limit).items()}
+    entries, n = site.entries, len(site.entries)
+    result: dict[str, list[Entry]] = {e.url: [] for e in entries}
+    docs, others, *_ = _related(site, limit, index)
+    for doc, other in zip(docs.tolist(), others.tolist(), strict=True):
+        result[entries[n - 1 - doc].url].append(entries[n - 1 - other])
+    return result

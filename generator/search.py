@@ -11,6 +11,9 @@ Files, under `/search/` (all gzip, read by search.js; see docs/search-design.md)
     meta.bin        JSON: format, shard count, build id, sections, tags, folding pairs
     s/<n>.bin       a shard: for each token, its posting list (binary, below)
     d/<n>.bin       JSON list of entries n*4 … n*4+3: title, URL, section, date, tags, text
+
+Doc ids count entries oldest first (a new entry adds one); the tokens come from terms.py,
+which the build keeps between builds, so that only changed shards are made again.
 """
 from __future__ import annotations
 
@@ -22,113 +25,50 @@ import operator
 import os
 import re
 import sys
-import unicodedata
-import zlib
 from array import array
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, field
 from itertools import chain
-from pathlib import Path
+
+import numpy as np
 
 from .i18n import format_date, translator
-from .model import SECTIONS, Site
+from .model import SECTIONS, Entry, Site
 from .render import OutputFile, Page
+from .terms import (  # noqa: F401  (what a token is lives in terms; tests and search.js's readers import it from here)
+    CJK_CLASS,
+    CODE_BITS,
+    FILTER_PREFIX,
+    LONG,
+    PREFIX_KEY,
+    TF_CAP,
+    WORDS,
+    EntryTerms,
+    Folding,
+    TermIndex,
+    Tokenizer,
+    filter_tokens,
+    fold_token,
+    fresh_index,
+    is_cjk,
+    load_folding,
+    raw_token_counts,
+    shard_key,
+    shard_of,
+    tf_bucket,
+    tokens_of,
+)
 
 FORMAT = 1
-DATA_FILE = Path(__file__).parent / "data" / "t2s.json"
-
-# Letters indexed as bigrams: Han (with compatibility ideographs and the supplementary
-# planes), kana, Hangul, halfwidth katakana; 々 and 〇. Punctuation is not in the class,
-# so bigrams never span it. search.js holds the same class: change both together.
-CJK_CLASS = ("\u3005\u3007\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-             "\uac00-\ud7a3\uf900-\ufaff\uff66-\uff9d\U00020000-\U0003134f")
-_BIGRAMS = re.compile(f"(?=([{CJK_CLASS}]{{2}}))")
-_CJK_CHAR = re.compile(f"[{CJK_CLASS}]")
-_NOT_CJK = re.compile(f"[^{CJK_CLASS}]+")
-_WORDS = re.compile(f"(?:(?![{CJK_CLASS}])[^\\W_])+")
 _SPACE = re.compile(r"\s+")
-
-PREFIX_KEY = 3  # Latin words shard by their first 3 characters, so a prefix finds its words
-TF_CAP = 1023  # counts above this are all "very often"
 SHARD_TARGET = 16_000  # postings per shard: about 12 KB compressed
 MAX_WORKERS = 4
 BUNDLE = 4  # entries per stored-text file: compresses far better than one, costs little more
 MAX_SHARDS = 4096
 MAX_TOKENS = 6  # per term checked in the stored text (search.js: the same)
-FILTER_PREFIX = "§"  # filter tokens ("§s:qa", "§t:slug") can never come from text
-
-
-@dataclass(frozen=True)
-class Folding:
-    """What makes index and query comparable: NFKC, lower case, traditional → simplified."""
-
-    pairs: Mapping[str, str]  # traditional character → simplified
-    table: Mapping[int, str]  # the same, for str.translate
-
-    def fold(self, text: str) -> str:
-        """The searchable form of a text; search.js computes the same per character."""
-        text = unicodedata.normalize("NFKC", text).lower().replace("ς", "σ")
-        return text if text.isascii() else text.translate(self.table)
-
-
-def load_folding(path: Path = DATA_FILE) -> Folding:
-    """Read the OpenCC-derived table shipped with the generator (done per build, not on import)."""
-    flat = json.loads(path.read_text(encoding="utf-8"))["pairs"]
-    pairs = dict(zip(flat[0::2], flat[1::2], strict=True))
-    return Folding(pairs, {ord(k): v for k, v in pairs.items()})
-
-
-# --- Tokens --------------------------------------------------------------------------------
-
-
-def is_cjk(char: str) -> bool:
-    return _CJK_CHAR.fullmatch(char) is not None
-
-
-def raw_token_counts(text: str) -> Counter[str]:
-    """Bigrams and single characters of CJK runs, words of other letters and digits.
-
-    `text` should already be lower-cased; tokens are folded afterwards, once per spelling,
-    which is the same as folding the text first, only cheaper.
-    """
-    counts = Counter(_BIGRAMS.findall(text))
-    counts.update(_NOT_CJK.sub("", text))  # single CJK characters (never a letter of a word)
-    counts.update(_WORDS.findall(text))
-    return counts
-
-
-def tokens_of(text: str, folding: Folding) -> Counter[str]:
-    """Folded tokens of a text with their counts: what the index stores for it."""
-    folded: Counter[str] = Counter()
-    for token, n in raw_token_counts(text.lower()).items():
-        key = _fold_token(token, folding)
-        if key:
-            folded[key] += n
-    return folded
-
-
-def _fold_token(token: str, folding: Folding) -> str:
-    folded = folding.fold(token)
-    # NFKC can turn one character into several (㍻ → 平成) or a bigram into one (ｶﾞ → ガ):
-    # keep the token only if it is still one of ours.
-    if is_cjk(token[0]):
-        return folded if len(folded) == len(token) and all(map(is_cjk, folded)) else ""
-    return folded if _WORDS.fullmatch(folded) else ""
-
-
-def shard_key(token: str) -> str:
-    """What decides a token's shard: Latin words share one with every word of the same prefix."""
-    if token.startswith(FILTER_PREFIX) or is_cjk(token[0]):
-        return token
-    return token[:PREFIX_KEY]
-
-
-def shard_of(token: str, shards: int) -> int:
-    """CRC-32 of the shard key's UTF-8, modulo the shard count (search.js does the same)."""
-    return zlib.crc32(shard_key(token).encode("utf-8")) % shards
+ENCODE_BATCH = 1 << 21  # postings encoded at once: bounds the memory of the arrays doing it
 
 
 # --- Binary encoding -------------------------------------------------------------------------
@@ -162,17 +102,6 @@ def read_varints(data: bytes, offset: int, count: int) -> tuple[list[int], int]:
                 break
         values.append(value)
     return values, offset
-
-
-def merge_postings(a: Sequence[int], b: Sequence[int]) -> array:
-    """Two posting lists of one token (two spellings that fold alike): per doc, the larger tf
-    and either title flag."""
-    by_doc: dict[int, int] = {}
-    for value in (*a, *b):
-        doc, weight = value >> 4, value & 15
-        old = by_doc.get(doc)
-        by_doc[doc] = weight if old is None else max(old & 14, weight & 14) | ((old | weight) & 1)
-    return array("I", sorted(doc << 4 | weight for doc, weight in by_doc.items()))
 
 
 def encode_shard(postings: Iterable[tuple[str, array]]) -> bytes:
@@ -225,42 +154,139 @@ def compress(data: bytes) -> bytes:
 # --- The index ---------------------------------------------------------------------------
 
 
+def shard_count(postings: int) -> int:
+    """About SHARD_TARGET postings a shard, rounded up to a step of 12–25 % (4…7 × 2^k, below 8 any
+    count): a few more entries rarely change the count, which moves nearly every token elsewhere."""
+    wanted = max(1, math.ceil(postings / SHARD_TARGET))
+    step = 1 << max(0, wanted.bit_length() - 3)
+    return min(MAX_SHARDS, -(-wanted // step) * step)
+
+
+def encode_rows(index: TermIndex, groups: Sequence[np.ndarray]) -> list[bytes]:
+    """`encode_shard` of each group of token rows (tokens in string order), for all at once in arrays."""
+    out: list[bytes] = []
+    batch: list[np.ndarray] = []
+    size = 0
+    counts = index.counts()
+    for k, rows in enumerate(groups):
+        batch.append(rows)
+        size += int(counts[rows].sum())
+        if size >= ENCODE_BATCH or k == len(groups) - 1:
+            out += _encode_batch(index, batch)
+            batch, size = [], 0
+    return out
+
+
+def _encode_batch(index: TermIndex, groups: list[np.ndarray]) -> list[bytes]:
+    rows = np.concatenate([np.zeros(0, np.int64), *groups])
+    counts = (index.starts[rows + 1] - index.starts[rows]).astype(np.int64)
+    first = np.cumsum(counts) - counts  # of each token, among the batch's postings
+    token_of = np.repeat(np.arange(len(rows)), counts)
+    values = index.postings[np.arange(len(token_of)) + np.repeat(index.starts[rows] - first, counts)]
+    gaps = values.copy()
+    gaps[1:] -= values[:-1]
+    gaps[first] = values[first]  # > 0 after the first: doc ids ascend
+    widths = np.ones(len(rows), dtype=np.int64)
+    if len(gaps):
+        largest = np.maximum.reduceat(gaps, first)
+        widths += (largest >= 1 << 8).astype(np.int64) + (largest >= 1 << 16) + (largest >= 1 << 24)
+    heads = [varints([len(name)]) + name + varints([n]) + bytes((w,))
+             for name, n, w in zip((t.encode("utf-8") for t in index.tokens(rows)), counts.tolist(), widths.tolist(),
+                                   strict=True)]
+    head_sizes = np.array([len(h) for h in heads], dtype=np.int64)
+    sizes = head_sizes + widths * counts
+    starts = np.cumsum(sizes) - sizes
+    body = np.empty(int(sizes.sum()), dtype=np.uint8)
+    head_bytes = np.frombuffer(b"".join(heads), dtype=np.uint8)
+    body[np.arange(len(head_bytes)) + np.repeat(starts - (np.cumsum(head_sizes) - head_sizes), head_sizes)] = head_bytes
+    planes = gaps.astype("<u4").view(np.uint8).reshape(-1, 4)
+    at = (starts + head_sizes - first)[token_of] + np.arange(len(token_of))
+    for plane in range(4):
+        wide = widths[token_of] > plane
+        body[at[wide] + plane * counts[token_of[wide]]] = planes[wide, plane]
+    bounds = np.cumsum([0, *(len(g) for g in groups)])
+    offsets = np.r_[starts, len(body)]
+    return [body[offsets[bounds[k]]:offsets[bounds[k + 1]]].tobytes() for k in range(len(groups))]
+
+
 @dataclass(frozen=True)
-class SearchIndex:
-    shards: tuple[bytes, ...]  # uncompressed shard bodies
-    bundles: tuple[bytes, ...]  # uncompressed JSON lists of BUNDLE entries, by doc id // BUNDLE
-    meta: Mapping[str, object]
-    postings: int
+class SearchState:
+    """What the next build reuses: the files made from one term index, each with its SHA-256."""
+
+    index: str  # TermIndex.digest() of the index the shards were made from
+    shards: tuple[tuple[bytes, bytes], ...]  # (gzip, SHA-256 of the body) per shard
+    bundles: Mapping[str, tuple[bytes, bytes]] = field(default_factory=dict)  # bundle key → (gzip, SHA-256)
 
 
-def tf_bucket(tf: int) -> int:
-    """Term frequency on a log scale, 0…7 (0, 1, 2, 3–4, 5–8, 9–16, 17–32, 33+): ranking needs
-    no more, and small numbers compress well."""
-    return 0 if tf <= 0 else min(7, (tf - 1).bit_length() + 1)
+def doc_entries(site: Site) -> list[Entry]:
+    """The entries in doc-id order: oldest first, so that a new entry adds an id and shifts none."""
+    return list(reversed(site.entries))
 
 
-def invert(documents: Sequence[tuple[str, str]]) -> dict[str, array]:
-    """Postings per raw (lower-cased, unfolded) spelling of (title, text) pairs, numbered from 0;
-    a posting is doc id << 4 | tf_bucket << 1 | in title.
+def index_files(site: Site, index: TermIndex, folding: Folding,
+                changed: np.ndarray | None = None, previous: SearchState | None = None,
+                ) -> tuple[list[OutputFile], SearchState]:
+    """The index as static files under /search/ (every one gzip; see module docstring), and what the
+    next build reuses of them.
 
-    The hot loop: it runs once per (entry, distinct token), about 10 million times for 10,000
-    entries, so it does one dict lookup and one append. Folding happens later, once per spelling.
-    (Forking workers for it measured no faster on a busy 2-core machine, and costs memory.)
+    `index` holds the tokens of the entries in doc-id order (see `doc_entries`).
+    With `previous` (made from the index that `index` was patched from) and `changed` (the
+    shard-key CRCs of the tokens whose postings differ), only the shards holding those are made
+    again; entries are bundled again only when one of them changed.
     """
-    weight_of = [tf_bucket(n) << 1 for n in range(TF_CAP + 1)]
-    top = weight_of[TF_CAP]
-    raw_postings: defaultdict[str, array] = defaultdict(partial(array, "I"))
-    for doc_id, (title, text) in enumerate(documents):
-        base = doc_id << 4
-        for raw, n in raw_token_counts(text.lower()).items():
-            raw_postings[raw].append(base | (weight_of[n] if n <= TF_CAP else top))
-        for raw in raw_token_counts(title.lower()):
-            postings = raw_postings[raw]
-            if postings and postings[-1] >> 4 == doc_id:
-                postings[-1] |= 1
-            else:
-                postings.append(base | 1)
-    return dict(raw_postings)
+    entries, keys = doc_entries(site), index.docs
+    language = site.config.language
+    count = shard_count(len(index.postings))
+    if previous is not None and changed is not None and len(previous.shards) == count:
+        dirty = np.zeros(count, dtype=bool)
+        dirty[(changed % count).astype(np.int64)] = True
+    else:
+        dirty = np.ones(count, dtype=bool)
+    shard_of_row = (index.crcs % count).astype(np.int64)
+    wanted = np.flatnonzero(dirty[shard_of_row])
+    names = index.tokens(wanted)
+    by_shard: dict[int, list[tuple[str, int]]] = {int(n): [] for n in np.flatnonzero(dirty)}
+    for row, name in zip(wanted.tolist(), names, strict=True):
+        by_shard[shard_of_row[row]].append((name, row))
+    numbers = sorted(by_shard)
+    groups = [np.array([row for _, row in sorted(by_shard[n])], dtype=np.int64) for n in numbers]
+    bodies = dict(zip(numbers, encode_rows(index, groups), strict=True))
+
+    t = translator(language, dict(site.config.section_labels))
+    bundle_keys = [hashlib.sha256("\n".join((language, *keys[n:n + BUNDLE])).encode()).hexdigest()
+                   for n in range(0, len(entries), BUNDLE)]
+    old_bundles = previous.bundles if previous is not None else {}
+    new_bundles = {
+        n: json.dumps([{"t": e.title, "u": e.url, "s": e.section, "d": e.date.strftime("%Y-%m-%d"),
+                        "f": format_date(e.date, language), "g": [[tag.slug, tag.name] for tag in e.tags], "x": e.text}
+                       for e in entries[n * BUNDLE:(n + 1) * BUNDLE]], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        for n, key in enumerate(bundle_keys) if key not in old_bundles}
+    with ThreadPoolExecutor(max_workers=default_workers()) as pool:  # zlib lets go of the GIL
+        made = dict(zip([("s", n) for n in bodies] + [("d", n) for n in new_bundles],
+                        pool.map(compress, [*bodies.values(), *new_bundles.values()]), strict=True))
+    shards = tuple((made["s", n], hashlib.sha256(bodies[n]).digest()) if n in bodies else previous.shards[n]
+                   for n in range(count))
+    bundles = {key: (made["d", n], hashlib.sha256(new_bundles[n]).digest()) if n in new_bundles else old_bundles[key]
+               for n, key in enumerate(bundle_keys)}
+
+    single = index.ids[(index.ids < np.uint64(LONG)) & (index.ids & np.uint64((1 << 2 * CODE_BITS) - 1) == 0)]
+    folded_chars = {c for c in (chr(int(n) >> 2 * CODE_BITS) for n in single) if is_cjk(c)}
+    pairs = "".join(k + v for k, v in sorted(folding.pairs.items()) if v in folded_chars)
+    digest = hashlib.sha256()
+    for _, part_digest in (*shards, *(bundles[key] for key in bundle_keys)):
+        digest.update(part_digest)
+    tag_counts = Counter(tag.slug for entry in entries for tag in entry.tags)
+    meta = {
+        "format": FORMAT, "shards": count, "docs": len(entries), "bundle": BUNDLE, "prefix": PREFIX_KEY,
+        "build": digest.hexdigest()[:16], "fold": pairs,
+        "sections": [[s, t(s), sum(e.section == s for e in entries)] for s in SECTIONS],
+        "tags": [[slug, site.tags[slug].name, n]
+                 for slug, n in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))],
+    }
+    files = [OutputFile("search/meta.bin", compress(json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")))]
+    files += [OutputFile(f"search/s/{n}.bin", data) for n, (data, _) in enumerate(shards)]
+    files += [OutputFile(f"search/d/{n}.bin", bundles[key][0]) for n, key in enumerate(bundle_keys)]
+    return files, SearchState(index.digest(), shards, bundles)
 
 
 def default_workers() -> int:
@@ -269,66 +295,15 @@ def default_workers() -> int:
     return max(1, min(MAX_WORKERS, cores))
 
 
-def build_index(site: Site, folding: Folding | None = None) -> SearchIndex:
-    """Tokenise every entry once, invert, fold, shard. Doc ids follow site.entries: newest first."""
-    folding = folding or load_folding()
-    language = site.config.language
-    t = translator(language, dict(site.config.section_labels))
-    raw_postings = invert([(e.title, e.text) for e in site.entries])
-    filters: defaultdict[str, array] = defaultdict(partial(array, "I"))
-    docs: list[dict] = []
-    for doc_id, entry in enumerate(site.entries):
-        for token in dict.fromkeys([f"{FILTER_PREFIX}s:{entry.section}",
-                                    *(f"{FILTER_PREFIX}t:{tag.slug}" for tag in entry.tags)]):
-            filters[token].append(doc_id << 4)  # as they are: never folded
-        docs.append({
-            "t": entry.title, "u": entry.url, "s": entry.section,
-            "d": entry.date.strftime("%Y-%m-%d"), "f": format_date(entry.date, language),
-            "g": [[tag.slug, tag.name] for tag in entry.tags], "x": entry.text,
-        })
-    postings_of: dict[str, array] = {}
-    for raw, postings in raw_postings.items():
-        token = _fold_token(raw, folding)
-        if token:
-            postings_of[token] = merge_postings(postings_of[token], postings) if token in postings_of else postings
-    del raw_postings
-    postings_of.update(filters)
-    total = sum(map(len, postings_of.values()))
-
-    shard_count = max(1, min(MAX_SHARDS, math.ceil(total / SHARD_TARGET)))
-    grouped: list[list[tuple[str, array]]] = [[] for _ in range(shard_count)]
-    for token, postings in postings_of.items():
-        grouped[shard_of(token, shard_count)].append((token, postings))
-    shards = tuple(encode_shard(group) for group in grouped)
-    bundles = tuple(json.dumps(docs[n:n + BUNDLE], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-                    for n in range(0, len(docs), BUNDLE))
-
-    folded_chars = {token for token in postings_of if len(token) == 1 and is_cjk(token)}
-    pairs = "".join(k + v for k, v in sorted(folding.pairs.items()) if v in folded_chars)
-    digest = hashlib.sha256()
-    for part in (*shards, *bundles):
-        digest.update(hashlib.sha256(part).digest())
-    tag_counts = Counter(tag.slug for entry in site.entries for tag in entry.tags)
-    meta = {
-        "format": FORMAT, "shards": shard_count, "docs": len(docs), "bundle": BUNDLE, "prefix": PREFIX_KEY,
-        "build": digest.hexdigest()[:16], "fold": pairs,
-        "sections": [[s, t(s), sum(e.section == s for e in site.entries)] for s in SECTIONS],
-        "tags": [[slug, site.tags[slug].name, n]
-                 for slug, n in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))],
-    }
-    return SearchIndex(shards, bundles, meta, total)
-
-
 def search_files(site: Site, folding: Folding | None = None) -> list[OutputFile]:
-    """The index as static files under /search/ (every one gzip; see module docstring)."""
-    index = build_index(site, folding)
-    meta = json.dumps(index.meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    paths = ["search/meta.bin", *(f"search/s/{n}.bin" for n in range(len(index.shards))),
-             *(f"search/d/{n}.bin" for n in range(len(index.bundles)))]
-    with ThreadPoolExecutor(max_workers=default_workers()) as pool:  # zlib lets go of the GIL
-        bodies = list(pool.map(compress, [meta, *index.shards, *index.bundles]))
-    files = [OutputFile(path, body) for path, body in zip(paths, bodies, strict=True)]
-    return files
+    """The index as static files under /search/, made from nothing (the build reuses the last one's)."""
+    folding = folding or load_folding()
+    entries = doc_entries(site)
+    tokenizer = Tokenizer(folding)
+    index = fresh_index([str(n) for n in range(len(entries))], lambda docs: [
+        tokenizer.entry_terms(entries[d].title, entries[d].text, filter_tokens(entries[d].section, [t.slug for t in entries[d].tags]))
+        for d in docs])
+    return index_files(site, index, folding)[0]
 
 
 def search_page(site: Site) -> Page:
@@ -346,7 +321,7 @@ def normalized_text(text: str, folding: Folding) -> str:
 # --- The reader: what search.js does, in Python -------------------------------------------------
 
 _PHRASE = re.compile(r'"([^"]*)"?|“([^”]*)”?|「([^」]*)」?')
-_TERM = re.compile(f"[{CJK_CLASS}]+|{_WORDS.pattern}")
+_TERM = re.compile(f"[{CJK_CLASS}]+|{WORDS.pattern}")
 
 
 @dataclass(frozen=True)
@@ -466,10 +441,10 @@ class IndexReader:
             docs = {d for d, _, _ in self.postings(token)}
             allowed = docs if allowed is None else allowed & docs
         if not terms:
-            return [Hit(d, 0, 0) for d in sorted(allowed or ())]
+            return [Hit(d, 0, 0) for d in sorted(allowed or (), reverse=True)]
         hits = [Hit(d, sum(h[d][1] for h in per_term), sum(h[d][0] for h in per_term))
                 for d in per_term[0] if all(d in h for h in per_term) and (allowed is None or d in allowed)]
-        return sorted(hits, key=lambda h: (-h.titles, -h.tf, h.doc))
+        return sorted(hits, key=lambda h: (-h.titles, -h.tf, -h.doc))  # then newer: doc ids are oldest first
 
     def verified(self, terms: list[Term], hit: Hit) -> Hit | None:
         """The hit rescored on its stored text, or None if a phrase or long run is not in it."""

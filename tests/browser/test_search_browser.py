@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 
 from generator.build import BuildOptions, build
-from generator.search import CJK_CLASS, IndexReader, load_folding, normalized_text
+from generator.search import CJK_CLASS, IndexReader, doc_entries, load_folding, normalized_text
 from tests.conftest import NOW, SITES
 
 REPO = Path(__file__).parent.parent.parent
@@ -162,6 +162,19 @@ def test_filters_by_section_and_tag_and_the_url_keeps_them(browser, serve_dir, e
     page.locator("#kb-results button.search-result-tag", has_text="#读书会").click()
     page.wait_for_function("() => location.search.includes('tag=')")
     assert page.locator("select[name=tag]").input_value() == "读书会"
+    page.close()
+
+
+@pytest.mark.browser
+def test_equal_hits_rank_newer_first_as_the_python_reader_ranks_them(browser, serve_dir, example):
+    """Doc ids are oldest first (a new entry adds an id): the browser and IndexReader must both turn that around."""
+    output, site = example
+    page, errors = search_page(browser, serve_dir(output), "", section="qa")
+    shown = result_urls(page)
+    newest_first = [e.url for e in site.in_section("qa")]
+    assert len(shown) >= 3 and shown == newest_first[:len(shown)]
+    assert [doc_entries(site)[d].url for d in reader_of(output).search("", section="qa")] == newest_first
+    assert not errors
     page.close()
 
 

@@ -64,7 +64,24 @@ def add_entry(site: Path) -> None:
         encoding="utf-8")
 
 
-EDITS = [edit_body, edit_title, add_tag, remove_tag, rename_member, add_entry, delete_entry, change_template, change_config]
+def add_older_entry(site: Path) -> None:
+    """Older than most: it takes a doc id in the middle, so the search and term index renumber."""
+    (site / "content/lessons/old-one.md").write_text(
+        "---\ntitle: 旧的一篇\ndate: 2025-01-05 09:00\ntags: [群规]\n---\n\n群规第一版，关于广告和刷屏。\n",
+        encoding="utf-8")
+
+
+def move_entry_in_time(site: Path) -> None:
+    _replace(site / "content/highlights/rules.md", "date: 2026-11-02 09:00", "date: 2025-06-02 09:00")
+
+
+def touch_entry(site: Path) -> None:
+    """A change that leaves every token as it was (the entry's digest changes, its postings do not)."""
+    _replace(site / "content/qa/ask.md", "多用搜索，再看精华区。", "多用搜索，再看精华区。 ")
+
+
+EDITS = [edit_body, edit_title, add_tag, remove_tag, rename_member, add_entry, add_older_entry, touch_entry,
+         move_entry_in_time, delete_entry, change_template, change_config]
 
 
 def clean_build(site: Path, tmp: Path, now: str = NOW) -> dict[str, bytes]:
@@ -89,7 +106,8 @@ def test_cached_builds_match_clean_builds_edit_after_edit(basic_site, tmp_path, 
         result = build(BuildOptions(source=basic_site, now=NOW))
         assert tree(basic_site / "output") == clean_build(basic_site, tmp_path), f"after {edit.__name__}"
         assert result.write is not None
-        assert result.write.written + result.write.removed > 0, f"{edit.__name__} changed nothing"
+        if edit is not touch_entry:
+            assert result.write.written + result.write.removed > 0, f"{edit.__name__} changed nothing"
 
 
 def test_a_body_edit_rewrites_only_the_pages_that_show_it(basic_site):

@@ -8,6 +8,7 @@ import zlib
 from array import array
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from generator.build import BuildOptions, build
@@ -15,12 +16,14 @@ from generator.search import (
     FILTER_PREFIX,
     IndexReader,
     decode_shard,
+    doc_entries,
+    encode_rows,
     encode_shard,
     load_folding,
-    merge_postings,
     parse_query,
     read_varints,
     search_files,
+    shard_count,
     shard_key,
     shard_of,
     tf_bucket,
@@ -51,7 +54,7 @@ def reader(built) -> IndexReader:
 
 
 def urls(reader: IndexReader, site, query: str, **filters) -> list[str]:
-    return [site.entries[doc].url for doc in reader.search(query, **filters)]
+    return [doc_entries(site)[doc].url for doc in reader.search(query, **filters)]
 
 
 # --- Folding and tokens --------------------------------------------------------------------
@@ -106,9 +109,28 @@ def test_shard_round_trip_keeps_order_tf_and_title():
         "a": [(7, 0, True)], "运营": [(0, 1, False), (5, 1, True), (300, 7, False), (70_000, 1, False)]}
 
 
-def test_postings_of_spellings_that_fold_alike_merge():
-    merged = merge_postings(array("I", [1 << 4 | 2, 3 << 4 | 1]), array("I", [3 << 4 | 6, 9 << 4 | 2]))
-    assert list(merged) == [1 << 4 | 2, 3 << 4 | 7, 9 << 4 | 2]
+def test_shards_encoded_as_arrays_equal_the_reference_encoder(folding):
+    from generator.terms import Tokenizer, fresh_index
+
+    tokenizer = Tokenizer(folding)
+    texts = ["社群运营，Python入门 v2", "运营" * 300, "", "臺灣 python pythonic", "社群" * 5 + "a b c"]
+    # doc ids far apart need wide gaps: pad with empty docs
+    docs = texts + [""] * 70_000 + ["社群 a 运营"]
+    index = fresh_index([str(n) for n in range(len(docs))],
+                        lambda numbers: [tokenizer.entry_terms("标题 a", docs[d], ["§s:qa"]) for d in numbers])
+    rows = np.arange(len(index.ids))
+    names = index.tokens(rows)
+    groups = [np.array(sorted(part, key=names.__getitem__), dtype=np.int64) for part in (rows[:3], rows[3:], rows[:0])]
+    for group, encoded in zip(groups, encode_rows(index, groups), strict=True):
+        reference = [(names[k], array("I", index.postings[index.starts[k]:index.starts[k + 1]].tolist())) for k in group]
+        assert encoded == encode_shard(reference)
+        assert list(decode_shard(encoded)) == [names[k] for k in group]
+
+
+def test_shard_count_steps_so_a_few_more_entries_rarely_change_it():
+    assert [shard_count(n * 16_000) for n in (0, 1, 2, 7, 8, 9, 10, 11, 17, 100)] == [1, 1, 2, 7, 8, 10, 10, 12, 20, 112]
+    counts = [shard_count(n) for n in range(0, 10_000_000, 1000)]
+    assert len(set(counts)) < 40 and shard_count(10**12) == 4096
 
 
 # --- Queries ----------------------------------------------------------------------------------
@@ -159,7 +181,7 @@ def test_traditional_and_simplified_find_each_other(reader, built):
 def test_long_runs_and_phrases_are_checked_in_the_text(reader, built):
     _, site = built
     terms = parse_query("社群运营", reader.folding)
-    candidates = {site.entries[h.doc].url for h in reader.candidates(terms)}
+    candidates = {doc_entries(site)[h.doc].url for h in reader.candidates(terms)}
     assert "/qa/scattered/" in candidates  # has 社群, 群运 and 运营, but apart
     assert urls(reader, site, "社群运营") == ["/highlights/ops-review/"]
     assert urls(reader, site, '"code of conduct"') == ["/lessons/english/"]
@@ -265,3 +287,48 @@ def test_a_site_without_entries_gets_an_empty_index(tmp_path: Path):
     root = tmp_path / "output" / "search"
     reader = IndexReader({p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.bin")})
     assert reader.meta["docs"] == 0 and reader.search("社群") == []
+
+
+# --- Reuse between builds ----------------------------------------------------------------------
+
+
+def synthetic_site(count: int, edited: int | None = None):
+    from tests.unit.test_related import entry, site_of
+
+    words = ["社群", "运营", "新人", "活跃", "留存", "拉新", "复盘", "签到", "押金", "机器人", "群规", "分享", "python"]
+    entries = [entry(f"e{i}", f"第 {i} 篇：{words[i % 13]}", "，".join(words[(i * k + 3) % 13] + words[(i + k) % 13]
+                                                                   for k in range(12)) + (" 量子纠缠" if i == edited else ""),
+                     (words[i % 5],), days_ago=i) for i in range(count)]
+    return site_of(*entries)
+
+
+def test_an_edit_remakes_only_the_shards_it_touches_and_equals_a_fresh_index(folding, monkeypatch):
+    from generator import search
+    from generator.search import index_files
+    from generator.terms import Tokenizer, filter_tokens, fresh_index, patched_index
+
+    monkeypatch.setattr(search, "SHARD_TARGET", 400)  # many small shards
+    tokenizer = Tokenizer(folding)
+
+    def terms_of(site):
+        entries = doc_entries(site)
+        return lambda docs: [tokenizer.entry_terms(entries[d].title, entries[d].text,
+                                                   filter_tokens(entries[d].section, [t.slug for t in entries[d].tags]))
+                             for d in docs]
+
+    before = synthetic_site(300)
+    keys = [e.url for e in doc_entries(before)]
+    index = fresh_index(keys, terms_of(before))
+    files, state = index_files(before, index, folding)
+    for after in (synthetic_site(300, edited=150), synthetic_site(301)):
+        new_keys = [e.url + ("*" if "量子" in e.text else "") for e in doc_entries(after)]
+        patched, changed = patched_index(index, new_keys, terms_of(after))
+        reused, _ = index_files(after, patched, folding, changed, state)
+        fresh, _ = index_files(after, fresh_index(new_keys, terms_of(after)), folding)
+        assert [(f.path, f.data) for f in reused] == [(f.path, f.data) for f in fresh]
+        old_shards = {f.path: f.data for f in files if "/s/" in f.path}
+        new_shards = {f.path: f.data for f in fresh if "/s/" in f.path}
+        assert len(new_shards) == len(old_shards) >= 40
+        differ = sum(old_shards[p] != data for p, data in new_shards.items())
+        if "量子" in "".join(e.text for e in after.entries):
+            assert 0 < differ <= 7  # 量子, 子纠, 纠缠 and their 4 characters: at most 7 shards of 40

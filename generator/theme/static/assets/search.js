@@ -304,9 +304,9 @@
     });
   }
 
-  /* Title matches first, then how often the terms occur, then newer (doc ids are newest first). */
+  /* Title matches first, then how often the terms occur, then newer (doc ids are oldest first). */
   function compareHits(a, b) {
-    return b.titles - a.titles || b.tf - a.tf || a.doc - b.doc;
+    return b.titles - a.titles || b.tf - a.tf || b.doc - a.doc;
   }
 
   function countIn(haystack, needle) {
