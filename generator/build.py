@@ -19,7 +19,7 @@ from .config import SiteConfig, load_config
 from .digest import digest_pages
 from .errors import Problem, Problems, SiteError
 from .feeds import digest_feed_file, entry_feeds, with_alternates
-from .fingerprint import PACKAGE, code_version, entry_digests, page_keys, sha, templates_digest, value_digest
+from .fingerprint import PACKAGE, code_version, entry_digests, page_keys, sha, value_digest
 from .model import Entry, Site
 from .newcomers import start_files, start_page
 from .pages import browsing_pages, utility_pages
@@ -219,11 +219,11 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         if write and in_place and pages_written is not None:
             def files_later() -> tuple[list[OutputFile], list[Problem]]:
                 stop_if_cancelled(cancelled)
-                return cached_site_files(site, renderer, cache, base, whole_site, digests, terms)
+                return cached_site_files(site, renderer, cache, base, digests, terms)
             later = (pages_written, files_later, origins, static)
             problems.extend(path_collisions([output_path(p.url) for p in pages], origins, static))
         else:
-            files, file_problems = cached_site_files(site, renderer, cache, base, whole_site, digests, terms)
+            files, file_problems = cached_site_files(site, renderer, cache, base, digests, terms)
             problems.extend(file_problems)
             problems.extend(path_collisions([output_path(p.url) for p in pages] + [f.path for f in files], origins, static))
         timings["derive"] = time.perf_counter() - started
@@ -320,18 +320,13 @@ def cached_entry_feeds(site: Site, cache: BuildCache, base: str, digests: dict[i
     return files
 
 
-def cached_site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, whole_site: str | None,
-                      digests: dict[int, str], terms: CachedTerms | None = None) -> tuple[list[OutputFile], list[Problem]]:
-    """`site_files`, reused from the last build when the site, templates and code are the same."""
-    key = sha(base, templates_digest(renderer.env), whole_site) if whole_site else None
-    if key:
-        stored = cache.artifact("site_files", key)
-        if stored is not None:
-            return stored
-    files, problems = site_files(site, renderer, cached_entry_feeds(site, cache, base, digests), terms)
-    if key:
-        cache.save_artifact("site_files", key, (files, problems))
-    return files, problems
+def cached_site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
+                      terms: CachedTerms | None = None) -> tuple[list[OutputFile], list[Problem]]:
+    """`site_files`, its costly parts (the feeds of entries, the search index) reused from earlier builds.
+
+    Not stored whole: the search index alone is tens of megabytes, and after an edit most of it is unchanged.
+    """
+    return site_files(site, renderer, cached_entry_feeds(site, cache, base, digests), terms)
 
 
 @dataclass

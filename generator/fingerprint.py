@@ -120,12 +120,6 @@ def entry_digests(entries: tuple[Entry, ...], memo: dict | None = None) -> dict[
     return out
 
 
-def templates_digest(env: jinja2.Environment) -> str:
-    """Every template the environment can load, by name and source."""
-    names = sorted(env.list_templates())
-    return sha(*(part for name in names for part in (name, env.loader.get_source(env, name)[0])))
-
-
 @dataclass(frozen=True)
 class TemplateInfo:
     digest: str  # of the sources of the template and every template it loads
