@@ -219,14 +219,19 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         if write and in_place and pages_written is not None:
             def files_later() -> tuple[list[OutputFile], list[Problem]]:
                 stop_if_cancelled(cancelled)
-                return cached_site_files(site, renderer, cache, base, digests, terms)
+                try:
+                    return cached_site_files(site, renderer, cache, base, digests, terms)
+                finally:
+                    terms.release()
             later = (pages_written, files_later, origins, static)
             problems.extend(path_collisions([output_path(p.url) for p in pages], origins, static))
         else:
             files, file_problems = cached_site_files(site, renderer, cache, base, digests, terms)
+            terms.release()
             problems.extend(file_problems)
             problems.extend(path_collisions([output_path(p.url) for p in pages] + [f.path for f in files], origins, static))
-        timings["derive"] = time.perf_counter() - started
+        timings["derive"] = time.perf_counter() - started - sum(terms.seconds.values())
+        timings.update(terms.seconds)  # the term index (search and related entries), the search files
         problems.raise_if_errors(options.strict)
         result = None
         stop_if_cancelled(cancelled)
@@ -342,6 +347,11 @@ class CachedTerms:
     cache: BuildCache
     keys: list[str]  # entry digests in doc-id order (search.doc_entries)
     made: tuple[TermIndex, np.ndarray | None, str, Folding] | None = None
+    seconds: dict[str, float] = field(default_factory=dict)  # "terms", "search": for the build's timings
+
+    def release(self) -> None:
+        """Let the index go once search and related entries have it: rendering forks workers, smaller is better."""
+        self.made = None
 
     def key(self) -> str:
         return sha(code_version(), DATA_FILE.read_bytes())
@@ -349,6 +359,7 @@ class CachedTerms:
     def index(self) -> tuple[TermIndex, np.ndarray | None, str, Folding]:
         """(index, shard-key CRCs of the tokens whose postings changed, digest of the index patched, folding)."""
         if self.made is None:
+            started = time.perf_counter()
             folding = load_folding()
             previous = self.cache.large_artifact("terms", self.key())
             if not isinstance(previous, TermIndex):
@@ -364,15 +375,18 @@ class CachedTerms:
             index, changed = patched_index(previous or EMPTY, self.keys, terms_of)
             self.cache.save_large_artifact("terms", self.key(), index)
             self.made = (index, changed if previous else None, previous.digest() if previous else "", folding)
+            self.seconds["terms"] = time.perf_counter() - started
         return self.made
 
     def search_files(self) -> list[OutputFile]:
         index, changed, patched, folding = self.index()
+        started = time.perf_counter()
         previous = self.cache.artifact("search", self.key())
         previous = previous if isinstance(previous, SearchState) else None  # its bundles are named by content
         files, state = index_files(self.site, index, folding, changed if previous and previous.index == patched else None,
                                    previous)
         self.cache.save_artifact("search", self.key(), state)
+        self.seconds["search"] = time.perf_counter() - started
         return files
 
 
