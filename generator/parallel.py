@@ -2,11 +2,14 @@
 
 Workers are forked, so they inherit the site, the templates and the Markdown
 renderer as they are in the parent: only item numbers and small results cross
-process boundaries. Below a few dozen items, or with one core, the work stays
-in this process.
+process boundaries. This process works too, on every n-th chunk, rather than
+wait: one worker fewer is one process fewer whose touches copy the site's pages
+(each forked worker ends up with a private copy of much of the small-object heap).
+Below a few dozen items, or with one core, the work stays in this process.
 """
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
@@ -44,6 +47,14 @@ def _install(task: Callable) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
+def _return_free_memory() -> None:
+    """glibc keeps freed memory resident for reuse; hand whole free pages back to the kernel."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
 def _run_chunk(items: list) -> list:
     return [_task(item) for item in items]
 
@@ -59,20 +70,23 @@ def parallel_map(task: Callable[[T], R], items: Sequence[T], workers: int | None
         return [task(item) for item in items]
     size = max(8, min(256, len(items) // (workers * 8) or 1))
     chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
+    mine = set(range(0, len(chunks), workers))  # interleaved, so that slow and quick stretches are shared
+    theirs = [i for i in range(len(chunks)) if i not in mine]
     context = multiprocessing.get_context("fork")
+    _return_free_memory()  # what the stages before freed, so that it is not resident in every fork
     gc.freeze()  # keep the collector from touching (and so copying) the parent's objects in workers
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
-        pool = context.Pool(workers, initializer=_install, initargs=(task,))
+        pool = context.Pool(workers - 1, initializer=_install, initargs=(task,))
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     try:
-        results: list[R] = []
-        for chunk_result in pool.imap(_run_chunk, chunks):
-            results.extend(chunk_result)
+        pending = pool.imap(_run_chunk, [chunks[i] for i in theirs])
+        done: dict[int, list[R]] = {i: [task(item) for item in chunks[i]] for i in sorted(mine)}
+        done.update(zip(theirs, pending, strict=True))
         pool.close()  # done: let the workers finish on their own, no signal needed
         pool.join()
-        return results
+        return [result for i in range(len(chunks)) for result in done[i]]
     except BaseException:
         pool.terminate()  # an error or Ctrl-C: stop the rest now
         raise
