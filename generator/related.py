@@ -238,6 +238,13 @@ def _vectors(index: TermIndex, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return doc, row, weight / np.where(norms > 0, norms, 1.0)[doc]
 
 
+def _starts_of_runs(values: np.ndarray) -> np.ndarray:
+    """True where a run of equal values starts."""
+    starts = np.ones(len(values), dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=starts[1:])
+    return starts
+
+
 def _first_per_doc(key: np.ndarray, n: int, shift: int, keep: int) -> np.ndarray:
     """The `keep` smallest keys of each doc (key >> shift), ascending; sorts `key` in place."""
     key.sort()
@@ -262,30 +269,33 @@ def _partial_scores(n: int, *sources: tuple) -> tuple[np.ndarray, np.ndarray]:
     part_bits = _bits(SCALE * 8)  # a part is at most TAG_WEIGHT * idf (< 8) * SCALE
     if 2 * _bits(n) + part_bits > 64:  # half a million entries or more: no packing
         part_bits = 0
-    keys, parts = [], []
+    total = sum(int(source[3].sum()) for source in sources)
+    key = np.empty(total, dtype=np.uint64)
+    parts = np.empty(total if not part_bits else 0, dtype=np.uint64)
+    done = 0
     for doc, weight, start, length, others, other_weight in sources:
         for first, end in _chunks(length):  # bounded temporaries
             doc_, weight_, start_, length_ = doc[first:end], weight[first:end], start[first:end], length[first:end]
-            at = np.repeat(start_ - (np.cumsum(length_) - length_), length_) + np.arange(int(length_.sum()))
-            key = np.repeat(doc_.astype(np.uint64) * np.uint64(n) << np.uint64(part_bits), length_)
-            key += others.astype(np.uint64)[at] << np.uint64(part_bits)
+            size = int(length_.sum())
+            at = np.repeat(start_ - (np.cumsum(length_) - length_), length_) + np.arange(size)
+            chunk = key[done:done + size]
+            chunk[:] = np.repeat(doc_.astype(np.uint64) * np.uint64(n) << np.uint64(part_bits), length_)
+            chunk += others.astype(np.uint64)[at] << np.uint64(part_bits)
             part = np.rint(np.repeat(weight_ * SCALE, length_) * other_weight[at]).astype(np.uint64)
             if part_bits:
-                key += part
+                chunk += part
             else:
-                parts.append(part)
-            keys.append(key)
+                parts[done:done + size] = part
+            done += size
     if part_bits:
-        key = np.concatenate(keys)
-        del keys
         key.sort()
         part = (key & np.uint64((1 << part_bits) - 1)).astype(np.int64)
+        key >>= np.uint64(part_bits)
     else:
-        key, part = np.concatenate(keys), np.concatenate(parts).astype(np.int64)
         order = np.argsort(key, kind="stable")
-        key, part = key[order], part[order]
-    pair = key >> np.uint64(part_bits)
-    heads = np.flatnonzero(np.concatenate([[True], pair[1:] != pair[:-1]])) if len(key) else np.zeros(0, np.int64)
+        key, part = key[order], parts[order].astype(np.int64)
+    pair = key
+    heads = np.flatnonzero(_starts_of_runs(pair))
     return pair[heads].astype(np.int64), np.add.reduceat(part, heads) if len(heads) else part
 
 

@@ -378,37 +378,37 @@ def patched_index(old: TermIndex, keys: Sequence[str], terms_of: Callable[[list[
         removed = removed_rows = np.zeros(0, np.int64)
 
     fresh = terms_of(added)
-    new_ids, new_values = _postings_of(added, fresh)
-    if len(new_ids) + len(removed) <= MANY_NEW:  # a doc removed and added again may leave a token as it was
+    names = dict(old.names)
+    for t in fresh:
+        numbers = np.frombuffer(t.ids, dtype="<u8")
+        names.update(zip(numbers[len(numbers) - len(t.names):].tolist(), t.names, strict=True))
+    new_unique = _unique_ids(fresh)
+    if sum(len(t.weights) for t in fresh) + len(removed) <= MANY_NEW:  # an edit: a doc added again may leave a token as it was
+        new_ids, new_values = _postings_of(added, fresh)
         changed[removed_rows[_differ(old.ids[removed_rows], old.postings[removed], new_ids, new_values)]] = True
         touched = np.unique(new_ids[_differ(new_ids, new_values, old.ids[removed_rows], old.postings[removed])])
+        del new_ids, new_values
     else:
         changed[removed_rows] = True
-        touched = None
+        touched = new_unique
     remaining = kept_counts > 0
-    new_unique = np.sort(new_ids)
-    new_unique = new_unique[_starts_of_runs(new_unique)]
     ids = np.union1d(old.ids[remaining], new_unique).astype(np.uint64)
     old_rows = np.searchsorted(ids, old.ids[remaining])
-    new_rows = _grouped_rows(ids, new_ids, new_values)  # and new_values grouped alike, in place
-    del new_ids
+    new_rows, new_values = _grouped(ids, added, fresh)
+    del fresh
     counts = np.bincount(new_rows, minlength=len(ids))
     counts[old_rows] += kept_counts[remaining]
     starts = np.zeros(len(ids) + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
     merged = _merged(postings, old_rows, kept_counts[remaining], len(ids), new_rows, new_values)
 
-    names = dict(old.names)
-    for t in fresh:
-        numbers = np.frombuffer(t.ids, dtype="<u8")
-        names.update(zip(numbers[len(numbers) - len(t.names):].tolist(), t.names, strict=True))
     names = {n: names[n] for n in ids[ids >= np.uint64(LONG)].tolist()}
     crcs = np.zeros(len(ids), dtype=np.uint32)
     crcs[old_rows] = old.crcs[remaining]
     unknown = np.flatnonzero(~np.isin(ids, old.ids[remaining]))
     crcs[unknown] = [zlib.crc32(shard_key(token).encode("utf-8")) for token in _tokens(ids[unknown], names)]
     index = TermIndex(tuple(keys), ids, starts, merged, crcs, names)
-    touched = crcs[np.searchsorted(ids, new_unique if touched is None else touched)]
+    touched = crcs[np.searchsorted(ids, touched)]
     return index, np.union1d(old.crcs[changed], touched).astype(np.uint32)
 
 
@@ -438,16 +438,30 @@ def _postings_of(docs: list[int], terms: list[EntryTerms]) -> tuple[np.ndarray, 
     return ids, values
 
 
-def _grouped_rows(ids: np.ndarray, new_ids: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """The row (in `ids`) of each new posting, sorted, with `values` sorted alike (in place):
-    by row, then posting. One sort of uint64 keys (row << 32 | posting), no gathers at random."""
-    key = np.empty(len(new_ids), dtype=np.uint64)
-    for at in range(0, len(new_ids), 1 << 20):  # a million at a time: small temporaries
-        part = slice(at, at + (1 << 20))
-        key[part] = np.searchsorted(ids, new_ids[part]).astype(np.uint64) << np.uint64(32) | values[part]
+def _unique_ids(terms: list[EntryTerms]) -> np.ndarray:
+    """The token numbers of these terms, once each, ascending (a thousand docs at a time: small temporaries)."""
+    found = np.zeros(0, dtype=np.uint64)
+    for first in range(0, len(terms), 1000):
+        chunk = np.sort(np.concatenate([np.frombuffer(t.ids, dtype="<u8") for t in terms[first:first + 1000]]))
+        found = np.union1d(found, chunk[_starts_of_runs(chunk)]).astype(np.uint64)
+    return found
+
+
+def _grouped(ids: np.ndarray, docs: list[int], terms: list[EntryTerms]) -> tuple[np.ndarray, np.ndarray]:
+    """(row in `ids`, posting) of every posting of these docs' terms, by row, then posting: one sort
+    of uint64 keys (row << 32 | posting), made doc by doc, with no gathers at random."""
+    key = np.empty(sum(len(t.weights) for t in terms), dtype=np.uint64)
+    at = 0
+    for doc, t in zip(docs, terms, strict=True):
+        part = key[at:at + len(t.weights)]
+        part[:] = np.searchsorted(ids, np.frombuffer(t.ids, dtype="<u8"))
+        part <<= np.uint64(32)
+        part |= np.frombuffer(t.weights, dtype=np.uint8).astype(np.uint64) | np.uint64(doc << 4)
+        at += len(t.weights)
     key.sort()
-    values[:] = key & np.uint64(0xFFFFFFFF)
-    return (key >> np.uint64(32)).astype(np.int64)
+    values = key.astype(np.uint32)  # the low 32 bits
+    key >>= np.uint64(32)
+    return key.astype(np.uint32), values
 
 
 def _merged(postings: np.ndarray, old_rows: np.ndarray, kept_counts: np.ndarray, rows: int,
