@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from generator.build import BuildOptions, load_site, site_pages
 from generator.errors import Problems
-from generator.fingerprint import TemplateDigests, page_keys, value_digest
+from generator.fingerprint import PURE_FILTERS, TemplateDigests, page_keys, value_digest
 from generator.model import Member
 from generator.render import Renderer
 from tests.conftest import NOW
@@ -86,3 +86,12 @@ def test_values_that_cannot_be_serialised_have_no_digest():
     assert value_digest({"f": lambda: 1}) is None
     assert value_digest(Member("a", "A")) == value_digest(Member("a", "A"))
     assert value_digest(Member("a", "A")) != value_digest(Member("a", "B"))
+
+
+def test_kb_filters_are_known_pure_so_a_digest_page_does_not_depend_on_every_entry(basic_site):
+    """An unknown filter makes a page depend on the whole site: a kb filter missing from the list
+    would re-render every page that uses it after any edit."""
+    renderer = Renderer(loaded(basic_site), basic_site)
+    assert set(renderer.env.filters) <= PURE_FILTERS
+    for template in ("digest.html", "digest_index.html", "list.html", "entry.html"):
+        assert not TemplateDigests(renderer.env).info(template).reads_site, template
