@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import jinja2
 import numpy as np
 
 from .assemble import assemble_site, current_time, load_members
@@ -18,8 +19,8 @@ from .community import open_question_pages, open_questions_feed
 from .config import SiteConfig, load_config
 from .digest import digest_pages
 from .errors import Problem, Problems, SiteError
-from .feeds import digest_feed_file, entry_feeds, with_alternates
-from .fingerprint import PACKAGE, code_version, entry_digests, page_keys, sha, value_digest
+from .feeds import DIGEST_ITEM_TEMPLATE, digest_feed_file, digest_feed_weeks, entry_feeds, with_alternates
+from .fingerprint import PACKAGE, TemplateDigests, code_version, entry_digests, page_keys, sha, value_digest
 from .model import Entry, Site
 from .newcomers import start_files, start_page
 from .pages import browsing_pages, utility_pages
@@ -147,16 +148,18 @@ def site_pages(site: Site, related: dict[str, list[Entry]] | None = None) -> lis
 
 
 def site_files(site: Site, renderer: Renderer, entry_feed_files: list[OutputFile] | None = None,
-               terms: CachedTerms | None = None) -> tuple[list[OutputFile], list[Problem]]:
+               terms: CachedTerms | None = None,
+               digest_feed: tuple[list[OutputFile], list[Problem]] | None = None) -> tuple[list[OutputFile], list[Problem]]:
     """Every output that is bytes rather than a templated page (feeds, JSON), from each derive stage.
 
     `entry_feed_files`: the feeds of `entry_feeds`, when the caller has them (see `cached_entry_feeds`);
-    `terms`: the build's term index, when the caller has one (see `CachedTerms`).
+    `terms`: the build's term index, when the caller has one (see `CachedTerms`); `digest_feed`:
+    the digest feed and its problems, when the caller has them (see `cached_digest_feed`).
     """
     if entry_feed_files is None:
         items: dict = {}
         entry_feed_files = [OutputFile(feed.path, feed.bytes(site, items)) for feed in entry_feeds(site)]
-    digest_feed, problems = digest_feed_file(site, renderer)
+    digest_feed, problems = digest_feed if digest_feed is not None else digest_feed_file(site, renderer)
     search = terms.search_files() if terms else search_files(site)
     return entry_feed_files + digest_feed + start_files(site) + [open_questions_feed(site)] + search, problems
 
@@ -331,7 +334,27 @@ def cached_site_files(site: Site, renderer: Renderer, cache: BuildCache, base: s
 
     Not stored whole: the search index alone is tens of megabytes, and after an edit most of it is unchanged.
     """
-    return site_files(site, renderer, cached_entry_feeds(site, cache, base, digests), terms)
+    return site_files(site, renderer, cached_entry_feeds(site, cache, base, digests), terms,
+                      cached_digest_feed(site, renderer, cache, base, digests))
+
+
+def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: str,
+                       digests: dict[int, str]) -> tuple[list[OutputFile], list[Problem]]:
+    """The digest feed, reused while its weeks, the names, the config and its item template are the same."""
+    weeks = digest_feed_weeks(site)
+    try:
+        template = TemplateDigests(renderer.env).info(DIGEST_ITEM_TEMPLATE)
+    except jinja2.TemplateError:  # made (and its error reported) below
+        template = None
+    value = value_digest((site.config, dict(site.members), weeks), digests)
+    key = sha(base, "digest-feed", template.digest, value) if template and value and not template.reads_site else None
+    data = cache.artifact("feed:digest/feed.xml", key) if key else None
+    if data is not None:
+        return [OutputFile("digest/feed.xml", data)], []
+    files, problems = digest_feed_file(site, renderer, weeks)
+    if key and files:
+        cache.save_artifact("feed:digest/feed.xml", key, files[0].data)
+    return files, problems
 
 
 @dataclass

@@ -25,6 +25,7 @@ from .render import OutputFile, Page, Renderer, TemplateProblem
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # text pasted from chats can hold these
 ATTRIBUTE_URL = re.compile(r'(?P<attr>\s(?:href|src))="(?P<url>[^"]*)"')
 GENERATOR = "kb"
+DIGEST_ITEM_TEMPLATE = "digest_feed_item.html"
 EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")  # the build date of a feed with no items
 
 
@@ -191,7 +192,7 @@ def digest_item(site: Site, digest: WeekDigest, renderer: Renderer) -> FeedItem:
     """A completed week as one item; its GUID is the week's page, which never moves."""
     config = site.config
     t = translator(config.language, dict(config.section_labels))
-    page = Page(digest.url, "digest_feed_item.html", {"digest": digest, "absolute": True})
+    page = Page(digest.url, DIGEST_ITEM_TEMPLATE, {"digest": digest, "absolute": True})
     content = renderer.render(page).data.decode("utf-8")
     week = format_week(digest.week, config.language)
     link = site_url(config, digest.url)
@@ -202,11 +203,16 @@ def digest_item(site: Site, digest: WeekDigest, renderer: Renderer) -> FeedItem:
                     summary=summary, content=absolute_html(content, digest.url, config))
 
 
-def digest_feed_bytes(site: Site, renderer: Renderer) -> bytes:
-    """/digest/feed.xml: one item per completed week, never the week in progress."""
+def digest_feed_weeks(site: Site) -> list[WeekDigest]:
+    """The weeks /digest/feed.xml shows: the latest completed ones, oldest first, never the week in progress."""
+    return [d for d in site_digests(site) if not d.in_progress][-site.config.feed_limit:]
+
+
+def digest_feed_bytes(site: Site, renderer: Renderer, weeks: list[WeekDigest] | None = None) -> bytes:
+    """/digest/feed.xml: one item per completed week (`digest_feed_weeks`, if not given)."""
     t = translator(site.config.language, dict(site.config.section_labels))
-    done = [d for d in site_digests(site) if not d.in_progress]
-    items = [digest_item(site, d, renderer) for d in done[-site.config.feed_limit:]]  # oldest first
+    weeks = digest_feed_weeks(site) if weeks is None else weeks
+    items = [digest_item(site, d, renderer) for d in weeks]
     return items_feed_bytes(site.config, feed_title(site, t("feed_digest")), "/digest/feed.xml", items,
                             description=t("digest_about"), page_url="/digest/")
 
@@ -235,9 +241,10 @@ def entry_feeds(site: Site) -> list[EntryFeed]:
     return feeds
 
 
-def digest_feed_file(site: Site, renderer: Renderer) -> tuple[list[OutputFile], list[Problem]]:
+def digest_feed_file(site: Site, renderer: Renderer,
+                     weeks: list[WeekDigest] | None = None) -> tuple[list[OutputFile], list[Problem]]:
     try:
-        return [OutputFile("digest/feed.xml", digest_feed_bytes(site, renderer))], []
+        return [OutputFile("digest/feed.xml", digest_feed_bytes(site, renderer, weeks))], []
     except TemplateProblem as exc:
         return [], [exc.problem]
 
