@@ -124,7 +124,7 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
     known = memo if memo else cache.documents()
     missing = [i for i, key in enumerate(keys) if key not in known]
     tz = config.tz
-    parsed = parallel_map(lambda i: parse_document(sources[i], renderer, tz), missing)
+    parsed = parallel_map(lambda i: parse_document(sources[i], renderer, tz), missing, here=False)
     new = {keys[i]: doc for i, doc in zip(missing, parsed, strict=True)}
     documents = [new[k] if k in new else known[k] for k in keys]
     if new or len(known) != len(set(keys)):
@@ -148,19 +148,19 @@ def site_pages(site: Site, related: dict[str, list[Entry]] | None = None) -> lis
 
 
 def site_files(site: Site, renderer: Renderer, entry_feed_files: list[OutputFile] | None = None,
-               terms: CachedTerms | None = None,
+               search: list[OutputFile] | None = None,
                digest_feed: tuple[list[OutputFile], list[Problem]] | None = None) -> tuple[list[OutputFile], list[Problem]]:
     """Every output that is bytes rather than a templated page (feeds, JSON), from each derive stage.
 
     `entry_feed_files`: the feeds of `entry_feeds`, when the caller has them (see `cached_entry_feeds`);
-    `terms`: the build's term index, when the caller has one (see `CachedTerms`); `digest_feed`:
-    the digest feed and its problems, when the caller has them (see `cached_digest_feed`).
+    `search`: the search files (see `CachedTerms`); `digest_feed`: the digest feed and its
+    problems (see `cached_digest_feed`) — each made here when the caller does not have it.
     """
     if entry_feed_files is None:
         items: dict = {}
         entry_feed_files = [OutputFile(feed.path, feed.bytes(site, items)) for feed in entry_feeds(site)]
     digest_feed, problems = digest_feed if digest_feed is not None else digest_feed_file(site, renderer)
-    search = terms.search_files() if terms else search_files(site)
+    search = search_files(site) if search is None else search
     return entry_feed_files + digest_feed + start_files(site) + [open_questions_feed(site)] + search, problems
 
 
@@ -237,13 +237,14 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         timings.update(terms.seconds)  # the term index (search and related entries), the search files
         problems.raise_if_errors(options.strict)
         result = None
+        made = len(pages) + len(files or [])  # write_site lets `files` go
         stop_if_cancelled(cancelled)
         if write:
             result = write_site(site, pages, files, renderer, options, cache, problems, timings,
                                 in_place, background_cleanup, base, digests, later)
             if looked and looked[1].settled:
                 cache.save_artifact(_LAST_BUILD + str(options.output_dir.resolve()), looked[1].digest, LastBuild(
-                    looked[1].digest, site.now, next_change(site), len(site.entries), len(pages) + len(files or []),
+                    looked[1].digest, site.now, next_change(site), len(site.entries), made,
                     result.written + result.unchanged, tuple(problems.warnings)))
         else:
             started = time.perf_counter()
@@ -252,7 +253,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             problems.raise_if_errors(options.strict)
     finally:
         cache.close()
-    return BuildResult(site, len(site.entries), len(pages) + len(files or []), result, tuple(problems.warnings), timings,
+    return BuildResult(site, len(site.entries), made, result, tuple(problems.warnings), timings,
                        preview=approximate)
 
 
@@ -334,7 +335,11 @@ def cached_site_files(site: Site, renderer: Renderer, cache: BuildCache, base: s
 
     Not stored whole: the search index alone is tens of megabytes, and after an edit most of it is unchanged.
     """
-    return site_files(site, renderer, cached_entry_feeds(site, cache, base, digests), terms,
+    search = None
+    if terms is not None:
+        search = terms.search_files()
+        terms.release()  # before the feeds are made: the two need not be in memory together
+    return site_files(site, renderer, cached_entry_feeds(site, cache, base, digests), search,
                       cached_digest_feed(site, renderer, cache, base, digests))
 
 
@@ -431,6 +436,8 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
     With `later` (for `kb serve`), `files` is None: the pages are written, `later[0]()` is
     told so (the open tabs can reload), and only then are the other files made by `later[1]()`
     (`later[2:]`: the pages' origins and the static files, to name colliding sources).
+    Otherwise `files` are written first and the list is emptied, so that their bytes (the
+    search index, the feeds: tens of megabytes) are not in the processes forked to render.
     """
     started = time.perf_counter()
     output = options.output_dir.resolve()
@@ -474,6 +481,11 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
         return None, False, previous[paths[index]]
 
     try:
+        file_paths = [f.path for f in files or []]
+        if files is not None:
+            for f in files:
+                writer.add(f.path, writer.put(f.path, f.data)[1])
+            files.clear()
         stale = [i for i, ok in enumerate(fresh) if not ok]
         placed: list = [None] * len(pages)
         for index, outcome in zip(stale, parallel_map(render_and_put, stale), strict=True):
@@ -493,19 +505,20 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
             problems.extend(path_collisions(paths + [f.path for f in files], later[2], later[3]))
             problems.raise_if_errors(options.strict)
             statics = statics_for(files)
+            for f in files:
+                writer.add(f.path, writer.put(f.path, f.data)[1])
+            file_paths = [f.path for f in files]
         for path, (_, written, _) in zip(paths, placed, strict=True):
             writer.add(path, written)
         for rel, src in statics.items():
             writer.copy(rel, src)
-        for f in files:
-            writer.add(f.path, writer.put(f.path, f.data)[1])
         # removed files are counted from the manifest when there is one: a walk of a big tree costs a second
         result = writer.commit(background_cleanup=background_cleanup, previous=previous.keys() if previous else None)
     except BaseException:
         writer.abort()
         raise
     records = [(path, record) for path, (_, _, record) in zip(paths, placed, strict=True) if record]
-    records += [(rel, record_of("", output / rel)) for rel in [*statics, *(f.path for f in files)]]
+    records += [(rel, record_of("", output / rel)) for rel in [*statics, *file_paths]]
     cache.save_outputs(output, records)
     timings["write"] = time.perf_counter() - started
     return result

@@ -59,25 +59,28 @@ def _run_chunk(items: list) -> list:
     return [_task(item) for item in items]
 
 
-def parallel_map(task: Callable[[T], R], items: Sequence[T], workers: int | None = None) -> list[R]:
+def parallel_map(task: Callable[[T], R], items: Sequence[T], workers: int | None = None,
+                 here: bool = True) -> list[R]:
     """[task(i) for i in items], spread over forked workers; results in order.
 
     `task` may be a closure: it reaches the workers by fork, not by pickle. Items
-    and results are pickled, so keep them small (indices, short tuples).
+    and results are pickled, so keep them small (indices, short tuples). With `here`
+    false this process only waits: for tasks that leave much garbage behind (parsing
+    Markdown), which is better left in workers that exit than in the process that goes on.
     """
     workers = workers or worker_count()
     if workers <= 1 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
         return [task(item) for item in items]
     size = max(8, min(256, len(items) // (workers * 8) or 1))
     chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
-    mine = set(range(0, len(chunks), workers))  # interleaved, so that slow and quick stretches are shared
+    mine = set(range(0, len(chunks), workers)) if here else set()  # interleaved: slow and quick stretches shared
     theirs = [i for i in range(len(chunks)) if i not in mine]
     context = multiprocessing.get_context("fork")
     _return_free_memory()  # what the stages before freed, so that it is not resident in every fork
     gc.freeze()  # keep the collector from touching (and so copying) the parent's objects in workers
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
-        pool = context.Pool(workers - 1, initializer=_install, initargs=(task,))
+        pool = context.Pool(workers - 1 if here else workers, initializer=_install, initargs=(task,))
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     try:

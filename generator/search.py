@@ -256,18 +256,24 @@ def index_files(site: Site, index: TermIndex, folding: Folding,
     bundle_keys = [hashlib.sha256("\n".join((language, *keys[n:n + BUNDLE])).encode()).hexdigest()
                    for n in range(0, len(entries), BUNDLE)]
     old_bundles = previous.bundles if previous is not None else {}
-    new_bundles = {
-        n: json.dumps([{"t": e.title, "u": e.url, "s": e.section, "d": e.date.strftime("%Y-%m-%d"),
-                        "f": format_date(e.date, language), "g": [[tag.slug, tag.name] for tag in e.tags], "x": e.text}
-                       for e in entries[n * BUNDLE:(n + 1) * BUNDLE]], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        for n, key in enumerate(bundle_keys) if key not in old_bundles}
+    missing = [n for n, key in enumerate(bundle_keys) if key not in old_bundles]
+
+    def bundle(n: int) -> tuple[bytes, bytes]:
+        """(gzip, SHA-256) of entries n*BUNDLE…: made and compressed one at a time, so that the
+        whole site's text is never held uncompressed at once."""
+        body = json.dumps([{"t": e.title, "u": e.url, "s": e.section, "d": e.date.strftime("%Y-%m-%d"),
+                            "f": format_date(e.date, language), "g": [[tag.slug, tag.name] for tag in e.tags],
+                            "x": e.text} for e in entries[n * BUNDLE:(n + 1) * BUNDLE]],
+                          ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return compress(body), hashlib.sha256(body).digest()
+
     with ThreadPoolExecutor(max_workers=default_workers()) as pool:  # zlib lets go of the GIL
-        made = dict(zip([("s", n) for n in bodies] + [("d", n) for n in new_bundles],
-                        pool.map(compress, [*bodies.values(), *new_bundles.values()]), strict=True))
-    shards = tuple((made["s", n], hashlib.sha256(bodies[n]).digest()) if n in bodies else previous.shards[n]
+        made_shards = dict(zip(bodies, pool.map(compress, bodies.values()), strict=True))
+        made_bundles = dict(zip(missing, pool.map(bundle, missing), strict=True))
+    shards = tuple((made_shards[n], hashlib.sha256(bodies[n]).digest()) if n in bodies else previous.shards[n]
                    for n in range(count))
-    bundles = {key: (made["d", n], hashlib.sha256(new_bundles[n]).digest()) if n in new_bundles else old_bundles[key]
-               for n, key in enumerate(bundle_keys)}
+    del bodies
+    bundles = {key: made_bundles[n] if n in made_bundles else old_bundles[key] for n, key in enumerate(bundle_keys)}
 
     single = index.ids[(index.ids < np.uint64(LONG)) & (index.ids & np.uint64((1 << 2 * CODE_BITS) - 1) == 0)]
     folded_chars = {c for c in (chr(int(n) >> 2 * CODE_BITS) for n in single) if is_cjk(c)}
