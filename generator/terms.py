@@ -447,12 +447,16 @@ def _unique_ids(terms: list[EntryTerms]) -> np.ndarray:
     return found
 
 
-def _grouped(ids: np.ndarray, docs: list[int], terms: list[EntryTerms]) -> tuple[np.ndarray, np.ndarray]:
+def _grouped(ids: np.ndarray, docs: list[int], terms: list[EntryTerms | None]) -> tuple[np.ndarray, np.ndarray]:
     """(row in `ids`, posting) of every posting of these docs' terms, by row, then posting: one sort
-    of uint64 keys (row << 32 | posting), made doc by doc, with no gathers at random."""
+    of uint64 keys (row << 32 | posting), made doc by doc, with no gathers at random.
+
+    Empties `terms` as it goes: on a cold build they are the largest thing in memory, and the
+    keys take their place."""
     key = np.empty(sum(len(t.weights) for t in terms), dtype=np.uint64)
     at = 0
-    for doc, t in zip(docs, terms, strict=True):
+    for i, doc in enumerate(docs):
+        t, terms[i] = terms[i], None
         part = key[at:at + len(t.weights)]
         part[:] = np.searchsorted(ids, np.frombuffer(t.ids, dtype="<u8"))
         part <<= np.uint64(32)
