@@ -17,7 +17,7 @@ from .cache import BuildCache, BuildMemo, FileRecord, cache_folder, record_of
 from .check import SiteFiles, files_in, page_origins, site_problems
 from .community import open_question_pages, open_questions_feed
 from .config import SiteConfig, load_config
-from .digest import digest_pages
+from .digest import WeekDigest, digest_pages, site_digests
 from .errors import Problem, Problems, SiteError
 from .feeds import DIGEST_ITEM_TEMPLATE, digest_feed_file, digest_feed_weeks, entry_feeds, with_alternates
 from .fingerprint import PACKAGE, TemplateDigests, code_version, entry_digests, page_keys, sha, value_digest
@@ -135,10 +135,11 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
     return documents
 
 
-def site_pages(site: Site, related: dict[str, list[Entry]] | None = None) -> list[Page]:
+def site_pages(site: Site, related: dict[str, list[Entry]] | None = None,
+               weeks: list[WeekDigest] | None = None) -> list[Page]:
     """Every page of the site, from each derive stage (`related`: see `cached_related`)."""
     pages = browsing_pages(site, related)
-    pages += digest_pages(site)
+    pages += digest_pages(site, weeks)
     pages.append(start_page(site))
     pages += open_question_pages(site)
     pages += stats_pages(site)
@@ -214,7 +215,8 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             by_url = site.by_url()
             related = {e.url: [by_url[u] for u in memo.related.get(e.url, ()) if u in by_url] for e in site.entries}
         stop_if_cancelled(cancelled)
-        pages = with_alternates(site, site_pages(site, related))
+        weeks = site_digests(site)  # for the digest pages and the digest feed
+        pages = with_alternates(site, site_pages(site, related, weeks))
         renderer = Renderer(site, options.source)
         origins, static = page_origins(pages), files_in([options.source / "static"])
         later = None
@@ -223,13 +225,13 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             def files_later() -> tuple[list[OutputFile], list[Problem]]:
                 stop_if_cancelled(cancelled)
                 try:
-                    return cached_site_files(site, renderer, cache, base, digests, terms)
+                    return cached_site_files(site, renderer, cache, base, digests, terms, weeks)
                 finally:
                     terms.release()
             later = (pages_written, files_later, origins, static)
             problems.extend(path_collisions([output_path(p.url) for p in pages], origins, static))
         else:
-            files, file_problems = cached_site_files(site, renderer, cache, base, digests, terms)
+            files, file_problems = cached_site_files(site, renderer, cache, base, digests, terms, weeks)
             terms.release()
             problems.extend(file_problems)
             problems.extend(path_collisions([output_path(p.url) for p in pages] + [f.path for f in files], origins, static))
@@ -330,7 +332,7 @@ def cached_entry_feeds(site: Site, cache: BuildCache, base: str, digests: dict[i
 
 
 def cached_site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
-                      terms: CachedTerms | None = None) -> tuple[list[OutputFile], list[Problem]]:
+                      terms: CachedTerms | None = None, weeks: list[WeekDigest] | None = None) -> tuple[list[OutputFile], list[Problem]]:
     """`site_files`, its costly parts (the feeds of entries, the search index) reused from earlier builds.
 
     Not stored whole: the search index alone is tens of megabytes, and after an edit most of it is unchanged.
@@ -340,13 +342,13 @@ def cached_site_files(site: Site, renderer: Renderer, cache: BuildCache, base: s
         search = terms.search_files()
         terms.release()  # before the feeds are made: the two need not be in memory together
     return site_files(site, renderer, cached_entry_feeds(site, cache, base, digests), search,
-                      cached_digest_feed(site, renderer, cache, base, digests))
+                      cached_digest_feed(site, renderer, cache, base, digests, weeks))
 
 
-def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: str,
-                       digests: dict[int, str]) -> tuple[list[OutputFile], list[Problem]]:
+def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
+                       all_weeks: list[WeekDigest] | None = None) -> tuple[list[OutputFile], list[Problem]]:
     """The digest feed, reused while its weeks, the names, the config and its item template are the same."""
-    weeks = digest_feed_weeks(site)
+    weeks = digest_feed_weeks(site, all_weeks)
     try:
         template = TemplateDigests(renderer.env).info(DIGEST_ITEM_TEMPLATE)
     except jinja2.TemplateError:  # made (and its error reported) below

@@ -33,7 +33,6 @@ def did_you_mean(word: str, choices: list[str]) -> str:
     return _did_you_mean(word, choices)
 
 
-_ID = re.compile(r'\bid="([^"]*)"')
 _PAGE_IDS = ("main", "answers-h", "toc-h", "related-h")  # ids the entry template adds
 GENERATED_SUFFIXES = (".xml", ".json", ".txt", ".html")  # feeds and indexes other stages may write
 _MEMBERS_HINT = "members are the ids in content/members.yaml; a free name such as a guest's is fine"
@@ -87,9 +86,8 @@ def site_problems(site: Site, documents: list[Document], files: SiteFiles,
 
 
 def _ids_of(doc: Document) -> frozenset[str]:
-    ids = set(_ID.findall(doc.html))
-    for number, answer in enumerate(doc.answers, 1):
-        ids.update(_ID.findall(answer.html))
+    ids = set(doc.ids)
+    for number in range(1, len(doc.answers) + 1):
         ids.add(f"answer-{number}")
     return frozenset(ids | set(_PAGE_IDS))
 
@@ -129,7 +127,7 @@ def link_problems(site: Site, documents: list[Document], files: SiteFiles,
                 problem = _url_link_problem(target, here, base, loc, site, by_url, files.static, pages, severity)
             if problem:
                 problems.append(problem)
-        ids = own.ids if own else frozenset(_ID.findall(doc.html))
+        ids = own.ids if own else doc.ids
         for anchor, line in doc.anchors:
             fragment = unquote(anchor[1:])
             if fragment not in ids:

@@ -220,9 +220,10 @@ def digests_by_month(digests: list[WeekDigest]) -> list[tuple[int, list[tuple[tu
     return [(year, list(months.items())) for year, months in sorted(years.items(), reverse=True)]
 
 
-def digest_pages(site: Site) -> list[Page]:
-    """/digest/ (newest first, by year and month) and /digest/<YYYY-Www>/ for each week."""
-    digests = site_digests(site)
+def digest_pages(site: Site, digests: list[WeekDigest] | None = None) -> list[Page]:
+    """/digest/ (newest first, by year and month) and /digest/<YYYY-Www>/ for each week
+    (`digests`: `site_digests(site)`, if the caller has them)."""
+    digests = site_digests(site) if digests is None else digests
     pages = [Page("/digest/", "digest_index.html", {
         "years": digests_by_month(digests), "total": len(digests),
         "current": next((d for d in digests if d.in_progress), None),

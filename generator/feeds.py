@@ -203,9 +203,11 @@ def digest_item(site: Site, digest: WeekDigest, renderer: Renderer) -> FeedItem:
                     summary=summary, content=absolute_html(content, digest.url, config))
 
 
-def digest_feed_weeks(site: Site) -> list[WeekDigest]:
-    """The weeks /digest/feed.xml shows: the latest completed ones, oldest first, never the week in progress."""
-    return [d for d in site_digests(site) if not d.in_progress][-site.config.feed_limit:]
+def digest_feed_weeks(site: Site, digests: list[WeekDigest] | None = None) -> list[WeekDigest]:
+    """The weeks /digest/feed.xml shows: the latest completed ones, oldest first, never the week in
+    progress (`digests`: `site_digests(site)`, if the caller has them)."""
+    digests = site_digests(site) if digests is None else digests
+    return [d for d in digests if not d.in_progress][-site.config.feed_limit:]
 
 
 def digest_feed_bytes(site: Site, renderer: Renderer, weeks: list[WeekDigest] | None = None) -> bytes:

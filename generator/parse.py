@@ -39,6 +39,9 @@ SEGMENT_BYTES = 200  # a slug, tag or member id becomes a folder name; file syst
 PLACEHOLDER_SCHEME = "kb:"
 
 
+ELEMENT_ID = re.compile(r'\bid="([^"]*)"')  # checked once here, not on every build
+
+
 @dataclass(frozen=True)
 class ParsedAnswer:
     author: str
@@ -69,6 +72,7 @@ class Document:
     images: tuple[tuple[str, int], ...] = ()  # (src as written, line), for `kb check`
     anchors: tuple[tuple[str, int], ...] = ()  # same-page links ("#fragment", line)
     key_lines: Mapping[tuple, int] = field(default_factory=dict)  # front matter ("tags", 1) -> line
+    ids: frozenset[str] = frozenset()  # element ids in the body and answers: link anchors can aim at them
 
     @property
     def ok(self) -> bool:
@@ -461,6 +465,7 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo) -
         toc=toc, answers=tuple(answers), links=tuple(links), problems=tuple(problems),
         minutes=reading_minutes("\n".join(t for t in texts if t)),
         images=tuple(images), anchors=tuple(anchors), key_lines=doc.key_lines,
+        ids=frozenset(ELEMENT_ID.findall(html)).union(*(ELEMENT_ID.findall(a.html) for a in answers)),
     )
 
 
