@@ -28,7 +28,7 @@ from .parallel import parallel_map
 from .parse import Document, MarkdownRenderer, parse_document
 from .related import related_entries
 from .render import THEME, OutputFile, Page, Renderer, TemplateProblem, output_path
-from .search import Folding, SearchState, doc_entries, index_files, search_files, search_page
+from .search import Folding, SearchState, doc_entries, index_files, search_page
 from .sources import SourceFile, read_sources
 from .stats import stats_pages
 from .terms import DATA_FILE, EMPTY, EntryTerms, TermIndex, Tokenizer, filter_tokens, load_folding, patched_index
@@ -148,21 +148,18 @@ def site_pages(site: Site, related: dict[str, list[Entry]] | None = None,
     return pages
 
 
-def site_files(site: Site, renderer: Renderer, entry_feed_files: list[OutputFile] | None = None,
-               search: list[OutputFile] | None = None,
-               digest_feed: tuple[list[OutputFile], list[Problem]] | None = None) -> tuple[list[OutputFile], list[Problem]]:
-    """Every output that is bytes rather than a templated page (feeds, JSON), from each derive stage.
+def site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
+               terms: CachedTerms, weeks: list[WeekDigest]) -> tuple[list[OutputFile], list[Problem]]:
+    """Every output that is bytes rather than a templated page (feeds, JSON), from each derive stage,
+    the costly ones (the search index, the feeds) reused from earlier builds where they can be.
 
-    `entry_feed_files`: the feeds of `entry_feeds`, when the caller has them (see `cached_entry_feeds`);
-    `search`: the search files (see `CachedTerms`); `digest_feed`: the digest feed and its
-    problems (see `cached_digest_feed`) — each made here when the caller does not have it.
+    Not stored whole: the search index alone is tens of megabytes, and after an edit most of it is unchanged.
     """
-    if entry_feed_files is None:
-        items: dict = {}
-        entry_feed_files = [OutputFile(feed.path, feed.bytes(site, items)) for feed in entry_feeds(site)]
-    digest_feed, problems = digest_feed if digest_feed is not None else digest_feed_file(site, renderer)
-    search = search_files(site) if search is None else search
-    return entry_feed_files + digest_feed + start_files(site) + [open_questions_feed(site)] + search, problems
+    search = terms.search_files()
+    terms.release()  # before the feeds are made: the two need not be in memory together
+    feeds = cached_entry_feeds(site, cache, base, digests)
+    digest_feed, problems = cached_digest_feed(site, renderer, cache, base, digests, weeks)
+    return feeds + digest_feed + start_files(site) + [open_questions_feed(site)] + search, problems
 
 
 class BuildCancelled(Exception):
@@ -225,13 +222,13 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             def files_later() -> tuple[list[OutputFile], list[Problem]]:
                 stop_if_cancelled(cancelled)
                 try:
-                    return cached_site_files(site, renderer, cache, base, digests, terms, weeks)
+                    return site_files(site, renderer, cache, base, digests, terms, weeks)
                 finally:
                     terms.release()
             later = (pages_written, files_later, origins, static)
             problems.extend(path_collisions([output_path(p.url) for p in pages], origins, static))
         else:
-            files, file_problems = cached_site_files(site, renderer, cache, base, digests, terms, weeks)
+            files, file_problems = site_files(site, renderer, cache, base, digests, terms, weeks)
             terms.release()
             problems.extend(file_problems)
             problems.extend(path_collisions([output_path(p.url) for p in pages] + [f.path for f in files], origins, static))
@@ -329,20 +326,6 @@ def cached_entry_feeds(site: Site, cache: BuildCache, base: str, digests: dict[i
                 cache.save_artifact("feed:" + feed.path, key, data)
         files.append(OutputFile(feed.path, data))
     return files
-
-
-def cached_site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
-                      terms: CachedTerms | None = None, weeks: list[WeekDigest] | None = None) -> tuple[list[OutputFile], list[Problem]]:
-    """`site_files`, its costly parts (the feeds of entries, the search index) reused from earlier builds.
-
-    Not stored whole: the search index alone is tens of megabytes, and after an edit most of it is unchanged.
-    """
-    search = None
-    if terms is not None:
-        search = terms.search_files()
-        terms.release()  # before the feeds are made: the two need not be in memory together
-    return site_files(site, renderer, cached_entry_feeds(site, cache, base, digests), search,
-                      cached_digest_feed(site, renderer, cache, base, digests, weeks))
 
 
 def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
