@@ -67,10 +67,14 @@ def entry_pages(site: Site, related: dict[str, list[Entry]] | None = None) -> li
     for section in SECTIONS:
         entries = site.in_section(section)  # newest first
         for index, entry in enumerate(entries):
-            newer = entries[index - 1] if index > 0 else None
-            older = entries[index + 1] if index + 1 < len(entries) else None
-            pages.append(entry_page(site, entry, newer, older, related[entry.url]))
+            pages.append(entry_page(site, entry, *neighbours(entries, index), related[entry.url]))
     return pages
+
+
+def neighbours(entries: list[Entry], index: int) -> tuple[Entry | None, Entry | None]:
+    """(newer, older) of entries[index] in a section's entries, newest first."""
+    return (entries[index - 1] if index > 0 else None,
+            entries[index + 1] if index + 1 < len(entries) else None)
 
 
 def entry_page(site: Site, entry: Entry, newer: Entry | None, older: Entry | None, related: list[Entry]) -> Page:

@@ -20,7 +20,7 @@ from .config import SECTION_IDS
 from .errors import Problem
 from .feeds import with_alternates
 from .model import Entry, Site
-from .pages import entry_page
+from .pages import entry_page, neighbours
 from .parse import Document, MarkdownRenderer, parse_document
 from .render import OutputFile, Page, Renderer, TemplateProblem
 from .sources import CONTENT_DIR, read_source
@@ -111,11 +111,8 @@ def preview_pages(site: Site, urls: Sequence[str], related: Mapping[str, Sequenc
     for url in urls:
         entry = by_url[url]
         same = site.in_section(entry.section)
-        index = same.index(entry)
-        newer = same[index - 1] if index > 0 else None
-        older = same[index + 1] if index + 1 < len(same) else None
         others = [by_url[u] for u in related.get(url, ()) if u in by_url]
-        pages.append(entry_page(site, entry, newer, older, others))
+        pages.append(entry_page(site, entry, *neighbours(same, same.index(entry)), others))
     return with_alternates(site, pages)
 
 
