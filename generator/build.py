@@ -1,6 +1,7 @@
 """The pipeline: sources → parse → assemble → derive → render → write."""
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections import defaultdict
@@ -32,7 +33,7 @@ from .search import Folding, SearchState, doc_entries, index_files, search_page
 from .sources import SourceFile, read_sources
 from .stats import stats_pages
 from .terms import DATA_FILE, EMPTY, EntryTerms, TermIndex, Tokenizer, filter_tokens, load_folding, patched_index
-from .unchanged import Inputs, LastBuild, input_digest, next_change
+from .unchanged import BuildRecord, Inputs, input_digest, next_change
 from .write import (
     InPlaceOutput,
     StagedOutput,
@@ -162,6 +163,11 @@ def site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, dig
     return feeds + digest_feed + start_files(site) + [open_questions_feed(site)] + search, problems
 
 
+def options_base(options: BuildOptions) -> str:
+    """What every page key and cache key starts from: kb's code and the options that shape the output."""
+    return sha(code_version(), repr((options.drafts, options.base_url, options.now, options.strict)))
+
+
 class BuildCancelled(Exception):
     """The build was stopped between stages: its result is not wanted any more."""
 
@@ -201,7 +207,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         site = load_site(options, problems, timings, cache, memo)
         stop_if_cancelled(cancelled)
         started = time.perf_counter()
-        base = sha(code_version(), repr((options.drafts, options.base_url, options.now, options.strict)))
+        base = options_base(options)
         digests = entry_digests(site.entries, memo.entry_digests if memo else None)
         whole_site = value_digest(site, digests)
         terms = CachedTerms(site, cache, [digests[id(e)] for e in doc_entries(site)])
@@ -242,7 +248,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             result = write_site(site, pages, files, renderer, options, cache, problems, timings,
                                 in_place, background_cleanup, base, digests, later)
             if looked and looked[1].settled:
-                cache.save_artifact(_LAST_BUILD + str(options.output_dir.resolve()), looked[1].digest, LastBuild(
+                cache.save_artifact(_LAST_BUILD + str(options.output_dir.resolve()), looked[1].digest, BuildRecord(
                     looked[1].digest, site.now, next_change(site), len(site.entries), made,
                     result.written + result.unchanged, tuple(problems.warnings)))
         else:
@@ -259,7 +265,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
 _LAST_BUILD = "last_build:"
 
 
-def _last_build(options: BuildOptions, cache: BuildCache) -> tuple[LastBuild | None, Inputs] | None:
+def _last_build(options: BuildOptions, cache: BuildCache) -> tuple[BuildRecord | None, Inputs] | None:
     """The last build into this output folder if it is still the answer, and the inputs' digest.
 
     None when the build cannot be skipped by looking (no cache, an unreadable config).
@@ -366,7 +372,9 @@ class CachedTerms:
         """Let the index go once search and related entries have it: rendering forks workers, smaller is better."""
         self.made = None
 
+    @functools.cached_property
     def key(self) -> str:
+        """The code and the folding table: what the stored index and search files were made with."""
         return sha(code_version(), DATA_FILE.read_bytes())
 
     def index(self) -> tuple[TermIndex, np.ndarray | None, str, Folding]:
@@ -374,7 +382,7 @@ class CachedTerms:
         if self.made is None:
             started = time.perf_counter()
             folding = load_folding()
-            previous = self.cache.large_artifact("terms", self.key())
+            previous = self.cache.large_artifact("terms", self.key)
             if not isinstance(previous, TermIndex):
                 previous = None
             entries = doc_entries(self.site)
@@ -386,7 +394,7 @@ class CachedTerms:
                     docs)
 
             index, changed = patched_index(previous or EMPTY, self.keys, terms_of)
-            self.cache.save_large_artifact("terms", self.key(), index)
+            self.cache.save_large_artifact("terms", self.key, index)
             self.made = (index, changed if previous else None, previous.digest() if previous else "", folding)
             self.seconds["terms"] = time.perf_counter() - started
         return self.made
@@ -394,11 +402,11 @@ class CachedTerms:
     def search_files(self) -> list[OutputFile]:
         index, changed, patched, folding = self.index()
         started = time.perf_counter()
-        previous = self.cache.artifact("search", self.key())
+        previous = self.cache.artifact("search", self.key)
         previous = previous if isinstance(previous, SearchState) else None  # its bundles are named by content
         files, state = index_files(self.site, index, folding, changed if previous and previous.index == patched else None,
                                    previous)
-        self.cache.save_artifact("search", self.key(), state)
+        self.cache.save_artifact("search", self.key, state)
         self.seconds["search"] = time.perf_counter() - started
         return files
 
@@ -412,9 +420,8 @@ def _render_problem(renderer: Renderer, page: Page) -> Problem | None:
 
 
 def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, renderer: Renderer, options: BuildOptions,
-               cache: BuildCache, problems: Problems, timings: dict[str, float], in_place: bool = False,
-               background_cleanup: bool = False, base: str = "", digests: dict[int, str] | None = None,
-               later: tuple | None = None,
+               cache: BuildCache, problems: Problems, timings: dict[str, float], in_place: bool,
+               background_cleanup: bool, base: str, digests: dict[int, str], later: tuple | None = None,
                ) -> WriteResult:
     """Render what changed and write it; pages whose key and file are unchanged are linked, not rendered.
 
@@ -426,7 +433,6 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
     """
     started = time.perf_counter()
     output = options.output_dir.resolve()
-    base = base or sha(code_version(), repr((options.drafts, options.base_url, options.now, options.strict)))
     keys = page_keys(pages, site, renderer.env, base, digests)
     previous = cache.outputs(output)
     paths = [output_path(p.url) for p in pages]

@@ -8,6 +8,7 @@ digested once each and stand for themselves by digest inside page contexts.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import pickle
@@ -42,13 +43,16 @@ def sha(*parts: bytes | str) -> str:
     return h.hexdigest()
 
 
+@functools.cache  # the code running cannot change under a running process: read it once
 def code_version() -> str:
     """Digest of kb's own source and the libraries that shape its output."""
     import markdown
     import nh3
+    import numpy
     import pygments
 
-    h = hashlib.sha256(f"{jinja2.__version__} {markdown.__version__} {pygments.__version__} {nh3.__version__}".encode())
+    h = hashlib.sha256(f"{jinja2.__version__} {markdown.__version__} {pygments.__version__} {nh3.__version__} "
+                       f"{numpy.__version__}".encode())
     for path in sorted(PACKAGE.rglob("*.py")):
         h.update(path.relative_to(PACKAGE).as_posix().encode())
         h.update(path.read_bytes())

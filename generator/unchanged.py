@@ -26,7 +26,7 @@ SETTLE_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
-class LastBuild:
+class BuildRecord:
     """What a finished build leaves for the next one to compare with."""
 
     inputs: str  # `input_digest` of the site, the theme, the code and the options
