@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jinja2
 import numpy as np
+from markupsafe import Markup
 
 from .assemble import assemble_site, current_time, load_members
 from .cache import BuildCache, BuildMemo, FileRecord, cache_folder, record_of
@@ -419,6 +420,14 @@ def _render_problem(renderer: Renderer, page: Page) -> Problem | None:
     return None
 
 
+def _card_or_none(renderer: Renderer, entry: Entry) -> Markup | None:
+    """The card, or None if its template fails (the error is reported by the page that shows it)."""
+    try:
+        return renderer.card_html(entry)
+    except Exception:
+        return None
+
+
 def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, renderer: Renderer, options: BuildOptions,
                cache: BuildCache, problems: Problems, timings: dict[str, float], in_place: bool,
                background_cleanup: bool, base: str, digests: dict[int, str], later: tuple | None = None,
@@ -478,6 +487,9 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
                 writer.add(f.path, writer.put(f.path, f.data)[1])
             files.clear()
         stale = [i for i, ok in enumerate(fresh) if not ok]
+        if len(stale) > len(site.entries) // 4:  # most lists will be rendered: their cards are wanted
+            entries = site.entries
+            renderer.keep_cards(entries, parallel_map(lambda i: _card_or_none(renderer, entries[i]), range(len(entries))))
         placed: list = [None] * len(pages)
         for index, outcome in zip(stale, parallel_map(render_and_put, stale), strict=True):
             placed[index] = outcome

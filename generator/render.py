@@ -90,26 +90,41 @@ class Renderer:
         t = translator(language, {k: v for k, v in config.section_labels.items()})
         base = config.base_path
 
+        urls: dict[str, str] = {}
+
         def url(path: str) -> str:
-            if "://" in path or path.startswith(("#", "mailto:")):
-                return path
-            return quote(base + path.lstrip("/"), safe="/#?=&%:@~+-._")
+            """A site path as a link; remembered, since every page links the same few hundred paths."""
+            known = urls.get(path)
+            if known is None:
+                known = urls[path] = (path if "://" in path or path.startswith(("#", "mailto:"))
+                                      else quote(base + path.lstrip("/"), safe="/#?=&%:@~+-._"))
+            return known
 
         def abs_url(path: str) -> str:
             return config.absolute(quote(path, safe="/#?=&%:@~+-._"))
 
-        cards: dict[int, tuple[object, Markup]] = {}
+        self.cards: dict[int, tuple[object, Markup]] = {}
 
         def card(entry) -> Markup:
             """An entry's card, rendered once per entry rather than once per list that shows it."""
-            known = cards.get(id(entry))
+            known = self.cards.get(id(entry))
             if known is None or known[0] is not entry:
-                html = Markup(self.env.get_template(CARD_TEMPLATE).render(entry=entry))
-                cards[id(entry)] = known = (entry, html)  # holding the entry keeps its id unique
+                self.cards[id(entry)] = known = (entry, self.card_html(entry))  # holding the entry keeps its id unique
             return known[1]
 
+        fragments: dict[tuple, Markup] = {}
+
+        def fragment(*key, caller) -> Markup:
+            """`{% call fragment(k, ...) %}…{% endcall %}`: the body rendered once per key in a
+            build (Hugo's partialCached). The key must name everything the body reads besides
+            the globals: the site's header and footer are the same on thousands of pages."""
+            known = fragments.get(key)
+            if known is None:
+                known = fragments[key] = Markup(caller())
+            return known
+
         self.env.globals.update(
-            site=self.site, config=config, t=t, lang=language, url=url, abs_url=abs_url,
+            fragment=fragment, site=self.site, config=config, t=t, lang=language, url=url, abs_url=abs_url,
             name=self.site.member_name, members=self.site.members,
             sections=("highlights", "qa", "lessons"), card=card,
         )
@@ -119,6 +134,15 @@ class Renderer:
         self.env.filters["ymd"] = lambda moment: moment.strftime("%Y-%m-%d")
         self.env.filters["week"] = lambda week: format_week(week, language)
         self.env.filters["week_range"] = lambda week: format_week_range(week, language)
+
+    def card_html(self, entry) -> Markup:
+        return Markup(self.env.get_template(CARD_TEMPLATE).render(entry=entry))
+
+    def keep_cards(self, entries: list, cards: list[Markup | None]) -> None:
+        """Cards rendered elsewhere (by workers, before the processes that render pages are
+        forked): each of those would otherwise render nearly every card again for its lists."""
+        self.cards.update((id(entry), (entry, html)) for entry, html in zip(entries, cards, strict=True)
+                          if html is not None)
 
     def render(self, page: Page) -> OutputFile:
         try:

@@ -53,3 +53,27 @@ def test_english_site_uses_english_strings(basic_site):
     assert home.find("html")["lang"] == "en"
     assert [a.get_text() for a in home.select(".site-nav a")][:3] == ["Highlights", "Q&A", "Lessons"]
     assert page(basic_site / "output", "/highlights/rules/").find("time").get_text() == "November 2, 2026"
+
+
+def test_a_fragment_is_rendered_once_per_key(basic_site):
+    from generator.build import load_site
+    from generator.errors import Problems
+    from generator.render import Renderer
+
+    renderer = Renderer(load_site(BuildOptions(source=basic_site, now=NOW), Problems(), {}), basic_site)
+    template = renderer.env.from_string("{% call fragment('part', key) %}<b>{{ tick() }}</b>{% endcall %}")
+    ticks = iter(range(1, 10))
+    tick = lambda: next(ticks)  # noqa: E731
+    shown = [template.render(key=key, tick=tick) for key in ("a", "a", "b", "a", "b")]
+    assert shown == ["<b>1</b>", "<b>1</b>", "<b>2</b>", "<b>1</b>", "<b>2</b>"]
+
+
+def test_the_header_marks_the_section_of_each_page(basic_site):
+    build(BuildOptions(source=basic_site, now=NOW))
+    output = basic_site / "output"
+    for url, current in (("/", []), ("/qa/", ["/qa/"]), ("/highlights/rules/", ["/highlights/"]),
+                         ("/tags/", ["/tags/"]), ("/digest/", ["/digest/"]), ("/search/", [])):
+        nav = page(output, url).select(".site-nav a[aria-current]")
+        assert [a["href"].removeprefix("/kb") for a in nav] == current, url
+    assert page(output, "/search/").select(".site-header .search-box") == []
+    assert page(output, "/qa/").select(".site-header .search-box") != []
