@@ -320,19 +320,20 @@ def cached_entry_feeds(site: Site, cache: BuildCache, base: str, digests: dict[i
     An edit touches the few feeds its entry is in, not the hundreds a site with many tags has.
     """
     shared = value_digest((site.config, dict(site.members)))  # item authors are members' names
-    items: dict = {}
-    files = []
-    for feed in entry_feeds(site):
+    feeds = entry_feeds(site)
+    keys, made = [], []
+    for feed in feeds:
         refs = [digests.get(id(e)) for e in feed.entries]
-        key = sha(base, "feed", shared, repr((feed.path, feed.title, feed.url, feed.description, feed.page_url,
-                                              feed.atom)), *refs) if shared and all(refs) else None
-        data = cache.artifact("feed:" + feed.path, key) if key else None
-        if data is None:
-            data = feed.bytes(site, items)
-            if key:
-                cache.save_artifact("feed:" + feed.path, key, data)
-        files.append(OutputFile(feed.path, data))
-    return files
+        keys.append(sha(base, "feed", shared, repr((feed.path, feed.title, feed.url, feed.description, feed.page_url,
+                                                    feed.atom)), *refs) if shared and all(refs) else None)
+        made.append(cache.artifact("feed:" + feed.path, keys[-1]) if keys[-1] else None)
+    missing = [i for i, data in enumerate(made) if data is None]
+    items: dict = {}  # an entry's item, made once for the feeds it is in (per process)
+    for i, data in zip(missing, parallel_map(lambda i: feeds[i].bytes(site, items), missing), strict=True):
+        made[i] = data
+        if keys[i]:
+            cache.save_artifact("feed:" + feeds[i].path, keys[i], data)
+    return [OutputFile(feed.path, data) for feed, data in zip(feeds, made, strict=True)]
 
 
 def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],

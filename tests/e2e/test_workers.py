@@ -1,0 +1,41 @@
+"""The work spread over forked workers (parse, cards, feeds, pages) gives the same bytes as one process."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.build import BuildOptions, build
+from generator.parallel import MIN_ITEMS
+from tests.conftest import NOW
+from tests.helpers import tree
+
+TAGS = [f"话题{n}" for n in range(MIN_ITEMS + 12)]  # more tag feeds than one process keeps to itself
+
+
+def many_entries(root: Path, count: int = 3 * MIN_ITEMS) -> Path:
+    (root / "content/highlights").mkdir(parents=True)
+    (root / "content/qa").mkdir(parents=True)
+    (root / "site_config.yaml").write_text("title: 并行测试\nbase_url: https://example.org/\n", encoding="utf-8")
+    for n in range(count):
+        tags = ", ".join(TAGS[(n + k) % len(TAGS)] for k in range(3))
+        if n % 3:
+            body = f"第 {n} 条精华：**复盘**很重要，见 [上一条](e{n - 1}.md)。\n\n## 要点\n\n- 一\n- 二\n"
+            (root / f"content/highlights/e{n}.md").write_text(
+                f"---\ntitle: 精华 {n}\ndate: 2026-{n % 11 + 1:02d}-{n % 27 + 1:02d} 10:00\ntags: [{tags}]\n---\n\n{body}",
+                encoding="utf-8")
+        else:
+            (root / f"content/qa/q{n}.md").write_text(
+                f"---\ntitle: 问题 {n}\ndate: 2026-{n % 11 + 1:02d}-{n % 27 + 1:02d} 09:00\ntags: [{tags}]\nasker: m{n % 5}\n---\n\n"
+                f"怎么办？\n\n## 回答 @m{(n + 1) % 5} 已采纳\n\n这样做。\n", encoding="utf-8")
+    return root
+
+
+def test_workers_build_the_same_bytes_as_one_process(tmp_path, monkeypatch):
+    site = many_entries(tmp_path / "site")
+    monkeypatch.setenv("KB_WORKERS", "1")
+    build(BuildOptions(source=site, output=tmp_path / "one", now=NOW, cache=False))
+    monkeypatch.setenv("KB_WORKERS", "2")
+    build(BuildOptions(source=site, output=tmp_path / "two", now=NOW, cache=False))
+    one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
+    assert sum(p.endswith("feed.xml") for p in one) > MIN_ITEMS
+    assert one.keys() == two.keys()
+    assert [p for p in one if one[p] != two[p]] == []
