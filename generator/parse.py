@@ -143,12 +143,42 @@ def _make_task(li: etree.Element) -> None:
     li.set("class", "task")
 
 
+# What each of Python-Markdown's inline patterns needs in a text to match at all (their regular
+# expressions cannot match without one of these characters).
+INLINE_TRIGGERS = {"backtick": "`\\", "escape": "\\", "footnote": "[", "reference": "[", "link": "[",
+                   "image_link": "[", "image_reference": "[", "short_reference": "[", "short_image_ref": "[",
+                   "autolink": "<", "automail": "<", "linebreak": "\n", "html": "<", "entity": "&",
+                   "em_strong": "*_", "em_strong2": "_", "not_strong": "*_", "strong": "*", "emphasis": "*",
+                   "strong2": "_", "emphasis2": "_"}
+
+
+class _QuickInline(markdown.treeprocessors.InlineProcessor):
+    """Python-Markdown's inline processor, except that a text with none of the characters any
+    registered pattern needs is left as it is instead of being searched by every pattern in
+    turn: most text nodes of chat prose have no markup (a tenth of the parse time at 10,000
+    entries). When a pattern kb does not know is registered, every text is searched."""
+
+    def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
+        names = [item.name for item in self.md.inlinePatterns._priority]
+        known = all(name in INLINE_TRIGGERS for name in names)
+        chars = "".join(sorted({c for name in names for c in INLINE_TRIGGERS.get(name, "")}))
+        self.triggers = re.compile("[" + re.escape(chars) + "]") if known else None
+        return super().run(tree, ancestors)
+
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
+        """Overrides the private method every text goes through (the base class calls it by its mangled name)."""
+        if self.triggers is not None and not self.triggers.search(data):
+            return data
+        return super()._InlineProcessor__handleInline(data, patternIndex)
+
+
 class _EntryExtension(markdown.Extension):
     def __init__(self, state: dict):
         super().__init__()
         self.state = state
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.treeprocessors.register(_QuickInline(md), "inline", 20)  # the default's name and priority
         md.treeprocessors.register(_EntryTreeprocessor(md, self.state), "kb-entry", 1)
 
 

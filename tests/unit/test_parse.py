@@ -103,3 +103,36 @@ def test_headings_that_merely_start_with_answer_words_are_not_answers():
     d = doc("---\ntitle: q\ndate: 2026-01-01\n---\n## 答疑流程\n\n## 回答这个问题前\n\n## Answers we liked\n\n## 回答：@a\n\nok\n", section="qa")
     assert [a.author for a in d.answers] == ["a"]
     assert [h.text for h in d.toc] == ["答疑流程", "回答这个问题前", "Answers we liked"]
+
+
+INLINE_SAMPLE = """# 标题 *强调*
+
+""" + "\n\n".join([  # one construct a paragraph: each text has only that pattern's characters
+    "**留存**", "__活跃度__", "*斜体*", "_下划线_", "`代码`", "\\*转义\\*", "硬换行  \n之后", "[链接](other.md#a)",
+    "[引用][ref]", "[ref]", "![图](a.png)", "![引用图][ref]", "<https://example.org/x>", "<someone@example.org>",
+    "<span>行内 HTML</span>", "&amp; 与 &copy;", "脚注[^1]", "a*b*c 和 2 * 3 * 4", "snake_case_name", "纯文字，没有标记。",
+]) + """
+
+| 列 | **粗** |
+| - | - |
+| [a](b.md) | 纯文字 |
+
+- [ ] 任务 *一*
+- 列表项
+  续行
+
+[ref]: https://example.org/ref
+[^1]: 脚注的 **内容**。
+"""
+
+
+def test_the_quick_inline_processor_gives_python_markdowns_html():
+    import markdown
+
+    quick, stock = MarkdownRenderer(), MarkdownRenderer()
+    stock.md.treeprocessors.register(markdown.treeprocessors.InlineProcessor(stock.md), "inline", 20)
+    assert quick.render(INLINE_SAMPLE, "content/qa", 1)[0] == stock.render(INLINE_SAMPLE, "content/qa", 1)[0]
+    assert "<strong>留存</strong>" in quick.render(INLINE_SAMPLE, "content/qa", 1)[0]
+    # The shortcut is on: every registered pattern is known (a Markdown upgrade adding one turns it off)
+    assert quick.md.treeprocessors["inline"].triggers is not None
+    assert hasattr(markdown.treeprocessors.InlineProcessor, "_InlineProcessor__handleInline")
