@@ -126,11 +126,27 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
     known = memo if memo else cache.documents()
     missing = [i for i, key in enumerate(keys) if key not in known]
     tz = config.tz
-    parsed = parallel_map(lambda i: parse_document(sources[i], renderer, tz), missing, here=False)
+    size = max(1, min(64, len(missing) // 64))  # small batches: as many as there were files, up to 64 files
+    parent, worker = os.getpid(), {}
+    unstored: dict[str, Document] = {}  # in a worker: parsed, not stored yet (the database was busy)
+
+    def parse_and_store(batch: list[int]) -> list[Document]:
+        """Parsed, and stored in the cache by the worker that parsed them when it can do so at once."""
+        parsed = [parse_document(sources[i], renderer, tz) for i in batch]
+        if os.getpid() != parent:
+            unstored.update(zip([keys[i] for i in batch], parsed, strict=True))
+            if "cache" not in worker:
+                worker["cache"] = cache.reopened()
+            if worker["cache"].try_add_documents(unstored):
+                unstored.clear()
+        return parsed
+
+    batches = [missing[i:i + size] for i in range(0, len(missing), size)]
+    parsed = [doc for docs in parallel_map(parse_and_store, batches, here=False) for doc in docs]
     new = {keys[i]: doc for i, doc in zip(missing, parsed, strict=True)}
     documents = [new[k] if k in new else known[k] for k in keys]
     if new or len(known) != len(set(keys)):
-        cache.save_documents(new, set(keys))
+        cache.save_documents(new, set(keys))  # what workers did not store, and none that is not used
     if memo is not None:
         memo.clear()
         memo.update(zip(keys, documents, strict=True))

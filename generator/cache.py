@@ -65,12 +65,12 @@ class BuildCache:
         if folder is not None:
             self.db = self._open(folder)
 
-    def _open(self, folder: Path) -> sqlite3.Connection | None:
+    def _open(self, folder: Path, timeout: float = 30) -> sqlite3.Connection | None:
         if self.readonly:
             try:
                 if not (folder / DB_NAME).is_file():
                     return None
-                db = sqlite3.connect(f"{(folder / DB_NAME).as_uri()}?mode=ro", uri=True, timeout=30)
+                db = sqlite3.connect(f"{(folder / DB_NAME).as_uri()}?mode=ro", uri=True, timeout=timeout)
                 return db if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA else None
             except (OSError, sqlite3.Error):
                 return None
@@ -79,7 +79,7 @@ class BuildCache:
             gitignore = folder / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("*\n", encoding="utf-8")
-            db = sqlite3.connect(folder / DB_NAME, timeout=30, isolation_level=None)
+            db = sqlite3.connect(folder / DB_NAME, timeout=timeout, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -113,16 +113,42 @@ class BuildCache:
             return {key: pickle.loads(data) for key, data in db.execute("SELECT key, data FROM documents")}
         return self._safely(load, {})
 
+    def try_add_documents(self, new: dict[str, Document]) -> bool:
+        """Store parsed documents unless another process is writing (then False, at once).
+
+        Parse workers store what they parse, so that the main process need not pickle a
+        large site's documents (more than a second at 10,000); one that finds the database
+        busy keeps parsing rather than wait, and `save_documents` stores what is left.
+        """
+        if self.db is None or self.readonly:
+            return False
+        rows = [(k, pickle.dumps(d, protocol=5)) for k, d in new.items()]
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # locked by the other worker
+            return False
+        return self._safely(lambda db: (db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?)", rows),
+                                        db.execute("COMMIT"), True)[-1], False, writes=True)
+
     def save_documents(self, new: dict[str, Document], keep: set[str]) -> None:
-        """Add the new documents; drop those no build uses any more."""
+        """Add the new documents not stored yet; drop those no build uses any more."""
         def save(db: sqlite3.Connection) -> None:
             stored = {k for (k,) in db.execute("SELECT key FROM documents")}
             db.execute("BEGIN")
             db.executemany("DELETE FROM documents WHERE key = ?", ((k,) for k in stored - keep))
             db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?)",
-                           ((k, pickle.dumps(d, protocol=5)) for k, d in new.items()))
+                           ((k, pickle.dumps(d, protocol=5)) for k, d in new.items() if k not in stored))
             db.execute("COMMIT")
         self._safely(save, None, writes=True)
+
+    def reopened(self) -> BuildCache:
+        """The same cache on a connection of its own that never waits for a lock, for a forked
+        worker (a connection must not be used by two processes)."""
+        other = BuildCache(None, self.readonly)
+        if self.db is not None and self.folder is not None:
+            other.folder = self.folder
+            other.db = self._open(self.folder, timeout=0)
+        return other
 
     def outputs(self, folder: Path) -> dict[str, FileRecord]:
         def load(db: sqlite3.Connection) -> dict[str, FileRecord]:

@@ -39,3 +39,23 @@ def test_workers_build_the_same_bytes_as_one_process(tmp_path, monkeypatch):
     assert sum(p.endswith("feed.xml") for p in one) > MIN_ITEMS
     assert one.keys() == two.keys()
     assert [p for p in one if one[p] != two[p]] == []
+
+
+def test_parse_workers_store_what_they_parse(tmp_path, monkeypatch):
+    from generator import build as build_module
+    from generator.cache import BuildCache, cache_folder
+
+    site = many_entries(tmp_path / "site")
+    monkeypatch.setenv("KB_WORKERS", "2")
+    build(BuildOptions(source=site, now=NOW))
+    cache = BuildCache(cache_folder(site), readonly=True)
+    assert len(cache.documents()) == len(list((site / "content").rglob("*.md")))
+    cache.close()
+
+    def parse_document(*args):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(build_module, "parse_document", parse_document)
+    (site / "output/index.html").unlink()  # not a no-op build: the site is loaded again
+    build(BuildOptions(source=site, now=NOW))
+    assert (site / "output/index.html").is_file()
