@@ -20,7 +20,15 @@ from .community import open_question_pages, open_questions_feed
 from .config import SiteConfig, load_config
 from .digest import WeekDigest, digest_pages, site_digests
 from .errors import Problem, Problems, SiteError
-from .feeds import DIGEST_ITEM_TEMPLATE, digest_feed_file, digest_feed_weeks, entry_feeds, with_alternates
+from .feeds import (
+    DIGEST_ITEM_TEMPLATE,
+    FeedItem,
+    digest_feed_of_items,
+    digest_feed_weeks,
+    digest_item,
+    entry_feeds,
+    with_alternates,
+)
 from .fingerprint import PACKAGE, TemplateDigests, code_version, entry_digests, page_keys, sha, value_digest
 from .model import Entry, Site
 from .newcomers import start_files, start_page
@@ -336,21 +344,36 @@ def cached_entry_feeds(site: Site, cache: BuildCache, base: str, digests: dict[i
 
 def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
                        all_weeks: list[WeekDigest] | None = None) -> tuple[list[OutputFile], list[Problem]]:
-    """The digest feed, reused while its weeks, the names, the config and its item template are the same."""
+    """The digest feed, each week's item reused while that week, the names, the config and the item
+    template are the same, and the whole feed while every item is: an edit renders one item, not fifty."""
     weeks = digest_feed_weeks(site, all_weeks)
     try:
         template = TemplateDigests(renderer.env).info(DIGEST_ITEM_TEMPLATE)
     except jinja2.TemplateError:  # made (and its error reported) below
         template = None
-    value = value_digest((site.config, dict(site.members), weeks), digests)
-    key = sha(base, "digest-feed", template.digest, value) if template and value and not template.reads_site else None
+    shared = value_digest((site.config, dict(site.members))) if template and not template.reads_site else None
+    keys = [sha(base, "digest-item", template.digest, shared, value) if shared and (value := value_digest(week, digests))
+            else None for week in weeks]
+    key = sha(base, "digest-feed", *keys) if all(keys) else None
     data = cache.artifact("feed:digest/feed.xml", key) if key else None
     if data is not None:
         return [OutputFile("digest/feed.xml", data)], []
-    files, problems = digest_feed_file(site, renderer, weeks)
-    if key and files:
-        cache.save_artifact("feed:digest/feed.xml", key, files[0].data)
-    return files, problems
+    items = []
+    for week, item_key in zip(weeks, keys, strict=True):
+        name = "digest-item:" + week.url
+        item = cache.artifact(name, item_key) if item_key else None
+        if not isinstance(item, FeedItem):
+            try:
+                item = digest_item(site, week, renderer)
+            except TemplateProblem as exc:
+                return [], [exc.problem]
+            if item_key:
+                cache.save_artifact(name, item_key, item)
+        items.append(item)
+    data = digest_feed_of_items(site, items)
+    if key:
+        cache.save_artifact("feed:digest/feed.xml", key, data)
+    return [OutputFile("digest/feed.xml", data)], []
 
 
 @dataclass

@@ -17,10 +17,9 @@ from feedgen.feed import FeedGenerator
 
 from .config import SiteConfig
 from .digest import WeekDigest, site_digests
-from .errors import Problem
 from .i18n import format_week, format_week_range, translator
 from .model import SECTIONS, Entry, Site
-from .render import OutputFile, Page, Renderer, TemplateProblem
+from .render import Page, Renderer
 
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # text pasted from chats can hold these
 ATTRIBUTE_URL = re.compile(r'(?P<attr>\s(?:href|src))="(?P<url>[^"]*)"')
@@ -212,9 +211,13 @@ def digest_feed_weeks(site: Site, digests: list[WeekDigest] | None = None) -> li
 
 def digest_feed_bytes(site: Site, renderer: Renderer, weeks: list[WeekDigest] | None = None) -> bytes:
     """/digest/feed.xml: one item per completed week (`digest_feed_weeks`, if not given)."""
-    t = translator(site.config.language, dict(site.config.section_labels))
     weeks = digest_feed_weeks(site) if weeks is None else weeks
-    items = [digest_item(site, d, renderer) for d in weeks]
+    return digest_feed_of_items(site, [digest_item(site, d, renderer) for d in weeks])
+
+
+def digest_feed_of_items(site: Site, items: list[FeedItem]) -> bytes:
+    """/digest/feed.xml from its items (`digest_item` of each week): the build reuses items of unchanged weeks."""
+    t = translator(site.config.language, dict(site.config.section_labels))
     return items_feed_bytes(site.config, feed_title(site, t("feed_digest")), "/digest/feed.xml", items,
                             description=t("digest_about"), page_url="/digest/")
 
@@ -241,14 +244,6 @@ def entry_feeds(site: Site) -> list[EntryFeed]:
         feeds.append(EntryFeed(f"tags/{slug}/feed.xml", feed_title(site, name), f"/tags/{slug}/feed.xml",
                                tuple(tagged), t("tagged", tag=site.tags[slug].name), f"/tags/{slug}/"))
     return feeds
-
-
-def digest_feed_file(site: Site, renderer: Renderer,
-                     weeks: list[WeekDigest] | None = None) -> tuple[list[OutputFile], list[Problem]]:
-    try:
-        return [OutputFile("digest/feed.xml", digest_feed_bytes(site, renderer, weeks))], []
-    except TemplateProblem as exc:
-        return [], [exc.problem]
 
 
 def page_alternates(site: Site, url: str) -> list[tuple[str, str]]:

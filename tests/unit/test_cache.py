@@ -125,3 +125,30 @@ def test_the_serve_memo_gives_the_same_digests_as_a_fresh_count(basic_site):
     again = entry_digests((changed, *site.entries[1:]), memo.entry_digests)
     assert again[id(changed)] != fresh[id(site.entries[0])]
     assert len(memo.entry_digests) == len(site.entries)
+
+
+def test_a_digest_feed_item_is_made_again_only_for_the_week_that_changed(basic_site, monkeypatch):
+    import feedparser
+
+    made: list[str] = []
+    real = build_module.digest_item
+
+    def item(site, week, renderer):
+        made.append(week.url)
+        return real(site, week, renderer)
+
+    monkeypatch.setattr(build_module, "digest_item", item)
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert len(made) >= 2  # the basic site has several completed weeks
+    made.clear()
+    build(BuildOptions(source=basic_site, now=NOW, output=basic_site / "other"))  # every item from the cache
+    assert made == []
+    rules = basic_site / "content/highlights/rules.md"  # dated in 2026-W45, a completed week
+    rules.write_text(rules.read_text(encoding="utf-8").replace("title: 群规", "title: 新版群规"), encoding="utf-8")
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert made == ["/digest/2026-W45/"]
+    feed = feedparser.parse((basic_site / "output/digest/feed.xml").read_bytes())
+    week = next(e for e in feed.entries if e.link.endswith("/digest/2026-W45/"))
+    assert "新版群规" in week.content[0].value  # not the stale item of the week
+    build(BuildOptions(source=basic_site, now=NOW, output=basic_site / "clean", cache=False))
+    assert (basic_site / "output/digest/feed.xml").read_bytes() == (basic_site / "clean/digest/feed.xml").read_bytes()
