@@ -228,7 +228,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         stop_if_cancelled(cancelled)
         weeks = site_digests(site)  # for the digest pages and the digest feed
         pages = with_alternates(site, site_pages(site, related, weeks))
-        renderer = Renderer(site, options.source)
+        renderer = Renderer(site, options.source, cache.folder_for("templates", code_version()))
         origins, static = page_origins(pages), files_in([options.source / "static"])
         later = None
         files: list[OutputFile] | None = None

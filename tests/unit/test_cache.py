@@ -152,3 +152,29 @@ def test_a_digest_feed_item_is_made_again_only_for_the_week_that_changed(basic_s
     assert "新版群规" in week.content[0].value  # not the stale item of the week
     build(BuildOptions(source=basic_site, now=NOW, output=basic_site / "clean", cache=False))
     assert (basic_site / "output/digest/feed.xml").read_bytes() == (basic_site / "clean/digest/feed.xml").read_bytes()
+
+
+def test_compiled_templates_are_kept_and_a_damaged_one_is_compiled_again(basic_site):
+    from jinja2.bccache import bc_magic
+
+    from tests.helpers import tree
+
+    build(BuildOptions(source=basic_site, now=NOW))
+    (folder,) = (basic_site / CACHE_DIR).glob("templates-*")
+    compiled = list(folder.iterdir())
+    assert compiled
+    for number, path in enumerate(compiled):  # the magic kept, what follows damaged in two ways
+        path.write_bytes(bc_magic + (b"\x80\x05garbage" if number % 2 else b"garbage" * 10))
+    build(BuildOptions(source=basic_site, now=NOW, output=basic_site / "again"))  # every page rendered
+    assert tree(basic_site / "again") == tree(basic_site / "output")
+
+
+def test_a_folder_of_the_cache_belongs_to_one_key(tmp_path):
+    cache = BuildCache(tmp_path / CACHE_DIR)
+    old = cache.folder_for("templates", "a" * 64)
+    (old / "x.cache").write_bytes(b"x")
+    new = cache.folder_for("templates", "b" * 64)
+    assert new.is_dir() and not old.exists()
+    assert BuildCache(tmp_path / CACHE_DIR, readonly=True).folder_for("templates", "b" * 64) is None
+    assert BuildCache(None).folder_for("templates", "b" * 64) is None
+    cache.close()
