@@ -16,7 +16,7 @@ import numpy as np
 from .assemble import assemble_site, current_time, load_members
 from .cache import BuildCache, BuildMemo, FileRecord, cache_folder, record_of
 from .check import SiteFiles, files_in, page_origins, site_problems
-from .community import open_question_pages, open_questions_feed
+from .community import contributions, open_question_pages, open_questions_feed
 from .config import SiteConfig, load_config
 from .digest import WeekDigest, digest_pages, site_digests
 from .errors import Problem, Problems, SiteError
@@ -147,11 +147,12 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
 def site_pages(site: Site, related: dict[str, list[Entry]] | None = None,
                weeks: list[WeekDigest] | None = None) -> list[Page]:
     """Every page of the site, from each derive stage (`related`: see `cached_related`)."""
-    pages = browsing_pages(site, related)
+    events = contributions(site)  # counted by the home, member and stats pages
+    pages = browsing_pages(site, related, events)
     pages += digest_pages(site, weeks)
     pages.append(start_page(site))
     pages += open_question_pages(site)
-    pages += stats_pages(site)
+    pages += stats_pages(site, events)
     pages.append(search_page(site))
     pages += utility_pages(site, [p.url for p in pages])
     return pages
