@@ -9,6 +9,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urljoin
@@ -246,9 +247,10 @@ def entry_feeds(site: Site) -> list[EntryFeed]:
     return feeds
 
 
-def page_alternates(site: Site, url: str) -> list[tuple[str, str]]:
-    """The feeds a page links with <link rel="alternate">: its own first, then the site's."""
-    t = translator(site.config.language, dict(site.config.section_labels))
+def page_alternates(site: Site, url: str, t: Callable[..., str] | None = None) -> list[tuple[str, str]]:
+    """The feeds a page links with <link rel="alternate">: its own first, then the site's
+    (`t`: the site's translator, made once by a caller asking for many pages)."""
+    t = t or translator(site.config.language, dict(site.config.section_labels))
     own: list[tuple[str, str]] = []
     parts = url.strip("/").split("/")
     if parts[0] in SECTIONS:
@@ -267,9 +269,10 @@ def page_alternates(site: Site, url: str) -> list[tuple[str, str]]:
 def with_alternates(site: Site, pages: list[Page]) -> list[Page]:
     """Pages with their feeds added to the context (pages that set their own keep them)."""
     out = []
+    t = translator(site.config.language, dict(site.config.section_labels))
     for page in pages:
         if not page.url.endswith("/") or "alternates" in page.context:
             out.append(page)
             continue
-        out.append(Page(page.url, page.template, {**page.context, "alternates": page_alternates(site, page.url)}))
+        out.append(Page(page.url, page.template, {**page.context, "alternates": page_alternates(site, page.url, t)}))
     return out
