@@ -169,7 +169,7 @@ def site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, dig
     terms.release()  # before the feeds are made: the two need not be in memory together
     feeds = cached_entry_feeds(site, cache, base, digests)
     digest_feed, problems = cached_digest_feed(site, renderer, cache, base, digests, weeks)
-    return feeds + digest_feed + start_files(site) + [open_questions_feed(site)] + search, problems
+    return feeds + digest_feed + start_files(site, [w.week for w in weeks]) + [open_questions_feed(site)] + search, problems
 
 
 def options_base(options: BuildOptions) -> str:
