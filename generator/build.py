@@ -460,7 +460,8 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
     keys = page_keys(pages, site, renderer.env, base, digests)
     previous = cache.outputs(output)
     paths = [output_path(p.url) for p in pages]
-    fresh = [key is not None and (r := previous.get(path)) is not None and r.key == key and r.matches(output / path)
+    folder = f"{output}{os.sep}"  # a string, not a Path per page: tens of thousands of them
+    fresh = [key is not None and (r := previous.get(path)) is not None and r.key == key and r.matches(folder + path)
              for key, path in zip(keys, paths, strict=True)]
 
     def statics_for(files: list[OutputFile]) -> dict[str, Path]:

@@ -43,9 +43,9 @@ class FileRecord:
     mtime_ns: int
     ino: int
 
-    def matches(self, path: Path) -> bool:
+    def matches(self, path: Path | str) -> bool:
         try:
-            st = path.stat()
+            st = os.stat(path)
         except OSError:
             return False
         return (st.st_size, st.st_mtime_ns, st.st_ino) == (self.size, self.mtime_ns, self.ino)

@@ -193,14 +193,12 @@ class StagedOutput:
             os.replace(partial, target)
         return target, True
 
-    def keep(self, rel: str, ino: int | None = None) -> Path:
+    def keep(self, rel: str, ino: int | None = None) -> None:
         """The previous output's file, known unchanged (and its inode, if known): linked without reading it,
         and not even looked at when the spare already held that very file."""
         if ino is not None and self._found.files.get(rel) == ino:
-            return self.root / rel
-        target = self._target(rel)
-        self._link(self.output / rel, target, ino)
-        return target
+            return
+        self._link(self.output / rel, self._target(rel), ino)
 
     def add(self, rel: str, written: bool) -> None:
         """Count a file placed by `put` or `keep` (possibly in a worker)."""
@@ -334,8 +332,8 @@ class InPlaceOutput:
         os.replace(partial, target)
         return target, True
 
-    def keep(self, rel: str, ino: int | None = None) -> Path:
-        return self.output / rel
+    def keep(self, rel: str, ino: int | None = None) -> None:
+        pass
 
     add = StagedOutput.add
 
