@@ -17,11 +17,19 @@ from markupsafe import Markup
 from .assemble import assemble_site, current_time, load_members
 from .cache import BuildCache, BuildMemo, FileRecord, cache_folder, record_of
 from .check import SiteFiles, files_in, page_origins, site_problems
-from .community import open_question_pages, open_questions_feed
+from .community import contributions, open_question_pages, open_questions_feed
 from .config import SiteConfig, load_config
 from .digest import WeekDigest, digest_pages, site_digests
 from .errors import Problem, Problems, SiteError
-from .feeds import DIGEST_ITEM_TEMPLATE, digest_feed_file, digest_feed_weeks, entry_feeds, with_alternates
+from .feeds import (
+    DIGEST_ITEM_TEMPLATE,
+    FeedItem,
+    digest_feed_of_items,
+    digest_feed_weeks,
+    digest_item,
+    entry_feeds,
+    with_alternates,
+)
 from .fingerprint import PACKAGE, TemplateDigests, code_version, entry_digests, page_keys, sha, value_digest
 from .model import Entry, Site
 from .newcomers import start_files, start_page
@@ -156,11 +164,12 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
 def site_pages(site: Site, related: dict[str, list[Entry]] | None = None,
                weeks: list[WeekDigest] | None = None) -> list[Page]:
     """Every page of the site, from each derive stage (`related`: see `cached_related`)."""
-    pages = browsing_pages(site, related)
+    events = contributions(site)  # counted by the home, member and stats pages
+    pages = browsing_pages(site, related, events)
     pages += digest_pages(site, weeks)
     pages.append(start_page(site))
     pages += open_question_pages(site)
-    pages += stats_pages(site)
+    pages += stats_pages(site, events)
     pages.append(search_page(site))
     pages += utility_pages(site, [p.url for p in pages])
     return pages
@@ -177,7 +186,7 @@ def site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, dig
     terms.release()  # before the feeds are made: the two need not be in memory together
     feeds = cached_entry_feeds(site, cache, base, digests)
     digest_feed, problems = cached_digest_feed(site, renderer, cache, base, digests, weeks)
-    return feeds + digest_feed + start_files(site) + [open_questions_feed(site)] + search, problems
+    return feeds + digest_feed + start_files(site, [w.week for w in weeks]) + [open_questions_feed(site)] + search, problems
 
 
 def options_base(options: BuildOptions) -> str:
@@ -237,7 +246,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         stop_if_cancelled(cancelled)
         weeks = site_digests(site)  # for the digest pages and the digest feed
         pages = with_alternates(site, site_pages(site, related, weeks))
-        renderer = Renderer(site, options.source)
+        renderer = Renderer(site, options.source, cache.folder_for("templates", code_version()))
         origins, static = page_origins(pages), files_in([options.source / "static"])
         later = None
         files: list[OutputFile] | None = None
@@ -354,21 +363,36 @@ def cached_entry_feeds(site: Site, cache: BuildCache, base: str, digests: dict[i
 
 def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
                        all_weeks: list[WeekDigest] | None = None) -> tuple[list[OutputFile], list[Problem]]:
-    """The digest feed, reused while its weeks, the names, the config and its item template are the same."""
+    """The digest feed, each week's item reused while that week, the names, the config and the item
+    template are the same, and the whole feed while every item is: an edit renders one item, not fifty."""
     weeks = digest_feed_weeks(site, all_weeks)
     try:
         template = TemplateDigests(renderer.env).info(DIGEST_ITEM_TEMPLATE)
     except jinja2.TemplateError:  # made (and its error reported) below
         template = None
-    value = value_digest((site.config, dict(site.members), weeks), digests)
-    key = sha(base, "digest-feed", template.digest, value) if template and value and not template.reads_site else None
+    shared = value_digest((site.config, dict(site.members))) if template and not template.reads_site else None
+    keys = [sha(base, "digest-item", template.digest, shared, value) if shared and (value := value_digest(week, digests))
+            else None for week in weeks]
+    key = sha(base, "digest-feed", *keys) if all(keys) else None
     data = cache.artifact("feed:digest/feed.xml", key) if key else None
     if data is not None:
         return [OutputFile("digest/feed.xml", data)], []
-    files, problems = digest_feed_file(site, renderer, weeks)
-    if key and files:
-        cache.save_artifact("feed:digest/feed.xml", key, files[0].data)
-    return files, problems
+    items = []
+    for week, item_key in zip(weeks, keys, strict=True):
+        name = "digest-item:" + week.url
+        item = cache.artifact(name, item_key) if item_key else None
+        if not isinstance(item, FeedItem):
+            try:
+                item = digest_item(site, week, renderer)
+            except TemplateProblem as exc:
+                return [], [exc.problem]
+            if item_key:
+                cache.save_artifact(name, item_key, item)
+        items.append(item)
+    data = digest_feed_of_items(site, items)
+    if key:
+        cache.save_artifact("feed:digest/feed.xml", key, data)
+    return [OutputFile("digest/feed.xml", data)], []
 
 
 @dataclass
@@ -462,7 +486,8 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
     keys = page_keys(pages, site, renderer.env, base, digests)
     previous = cache.outputs(output)
     paths = [output_path(p.url) for p in pages]
-    fresh = [key is not None and (r := previous.get(path)) is not None and r.key == key and r.matches(output / path)
+    folder = f"{output}{os.sep}"  # a string, not a Path per page: tens of thousands of them
+    fresh = [key is not None and (r := previous.get(path)) is not None and r.key == key and r.matches(folder + path)
              for key, path in zip(keys, paths, strict=True)]
 
     def statics_for(files: list[OutputFile]) -> dict[str, Path]:

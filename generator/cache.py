@@ -4,13 +4,14 @@ Parsed documents are keyed by the file's digest, its path, the Markdown options,
 the timezone and kb's code version. The output manifest remembers, per output
 folder, which page key produced each file and the file's size, mtime and inode:
 a page whose key is unchanged and whose file is still the one kb wrote needs no
-rendering. Delete the folder at any time; a damaged cache is discarded, never
-trusted.
+rendering. Compiled templates are kept in a folder of kb's code version (render.py).
+Delete the folder at any time; a damaged cache is discarded, never trusted.
 """
 from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,9 +43,9 @@ class FileRecord:
     mtime_ns: int
     ino: int
 
-    def matches(self, path: Path) -> bool:
+    def matches(self, path: Path | str) -> bool:
         try:
-            st = path.stat()
+            st = os.stat(path)
         except OSError:
             return False
         return (st.st_size, st.st_mtime_ns, st.st_ino) == (self.size, self.mtime_ns, self.ino)
@@ -200,6 +201,21 @@ class BuildCache:
             os.replace(temporary, path)  # whole or not at all
         except OSError:
             temporary.unlink(missing_ok=True)
+
+    def folder_for(self, name: str, key: str) -> Path | None:
+        """A folder of files made with `key` (kb's code version, say), the folders of other keys
+        removed; None when the cache is off, read-only or unusable."""
+        if self.folder is None or self.db is None or self.readonly:
+            return None
+        folder = self.folder / f"{name}-{key[:16]}"
+        try:
+            for other in self.folder.glob(f"{name}-*"):
+                if other != folder:
+                    shutil.rmtree(other, ignore_errors=True)
+            folder.mkdir(exist_ok=True)
+        except OSError:
+            return None
+        return folder
 
     def close(self) -> None:
         if self.db is not None:

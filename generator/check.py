@@ -306,14 +306,18 @@ def tag_problems(site: Site, documents: list[Document]) -> list[Problem]:
     """
     aliases = {tag_key(k): v for k, v in site.config.tag_aliases.items()}
     uses: dict[str, dict[str, list[SourceLocation]]] = defaultdict(lambda: defaultdict(list))
+    keys: dict[str, tuple[str, str, str]] = {}  # raw tag → (name, loose key, key): a few hundred tags, used thousands of times
     for doc in sorted(documents, key=lambda d: d.source):
         if doc.section not in SECTION_IDS:
             continue
         for index, raw in enumerate(doc.meta.get("tags", ())):
-            name = " ".join(unicodedata.normalize("NFC", raw).split())
-            name = aliases.get(tag_key(name), name)
+            if raw not in keys:
+                name = " ".join(unicodedata.normalize("NFC", raw).split())
+                name = aliases.get(tag_key(name), name)
+                keys[raw] = (name, _loose_key(name), tag_key(name))
+            name, loose, key = keys[raw]
             line = doc.key_lines.get(("tags", index), doc.meta_lines.get("tags", 1))
-            uses[_loose_key(name)][tag_key(name)].append((SourceLocation(doc.source, line), name))
+            uses[loose][key].append((SourceLocation(doc.source, line), name))
     problems = []
     for variants in uses.values():
         if len(variants) < 2:

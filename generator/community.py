@@ -119,13 +119,14 @@ def month_bounds(moment: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-def honor_rolls(site: Site, limit: int = HONOR_ROLL_SIZE) -> list[HonorRoll]:
-    """This week's, this month's and the all-time honor roll, as of site.now."""
+def honor_rolls(site: Site, limit: int = HONOR_ROLL_SIZE, *, events: list[Contribution] | None = None,
+                ) -> list[HonorRoll]:
+    """This week's, this month's and the all-time honor roll, as of site.now (`events`: `contributions(site)`)."""
     tz = site.config.tz
     week = week_of(site.now, tz)
     month_start, month_end = month_bounds(site.now, tz)
     periods = (("week", week.start(tz), week.end(tz)), ("month", month_start, month_end), ("all", None, None))
-    events = contributions(site)
+    events = contributions(site) if events is None else events
     return [HonorRoll(key, start, end, tuple(honor_roll(site, start, end, limit, events=events)))
             for key, start, end in periods]
 
@@ -163,10 +164,10 @@ class MemberRecord:
 EMPTY_RECORD = MemberRecord("", (), (), (), (), (), None)
 
 
-def member_records(site: Site) -> dict[str, MemberRecord]:
+def member_records(site: Site, events: list[Contribution] | None = None) -> dict[str, MemberRecord]:
     """Every contributor's record, members and guests alike, keyed by id or free name."""
     grouped: dict[str, list[Contribution]] = defaultdict(list)
-    for c in contributions(site):
+    for c in contributions(site) if events is None else events:
         grouped[c.who].append(c)
     records = {}
     for who, items in grouped.items():
@@ -184,12 +185,13 @@ def member_records(site: Site) -> dict[str, MemberRecord]:
     return dict(sorted(records.items()))
 
 
-def member_pages(site: Site) -> list[Page]:
-    """/members/ (honor rolls, every member, guests) and /members/<id>/."""
-    records = member_records(site)
+def member_pages(site: Site, events: list[Contribution] | None = None) -> list[Page]:
+    """/members/ (honor rolls, every member, guests) and /members/<id>/ (`events`: `contributions(site)`)."""
+    events = contributions(site) if events is None else events
+    records = member_records(site, events)
     members = sorted(site.members.values(), key=lambda m: (-records.get(m.id, EMPTY_RECORD).count, m.id))
     guests = sorted((r for who, r in records.items() if who not in site.members), key=lambda r: (-r.count, r.who))
-    full = honor_rolls(site, limit=len(records))
+    full = honor_rolls(site, limit=len(records), events=events)
     rolls = [HonorRoll(r.key, r.start, r.end, r.rows[:10]) for r in full]
     pages = [Page("/members/", "members.html", {"members": members, "records": records, "empty": EMPTY_RECORD,
                                                 "guests": guests, "honor_rolls": rolls})]

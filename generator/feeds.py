@@ -9,6 +9,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urljoin
@@ -17,10 +18,9 @@ from feedgen.feed import FeedGenerator
 
 from .config import SiteConfig
 from .digest import WeekDigest, site_digests
-from .errors import Problem
 from .i18n import format_week, format_week_range, translator
 from .model import SECTIONS, Entry, Site
-from .render import OutputFile, Page, Renderer, TemplateProblem
+from .render import Page, Renderer
 
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # text pasted from chats can hold these
 ATTRIBUTE_URL = re.compile(r'(?P<attr>\s(?:href|src))="(?P<url>[^"]*)"')
@@ -212,9 +212,13 @@ def digest_feed_weeks(site: Site, digests: list[WeekDigest] | None = None) -> li
 
 def digest_feed_bytes(site: Site, renderer: Renderer, weeks: list[WeekDigest] | None = None) -> bytes:
     """/digest/feed.xml: one item per completed week (`digest_feed_weeks`, if not given)."""
-    t = translator(site.config.language, dict(site.config.section_labels))
     weeks = digest_feed_weeks(site) if weeks is None else weeks
-    items = [digest_item(site, d, renderer) for d in weeks]
+    return digest_feed_of_items(site, [digest_item(site, d, renderer) for d in weeks])
+
+
+def digest_feed_of_items(site: Site, items: list[FeedItem]) -> bytes:
+    """/digest/feed.xml from its items (`digest_item` of each week): the build reuses items of unchanged weeks."""
+    t = translator(site.config.language, dict(site.config.section_labels))
     return items_feed_bytes(site.config, feed_title(site, t("feed_digest")), "/digest/feed.xml", items,
                             description=t("digest_about"), page_url="/digest/")
 
@@ -243,17 +247,10 @@ def entry_feeds(site: Site) -> list[EntryFeed]:
     return feeds
 
 
-def digest_feed_file(site: Site, renderer: Renderer,
-                     weeks: list[WeekDigest] | None = None) -> tuple[list[OutputFile], list[Problem]]:
-    try:
-        return [OutputFile("digest/feed.xml", digest_feed_bytes(site, renderer, weeks))], []
-    except TemplateProblem as exc:
-        return [], [exc.problem]
-
-
-def page_alternates(site: Site, url: str) -> list[tuple[str, str]]:
-    """The feeds a page links with <link rel="alternate">: its own first, then the site's."""
-    t = translator(site.config.language, dict(site.config.section_labels))
+def page_alternates(site: Site, url: str, t: Callable[..., str] | None = None) -> list[tuple[str, str]]:
+    """The feeds a page links with <link rel="alternate">: its own first, then the site's
+    (`t`: the site's translator, made once by a caller asking for many pages)."""
+    t = t or translator(site.config.language, dict(site.config.section_labels))
     own: list[tuple[str, str]] = []
     parts = url.strip("/").split("/")
     if parts[0] in SECTIONS:
@@ -272,9 +269,10 @@ def page_alternates(site: Site, url: str) -> list[tuple[str, str]]:
 def with_alternates(site: Site, pages: list[Page]) -> list[Page]:
     """Pages with their feeds added to the context (pages that set their own keep them)."""
     out = []
+    t = translator(site.config.language, dict(site.config.section_labels))
     for page in pages:
         if not page.url.endswith("/") or "alternates" in page.context:
             out.append(page)
             continue
-        out.append(Page(page.url, page.template, {**page.context, "alternates": page_alternates(site, page.url)}))
+        out.append(Page(page.url, page.template, {**page.context, "alternates": page_alternates(site, page.url, t)}))
     return out

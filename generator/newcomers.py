@@ -15,7 +15,7 @@ from .model import Site
 from .pages import pinned_entries
 from .render import OutputFile, Page
 from .text import truncate
-from .weeks import is_complete, week_of
+from .weeks import Week, is_complete, week_of
 
 INDEX_PATH = "start/entries.json"
 SUMMARY_UNITS = 60
@@ -26,14 +26,15 @@ def page_href(config: SiteConfig, url: str) -> str:
     return quote(config.base_path + url.lstrip("/"), safe="/#?=&%:@~+-._")
 
 
-def catchup_index(site: Site) -> dict:
-    """Every entry with its day and week in the site's timezone, newest first, and the weeks' digests."""
+def catchup_index(site: Site, weeks: list[Week] | None = None) -> dict:
+    """Every entry with its day and week in the site's timezone, newest first, and the weeks' digests
+    (`weeks`: those of `site_digests(site)`, if the caller has them)."""
     config = site.config
     tz = config.tz
     t = translator(config.language, dict(config.section_labels))
-    weeks = {}
-    for week in week_index(site).weeks():
-        weeks[week.label] = {
+    labels = {}
+    for week in week_index(site).weeks() if weeks is None else weeks:
+        labels[week.label] = {
             "title": format_week(week, config.language), "range": format_week_range(week, config.language),
             "url": page_href(config, digest_url(week)), "in_progress": not is_complete(week, site.now, tz),
         }
@@ -45,11 +46,11 @@ def catchup_index(site: Site) -> dict:
             "date": local.isoformat(), "day": local.strftime("%Y-%m-%d"), "week": week_of(e.date, tz).label,
             "summary": truncate(e.summary, SUMMARY_UNITS),
         })
-    return {"timezone": config.timezone, "weeks": weeks, "entries": entries}
+    return {"timezone": config.timezone, "weeks": labels, "entries": entries}
 
 
-def start_files(site: Site) -> list[OutputFile]:
-    data = json.dumps(catchup_index(site), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+def start_files(site: Site, weeks: list[Week] | None = None) -> list[OutputFile]:
+    data = json.dumps(catchup_index(site, weeks), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return [OutputFile(INDEX_PATH, data.encode("utf-8"))]
 
 

@@ -8,7 +8,7 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from .community import honor_rolls, member_pages
+from .community import Contribution, contributions, honor_rolls, member_pages
 from .community import open_questions as longest_waiting
 from .model import SECTIONS, Entry, Site
 from .related import related_entries
@@ -43,14 +43,14 @@ def pinned_entries(site: Site) -> list[Entry]:
     return sorted((e for e in site.entries if e.pinned), key=lambda e: (e.weight or 999, e.date))
 
 
-def home_page(site: Site) -> Page:
+def home_page(site: Site, events: list[Contribution] | None = None) -> Page:
     latest = {s: site.in_section(s)[:LATEST_ON_HOME] for s in SECTIONS}
     counts = {s: len(site.in_section(s)) for s in SECTIONS}
     waiting = longest_waiting(site)
     return Page("/", "home.html", {
         "pinned": pinned_entries(site), "latest": latest, "counts": counts,
         "open_count": len(waiting), "waiting": waiting[:LATEST_ON_HOME],
-        "top_tags": top_tags(site, 16), "honor_rolls": honor_rolls(site),
+        "top_tags": top_tags(site, 16), "honor_rolls": honor_rolls(site, events=events),
     })
 
 
@@ -127,7 +127,10 @@ def utility_pages(site: Site, page_urls: list[str]) -> list[Page]:
     ]
 
 
-def browsing_pages(site: Site, related: dict[str, list[Entry]] | None = None) -> list[Page]:
-    pages = [home_page(site), *entry_pages(site, related), *section_pages(site), *tag_pages(site),
-             *member_pages(site), archive_page(site)]
+def browsing_pages(site: Site, related: dict[str, list[Entry]] | None = None,
+                   events: list[Contribution] | None = None) -> list[Page]:
+    """`events`: `contributions(site)`, made once for every page that counts them."""
+    events = contributions(site) if events is None else events
+    pages = [home_page(site, events), *entry_pages(site, related), *section_pages(site), *tag_pages(site),
+             *member_pages(site, events), archive_page(site)]
     return pages

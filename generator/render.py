@@ -51,7 +51,26 @@ class TemplateProblem(Exception):
         super().__init__(str(problem))
 
 
-def template_environment(site_root: Path | None) -> jinja2.Environment:
+class TemplateBytecode(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between builds (compiling them all costs a third of a second);
+    a damaged file is compiled again, a folder that cannot be written is only not used."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # jinja checks the magic and the source's checksum, not the rest of the file
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def template_environment(site_root: Path | None, bytecode: Path | None = None) -> jinja2.Environment:
+    """`bytecode`: a folder for compiled templates, which must be kb's code version's own
+    (jinja keys them by the template's source only, not by the options set here)."""
     loaders = []
     if site_root and (site_root / "templates").is_dir():
         loaders.append(jinja2.FileSystemLoader(str(site_root / "templates")))
@@ -64,6 +83,7 @@ def template_environment(site_root: Path | None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # a build makes a new environment: no need to stat templates on every include
+        bytecode_cache=TemplateBytecode(str(bytecode)) if bytecode is not None else None,
     )
     env.filters["tojson_safe"] = json_for_script
     return env
@@ -82,10 +102,11 @@ def json_for_script(value: Any) -> Markup:
 class Renderer:
     site: Site
     site_root: Path | None = None
+    bytecode: Path | None = None  # see `template_environment`
 
     def __post_init__(self) -> None:
         config = self.site.config
-        self.env = template_environment(self.site_root)
+        self.env = template_environment(self.site_root, self.bytecode)
         language = config.language
         t = translator(language, {k: v for k, v in config.section_labels.items()})
         base = config.base_path

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .charts import Chart, Series, chart_svg
-from .community import contributions, honor_roll
+from .community import Contribution, contributions, honor_roll
 from .i18n import translator
 from .model import SECTIONS, Entry, Site, Tag
 from .render import Page
@@ -91,7 +91,8 @@ def days_to_answer(entry: Entry, tz) -> int | None:
     return max(0, (answered.astimezone(tz).date() - entry.date.astimezone(tz).date()).days)
 
 
-def activity_review(site: Site, recent_weeks: int = RECENT_WEEKS) -> ActivityReview:
+def activity_review(site: Site, recent_weeks: int = RECENT_WEEKS,
+                    events: list[Contribution] | None = None) -> ActivityReview:
     tz = site.config.tz
     this_week = week_of(site.now, tz)
     weeks = [this_week.shifted(-n) for n in range(recent_weeks - 1, -1, -1)]
@@ -113,7 +114,7 @@ def activity_review(site: Site, recent_weeks: int = RECENT_WEEKS) -> ActivityRev
             i = index.get(week_of(entry.question.answered_at or entry.date, tz))
             if i is not None:
                 answered[i] += 1
-    events = contributions(site)
+    events = contributions(site) if events is None else events
     for c in events:
         i = index.get(week_of(c.date, tz))
         if i is not None:
@@ -163,7 +164,7 @@ def activity_review(site: Site, recent_weeks: int = RECENT_WEEKS) -> ActivityRev
     )
 
 
-def review_charts(site: Site, review: ActivityReview) -> list[Chart]:
+def review_charts(site: Site, review: ActivityReview, events: list[Contribution] | None = None) -> list[Chart]:
     t = translator(site.config.language, dict(site.config.section_labels))
     weeks = review.weeks
     week_labels = tuple(f"{w.week.label}（{w.week.monday:%m-%d}）" for w in weeks)
@@ -173,7 +174,7 @@ def review_charts(site: Site, review: ActivityReview) -> list[Chart]:
     months = review.months
     step = max(1, -(-len(months) // 8))
     month_axis = tuple(m.label[2:] if (len(months) - 1 - i) % step == 0 else "" for i, m in enumerate(months))
-    top = honor_roll(site, None, None, TOP_CONTRIBUTORS)
+    top = honor_roll(site, None, None, TOP_CONTRIBUTORS, events=events)
     return [
         Chart("entries-per-week", t("chart_entries_per_week", n=len(weeks)), week_labels,
               tuple(Series(s, t(s), tuple(w.entries[s] for w in weeks)) for s in SECTIONS), week_axis),
@@ -206,10 +207,12 @@ def duration_text(days: float | None, t) -> str:
     return t("n_days", n=f"{days:.1f}".removesuffix(".0"))
 
 
-def stats_pages(site: Site) -> list[Page]:
-    review = activity_review(site)
+def stats_pages(site: Site, events: list[Contribution] | None = None) -> list[Page]:
+    """/stats/ (`events`: `contributions(site)`, if the caller has them)."""
+    events = contributions(site) if events is None else events
+    review = activity_review(site, events=events)
     t = translator(site.config.language, dict(site.config.section_labels))
-    charts = review_charts(site, review)
+    charts = review_charts(site, review, events)
     return [Page("/stats/", "stats.html", {
         "review": review, "charts": [(c, chart_svg(c)) for c in charts],
         "median_text": duration_text(review.median_days_to_answer, t),

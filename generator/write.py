@@ -141,13 +141,16 @@ class StagedOutput:
         self.keeps_spare = spare
         self.lock = _try_lock(self.spare) if spare and self.spare.is_dir() else None
         self.reusing = self.lock is not None
-        if self.reusing:
-            self.root = self.spare
-        else:
-            self.root = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{self.output.name}-", dir=self.output.parent))
         self.paths: set[str] = set()
         self.written = self.unchanged = 0
-        self._folders: set[str] = set()  # made in this process: one mkdir per folder, not per file
+        self._folders: set[str] = set()  # known to exist: one mkdir per folder, not per file
+        self._found = FoundTree({}, set(), [])  # what the spare held when this build took it
+        if self.reusing:
+            self.root = self.spare
+            self._found = found_tree(self.root)
+            self._folders = set(self._found.folders)
+        else:
+            self.root = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{self.output.name}-", dir=self.output.parent))
 
     def _target(self, rel: str) -> Path:
         target = self.root / rel
@@ -190,11 +193,12 @@ class StagedOutput:
             os.replace(partial, target)
         return target, True
 
-    def keep(self, rel: str, ino: int | None = None) -> Path:
-        """The previous output's file, known unchanged (and its inode, if known): linked without reading it."""
-        target = self._target(rel)
-        self._link(self.output / rel, target, ino)
-        return target
+    def keep(self, rel: str, ino: int | None = None) -> None:
+        """The previous output's file, known unchanged (and its inode, if known): linked without reading it,
+        and not even looked at when the spare already held that very file."""
+        if ino is not None and self._found.files.get(rel) == ino:
+            return
+        self._link(self.output / rel, self._target(rel), ino)
 
     def add(self, rel: str, written: bool) -> None:
         """Count a file placed by `put` or `keep` (possibly in a worker)."""
@@ -213,7 +217,7 @@ class StagedOutput:
         (the next build removes it if that process did not). `previous`: the files output/
         holds, if known (from the output manifest), to count the removed ones without a walk."""
         if self.reusing:
-            _prune(self.root, self.paths)
+            _prune(self.root, self.paths, self._found)
         previous = list(previous) if previous is not None else existing_files(self.output)
         removed = sum(1 for rel in previous if rel not in self.paths)
         large = len(previous) > BACKGROUND_CLEANUP_FILES
@@ -249,17 +253,60 @@ def _try_lock(folder: Path) -> int | None:
     return fd
 
 
-def _prune(root: Path, wanted: set[str]) -> None:
-    """Delete the files under root that are not wanted, and the folders left empty."""
-    for rel in existing_files(root):
+@dataclass(frozen=True)
+class FoundTree:
+    """A folder's tree as one walk found it."""
+
+    files: dict[str, int]  # relative path → inode (from the directory entry: no stat)
+    folders: set[str]  # relative paths, "" for the root
+    empty: list[str]  # folders that held nothing
+
+
+def found_tree(root: Path) -> FoundTree:
+    """Walk root once: a spare tree is then updated and pruned without a second walk or a stat per file."""
+    files: dict[str, int] = {}
+    folders: set[str] = set()
+    empty: list[str] = []
+    stack = [("", str(root))]
+    while stack:
+        rel, folder = stack.pop()
+        folders.add(rel)
+        prefix = rel + "/" if rel else ""
+        try:
+            with os.scandir(folder) as items:
+                held = False
+                for item in items:
+                    held = True
+                    if item.is_dir(follow_symlinks=False):
+                        stack.append((prefix + item.name, item.path))
+                    else:
+                        files[prefix + item.name] = item.inode()
+        except OSError:
+            continue
+        if not held:
+            empty.append(rel)
+    return FoundTree(files, folders, empty)
+
+
+def _prune(root: Path, wanted: set[str], found: FoundTree | None = None) -> None:
+    """Delete the files under root that are not wanted, and the folders left empty
+    (`found`: root's tree as walked before anything was added to it, if known)."""
+    found = found if found is not None else found_tree(root)
+    emptied = set(found.empty)
+    for rel in found.files:
         if rel not in wanted:
             (root / rel).unlink(missing_ok=True)
-    for folder, dirs, files in os.walk(root, topdown=False):
-        if not dirs and not files and folder != str(root):
+            emptied.add(rel.rpartition("/")[0])
+    by_depth: dict[int, set[str]] = {}
+    for folder in emptied:
+        by_depth.setdefault(folder.count("/") + 1 if folder else 0, set()).add(folder)
+    for depth in range(max(by_depth, default=0), 0, -1):
+        for folder in by_depth.get(depth, ()):
             try:
-                os.rmdir(folder)
-            except OSError:
-                pass
+                os.rmdir(root / folder)
+            except OSError:  # not empty: it holds wanted files
+                continue
+            by_depth.setdefault(depth - 1, set()).add(folder.rpartition("/")[0])
 
 
 class InPlaceOutput:
@@ -285,8 +332,8 @@ class InPlaceOutput:
         os.replace(partial, target)
         return target, True
 
-    def keep(self, rel: str, ino: int | None = None) -> Path:
-        return self.output / rel
+    def keep(self, rel: str, ino: int | None = None) -> None:
+        pass
 
     add = StagedOutput.add
 

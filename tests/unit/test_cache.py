@@ -125,3 +125,56 @@ def test_the_serve_memo_gives_the_same_digests_as_a_fresh_count(basic_site):
     again = entry_digests((changed, *site.entries[1:]), memo.entry_digests)
     assert again[id(changed)] != fresh[id(site.entries[0])]
     assert len(memo.entry_digests) == len(site.entries)
+
+
+def test_a_digest_feed_item_is_made_again_only_for_the_week_that_changed(basic_site, monkeypatch):
+    import feedparser
+
+    made: list[str] = []
+    real = build_module.digest_item
+
+    def item(site, week, renderer):
+        made.append(week.url)
+        return real(site, week, renderer)
+
+    monkeypatch.setattr(build_module, "digest_item", item)
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert len(made) >= 2  # the basic site has several completed weeks
+    made.clear()
+    build(BuildOptions(source=basic_site, now=NOW, output=basic_site / "other"))  # every item from the cache
+    assert made == []
+    rules = basic_site / "content/highlights/rules.md"  # dated in 2026-W45, a completed week
+    rules.write_text(rules.read_text(encoding="utf-8").replace("title: 群规", "title: 新版群规"), encoding="utf-8")
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert made == ["/digest/2026-W45/"]
+    feed = feedparser.parse((basic_site / "output/digest/feed.xml").read_bytes())
+    week = next(e for e in feed.entries if e.link.endswith("/digest/2026-W45/"))
+    assert "新版群规" in week.content[0].value  # not the stale item of the week
+    build(BuildOptions(source=basic_site, now=NOW, output=basic_site / "clean", cache=False))
+    assert (basic_site / "output/digest/feed.xml").read_bytes() == (basic_site / "clean/digest/feed.xml").read_bytes()
+
+
+def test_compiled_templates_are_kept_and_a_damaged_one_is_compiled_again(basic_site):
+    from jinja2.bccache import bc_magic
+
+    from tests.helpers import tree
+
+    build(BuildOptions(source=basic_site, now=NOW))
+    (folder,) = (basic_site / CACHE_DIR).glob("templates-*")
+    compiled = list(folder.iterdir())
+    assert compiled
+    for number, path in enumerate(compiled):  # the magic kept, what follows damaged in two ways
+        path.write_bytes(bc_magic + (b"\x80\x05garbage" if number % 2 else b"garbage" * 10))
+    build(BuildOptions(source=basic_site, now=NOW, output=basic_site / "again"))  # every page rendered
+    assert tree(basic_site / "again") == tree(basic_site / "output")
+
+
+def test_a_folder_of_the_cache_belongs_to_one_key(tmp_path):
+    cache = BuildCache(tmp_path / CACHE_DIR)
+    old = cache.folder_for("templates", "a" * 64)
+    (old / "x.cache").write_bytes(b"x")
+    new = cache.folder_for("templates", "b" * 64)
+    assert new.is_dir() and not old.exists()
+    assert BuildCache(tmp_path / CACHE_DIR, readonly=True).folder_for("templates", "b" * 64) is None
+    assert BuildCache(None).folder_for("templates", "b" * 64) is None
+    cache.close()

@@ -61,3 +61,9 @@ def test_start_page_is_built_with_the_catchup_form(tmp_path: Path):
     assert found["catchup"]["data-index"] == "/kb/start/entries.json"
     assert (source / "output" / "start" / "entries.json").exists()
     assert (source / "output" / "assets" / "catchup.js").exists()
+
+
+def test_the_index_made_from_the_digests_weeks_is_the_same(site):
+    from generator.digest import site_digests
+
+    assert catchup_index(site, [d.week for d in site_digests(site)]) == catchup_index(site)

@@ -41,12 +41,30 @@ def test_a_spare_in_any_state_is_brought_to_the_wanted_one(tmp_path, monkeypatch
     output, spare = tmp_path / "output", tmp_path / ".kb-spare-output"
     staged_write(output, {"x.html": b"1"})
     staged_write(output, {"x.html": b"1", "y.html": b"2"})
-    (spare / "junk").mkdir()
-    (spare / "junk/left.html").write_bytes(b"from an interrupted build")
+    (spare / "junk/deeper").mkdir(parents=True)
+    (spare / "junk/deeper/left.html").write_bytes(b"from an interrupted build")
+    (spare / "empty/folder").mkdir(parents=True)
     (spare / "x.html").unlink()
     (spare / "x.html").write_bytes(b"edited by hand")
     staged_write(output, {"x.html": b"1", "y.html": b"3"})
     assert tree(output) == {"x.html": b"1", "y.html": b"3"}
+    assert sorted(p.name for p in output.iterdir()) == ["x.html", "y.html"]  # emptied folders removed too
+
+
+def test_kept_files_are_linked_unless_the_spare_holds_that_very_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(write_module, "BACKGROUND_CLEANUP_FILES", 0)
+    output, spare = tmp_path / "output", tmp_path / ".kb-spare-output"
+    staged_write(output, {"a/index.html": b"a", "b/index.html": b"b"})
+    staged_write(output, {"a/index.html": b"a", "b/index.html": b"b"})
+    (spare / "b/index.html").unlink()
+    (spare / "b/index.html").write_bytes(b"edited by hand")  # another file at the same path
+    staged = StagedOutput(output, spare=True)
+    assert staged.reusing
+    for rel in ("a/index.html", "b/index.html"):
+        staged.add(rel, written=False)
+        staged.keep(rel, (output / rel).stat().st_ino)
+    staged.commit(background_cleanup=True)
+    assert tree(output) == {"a/index.html": b"a", "b/index.html": b"b"}
 
 
 def test_small_sites_keep_no_spare(tmp_path):
