@@ -274,5 +274,6 @@ def with_alternates(site: Site, pages: list[Page]) -> list[Page]:
         if not page.url.endswith("/") or "alternates" in page.context:
             out.append(page)
             continue
-        out.append(Page(page.url, page.template, {**page.context, "alternates": page_alternates(site, page.url, t)}))
+        out.append(Page(page.url, page.template, {**page.context, "alternates": page_alternates(site, page.url, t)},
+                        page.derived))
     return out

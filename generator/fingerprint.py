@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 from jinja2 import meta, nodes
 
-from .model import Entry, Site
+from .model import Answer, Entry, Site
 
 PACKAGE = Path(__file__).parent
 # Globals that read nothing but the config (in every key), the members (in the key of every
@@ -64,7 +64,7 @@ def _entry_ref(digest: str) -> str:
 
 
 class _Pickler(pickle.Pickler):
-    """Entries become their digest; everything else is pickled by value."""
+    """Entries (and their answers) become their digest; everything else is pickled by value."""
 
     def __init__(self, file: io.BytesIO, entry_digests: dict[int, str]):
         super().__init__(file, protocol=5)
@@ -73,7 +73,7 @@ class _Pickler(pickle.Pickler):
 
     def reducer_override(self, obj: Any):
         """Called for class instances only (not for str, tuple, list, dict…), so it is cheap."""
-        if type(obj) is Entry:
+        if type(obj) is Entry or type(obj) is Answer:  # an answer: by its entry's digest and its place
             digest = self.entry_digests.get(id(obj))
             if digest is not None:
                 return _entry_ref, (digest,)
@@ -99,7 +99,7 @@ def entry_digest(entry: Entry) -> str:
 
 
 def entry_digests(entries: tuple[Entry, ...], memo: dict | None = None) -> dict[int, str]:
-    """id(entry) → digest of everything in the entry.
+    """id(entry) → digest of everything in the entry; id(answer) → its entry's digest and its place.
 
     `memo` (Entry → digest, kept by `kb serve` between builds) skips entries equal to one
     already digested: frozen dataclasses compare and hash by value.
@@ -116,6 +116,9 @@ def entry_digests(entries: tuple[Entry, ...], memo: dict | None = None) -> dict[
         if digest is None:
             digest = entry_digest(entry)
         out[id(entry)] = digest
+        if entry.question:
+            for place, answer in enumerate(entry.question.answers):
+                out[id(answer)] = f"{digest}:{place}"
         if memo is not None:
             fresh[entry] = digest
     if memo is not None:
@@ -203,7 +206,7 @@ def page_keys(pages: list, site: Site, env: jinja2.Environment, base: str,
         context = value_digest((page.url, page.template, page.context), digests)
         if context is None or not common or not members or (info.reads_site and not whole_site):
             return None
-        return sha(base, info.digest, common, members if info.reads_members else "",
+        return sha(base, info.digest, common, members if info.reads_members or page.derived else "",
                    whole_site if info.reads_site else "", context)
 
     return [key(i) for i in range(len(pages))]  # cheap per page: workers would cost more than they save

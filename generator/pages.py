@@ -4,6 +4,7 @@ Pure functions of the Site; each returns `Page`s for the renderer.
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -82,8 +83,10 @@ def entry_page(site: Site, entry: Entry, newer: Entry | None, older: Entry | Non
     return Page(entry.url, "entry.html", {
         "entry": entry, "newer": newer, "older": older, "related": related,
         "show_toc": len(entry.toc) >= site.config.toc_min_headings,
-        "answers": ordered_answers(entry), "structured_data": structured_data(site, entry),
-        "image": entry_image(entry, site),
+    }, derived={  # made from the entry when the page is rendered: not digested for its key
+        "answers": functools.partial(ordered_answers, entry),
+        "structured_data": functools.partial(structured_data, site, entry),
+        "image": functools.partial(entry_image, entry, site),
     })
 
 

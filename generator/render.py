@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +31,9 @@ class Page:
     url: str  # "/qa/x/" (written as qa/x/index.html) or "/sitemap.xml"
     template: str
     context: Mapping[str, Any] = field(default_factory=dict)
+    # More context, made only when the page is rendered (by a worker, and only if it is rendered):
+    # each value a pure function of `context`, the config and the members, which the page's key covers.
+    derived: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,8 @@ class Renderer:
     def render(self, page: Page) -> OutputFile:
         try:
             template = self.env.get_template(page.template)
-            text = template.render(page=page, page_url=page.url, **page.context)
+            text = template.render(page=page, page_url=page.url, **page.context,
+                                   **{name: make() for name, make in page.derived.items()})
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateProblem(Problem(SourceLocation(_template_path(exc.filename, exc.name), exc.lineno or 1),
                                           f"template error: {exc.message}")) from None

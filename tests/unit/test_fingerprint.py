@@ -95,3 +95,28 @@ def test_kb_filters_are_known_pure_so_a_digest_page_does_not_depend_on_every_ent
     assert set(renderer.env.filters) <= PURE_FILTERS
     for template in ("digest.html", "digest_index.html", "list.html", "entry.html"):
         assert not TemplateDigests(renderer.env).info(template).reads_site, template
+
+
+def test_an_answers_text_reaches_its_entry_and_its_authors_page(basic_site):
+    site = loaded(basic_site)
+    before = keyed(site, basic_site)
+    target = site.by_url()["/qa/ask/"]
+    answers = tuple(replace(a, html=a.html + "<p>补充</p>", text=a.text + "补充") for a in target.question.answers)
+    edited = replace(target, question=replace(target.question, answers=answers))
+    after = keyed(replace(site, entries=tuple(edited if e is target else e for e in site.entries)), basic_site)
+    hit = changed(before, after)
+    authors = {a.author for a in target.question.answers if a.author in site.members}
+    assert authors and "/qa/ask/" in hit and all(f"/members/{who}/" in hit for who in authors)
+    assert "/tags/" not in hit and "/404.html" not in hit
+
+
+def test_derived_context_is_keyed_by_the_members_even_if_the_template_reads_none(basic_site):
+    """An entry's JSON-LD names its authors: a site's own entry.html that shows no member still changes."""
+    (basic_site / "templates").mkdir()
+    (basic_site / "templates/entry.html").write_text("{{ structured_data | tojson_safe }}", encoding="utf-8")
+    site = loaded(basic_site)
+    before = keyed(site, basic_site)
+    members = dict(site.members)
+    members["alice"] = replace(members["alice"], name="新名字")
+    after = keyed(replace(site, members=members), basic_site)
+    assert "/qa/ask/" in changed(before, after)
