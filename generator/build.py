@@ -377,18 +377,17 @@ def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: 
     data = cache.artifact("feed:digest/feed.xml", key) if key else None
     if data is not None:
         return [OutputFile("digest/feed.xml", data)], []
-    items = []
-    for week, item_key in zip(weeks, keys, strict=True):
-        name = "digest-item:" + week.url
-        item = cache.artifact(name, item_key) if item_key else None
-        if not isinstance(item, FeedItem):
-            try:
-                item = digest_item(site, week, renderer)
-            except TemplateProblem as exc:
-                return [], [exc.problem]
-            if item_key:
-                cache.save_artifact(name, item_key, item)
-        items.append(item)
+    items = [cache.artifact("digest-item:" + week.url, item_key) if item_key else None
+             for week, item_key in zip(weeks, keys, strict=True)]
+    missing = [i for i, item in enumerate(items) if not isinstance(item, FeedItem)]
+    try:
+        made = parallel_map(lambda i: digest_item(site, weeks[i], renderer), missing)  # on every core when cold
+    except TemplateProblem as exc:
+        return [], [exc.problem]
+    for i, item in zip(missing, made, strict=True):
+        items[i] = item
+        if keys[i]:
+            cache.save_artifact("digest-item:" + weeks[i].url, keys[i], item)
     data = digest_feed_of_items(site, items)
     if key:
         cache.save_artifact("feed:digest/feed.xml", key, data)

@@ -51,7 +51,7 @@ def output_path(url: str) -> str:
 class TemplateProblem(Exception):
     def __init__(self, problem: Problem):
         self.problem = problem
-        super().__init__(str(problem))
+        super().__init__(problem)  # as its argument, so that it survives the way back from a worker
 
 
 class TemplateBytecode(jinja2.FileSystemBytecodeCache):

@@ -20,11 +20,11 @@ def many_entries(root: Path, count: int = 3 * MIN_ITEMS) -> Path:
         if n % 3:
             body = f"第 {n} 条精华：**复盘**很重要，见 [上一条](e{n - 1}.md)。\n\n## 要点\n\n- 一\n- 二\n"
             (root / f"content/highlights/e{n}.md").write_text(
-                f"---\ntitle: 精华 {n}\ndate: 2026-{n % 11 + 1:02d}-{n % 27 + 1:02d} 10:00\ntags: [{tags}]\n---\n\n{body}",
+                f"---\ntitle: 精华 {n}\ndate: {2025 + n % 2}-{n % 11 + 1:02d}-{n % 27 + 1:02d} 10:00\ntags: [{tags}]\n---\n\n{body}",
                 encoding="utf-8")
         else:
             (root / f"content/qa/q{n}.md").write_text(
-                f"---\ntitle: 问题 {n}\ndate: 2026-{n % 11 + 1:02d}-{n % 27 + 1:02d} 09:00\ntags: [{tags}]\nasker: m{n % 5}\n---\n\n"
+                f"---\ntitle: 问题 {n}\ndate: {2025 + n % 2}-{n % 11 + 1:02d}-{n % 27 + 1:02d} 09:00\ntags: [{tags}]\nasker: m{n % 5}\n---\n\n"
                 f"怎么办？\n\n## 回答 @m{(n + 1) % 5} 已采纳\n\n这样做。\n", encoding="utf-8")
     return root
 
@@ -59,3 +59,17 @@ def test_parse_workers_store_what_they_parse(tmp_path, monkeypatch):
     (site / "output/index.html").unlink()  # not a no-op build: the site is loaded again
     build(BuildOptions(source=site, now=NOW))
     assert (site / "output/index.html").is_file()
+
+
+def test_a_template_error_in_a_worker_names_the_template(tmp_path, monkeypatch):
+    import pytest
+
+    from generator.errors import SiteError
+
+    site = many_entries(tmp_path / "site")
+    (site / "templates").mkdir()
+    (site / "templates/digest_feed_item.html").write_text("{{ digest.no_such_field.x }}\n", encoding="utf-8")
+    monkeypatch.setenv("KB_WORKERS", "2")
+    with pytest.raises(SiteError) as caught:
+        build(BuildOptions(source=site, now=NOW, cache=False))
+    assert any("templates/digest_feed_item.html:1" in str(p) for p in caught.value.problems), caught.value.problems

@@ -77,3 +77,14 @@ def test_the_header_marks_the_section_of_each_page(basic_site):
         assert [a["href"].removeprefix("/kb") for a in nav] == current, url
     assert page(output, "/search/").select(".site-header .search-box") == []
     assert page(output, "/qa/").select(".site-header .search-box") != []
+
+
+def test_a_template_problem_comes_back_whole_from_a_worker():
+    import pickle
+
+    from generator.errors import Problem, SourceLocation
+    from generator.render import TemplateProblem
+
+    problem = Problem(SourceLocation("templates/x.html", 3), "template error: boom")
+    again = pickle.loads(pickle.dumps(TemplateProblem(problem)))
+    assert again.problem == problem and str(again) == str(problem)
