@@ -141,7 +141,7 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
     def parse_and_store(batch: list[int]) -> list[Document]:
         """Parsed, and stored in the cache by the worker that parsed them when it can do so at once."""
         parsed = [parse_document(sources[i], renderer, tz) for i in batch]
-        if os.getpid() != parent:
+        if os.getpid() != parent and cache.writable:
             unstored.update(zip([keys[i] for i in batch], parsed, strict=True))
             if "cache" not in worker:
                 worker["cache"] = cache.reopened()
@@ -276,7 +276,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             if looked and looked[1].settled:
                 cache.save_artifact(_LAST_BUILD + str(options.output_dir.resolve()), looked[1].digest, BuildRecord(
                     looked[1].digest, site.now, next_change(site), len(site.entries), made,
-                    result.written + result.unchanged, tuple(problems.warnings)))
+                    result.written + result.unchanged, tuple(problems.warnings), looked[1].racy))
         else:
             started = time.perf_counter()
             problems.extend([p for p in parallel_map(lambda i: _render_problem(renderer, pages[i]), range(len(pages))) if p])
@@ -307,7 +307,7 @@ def _last_build(options: BuildOptions, cache: BuildCache) -> tuple[BuildRecord |
     shape = repr((options.drafts, options.base_url, options.strict, options.links_are_errors, str(output)))
     inputs = input_digest(options.source, PACKAGE, code_version(), shape)
     last = cache.artifact(_LAST_BUILD + str(output), inputs.digest)
-    if last is None or not last.holds(inputs.digest, now):
+    if last is None or not last.holds(inputs, now):
         return None, inputs
     records = cache.outputs(output)
     if len(records) != last.written or not all(r.matches(output / path) for path, r in records.items()):

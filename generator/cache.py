@@ -114,6 +114,10 @@ class BuildCache:
             return {key: pickle.loads(data) for key, data in db.execute("SELECT key, data FROM documents")}
         return self._safely(load, {})
 
+    @property
+    def writable(self) -> bool:
+        return self.db is not None and not self.readonly
+
     def try_add_documents(self, new: dict[str, Document]) -> bool:
         """Store parsed documents unless another process is writing (then False, at once).
 
@@ -121,7 +125,7 @@ class BuildCache:
         large site's documents (more than a second at 10,000); one that finds the database
         busy keeps parsing rather than wait, and `save_documents` stores what is left.
         """
-        if self.db is None or self.readonly:
+        if not self.writable:
             return False
         rows = [(k, pickle.dumps(d, protocol=5)) for k, d in new.items()]
         try:

@@ -185,6 +185,8 @@ def _outside_base(href: str, base: str) -> bool:
 
 def _url_link_problem(href: str, here: str, base: str, loc: SourceLocation, site: Site, by_url: dict[str, _Target],
                       static_files: frozenset[str], pages: Callable[[], set[str]], severity: str) -> Problem | None:
+    if href.startswith(("https://", "http://", "mailto:")):  # another site, the usual case: nothing to check here
+        return None
     if _outside_base(href, base):
         return Problem(loc, f'broken link: "{href}" leaves the site, which is published under {base}: write '
                             f'"{base}{href.lstrip("/")}" or a relative link', severity)

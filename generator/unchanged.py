@@ -23,6 +23,7 @@ INPUT_DIRS = ("content", "templates", "static")
 INPUT_FILES = ("site_config.yaml",)
 PACKAGE_DIRS = ("theme", "data")
 SETTLE_NS = 2_000_000_000
+MAX_RACY = 20_000  # files changed within SETTLE_NS of a look, digested by content (a large checkout: ~0.2 s)
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,15 @@ class BuildRecord:
     pages: int
     written: int  # files in output/, as recorded in the output manifest
     warnings: tuple[Problem, ...]
+    racy: tuple[tuple[str, str], ...] = ()  # `Inputs.racy` of that build
 
-    def holds(self, inputs: str, now: datetime) -> bool:
-        return inputs == self.inputs and self.built_at <= now < self.valid_until
+    def holds(self, inputs: Inputs, now: datetime) -> bool:
+        return inputs.digest == self.inputs and self.built_at <= now < self.valid_until \
+            and all(content_digest(path) == digest for path, digest in self.racy)
 
 
-def _stamps(folder: str, prefix: str, out: list[str]) -> None:
+def _stamps(folder: str, prefix: str, out: list[tuple[str, str, int]]) -> None:
+    """(line, path, newest of mtime and ctime) of every file under folder."""
     try:
         items = sorted(os.scandir(folder), key=lambda item: item.name)
     except (FileNotFoundError, NotADirectoryError):
@@ -53,45 +57,60 @@ def _stamps(folder: str, prefix: str, out: list[str]) -> None:
             try:
                 st = item.stat()
             except OSError:  # a dangling symlink: its name is stamp enough
-                out.append(f"{prefix}{item.name}\0-")
+                out.append((f"{prefix}{item.name}\0-", item.path, 0))
                 continue
-            out.append(f"{prefix}{item.name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}")
+            out.append((f"{prefix}{item.name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}",
+                        item.path, max(st.st_mtime_ns, st.st_ctime_ns)))
 
 
 @dataclass(frozen=True)
 class Inputs:
     digest: str
-    settled: bool  # no input changed just before it was stamped (see `input_digest`)
+    racy: tuple[tuple[str, str], ...]  # (path, content digest) of the files changed just before they were stamped
+    settled: bool  # a build that took these stamps may be skipped by a later one (see `input_digest`)
+
+
+def content_digest(path: str) -> str:
+    try:
+        with open(path, "rb") as file:
+            return hashlib.sha256(file.read()).hexdigest()
+    except OSError:
+        return "-"
 
 
 def input_digest(site_root: Path, package: Path, code: str, options: str) -> Inputs:
     """Digest of every input's path and stat stamp (size, mtime, ctime, inode), the code and the options.
 
-    Stamps, not contents: reading ten thousand files is what we are avoiding. File times
-    are coarse (a clock tick, or two seconds on some file systems), so a file changed in
-    the same tick as it was stamped could change again unseen: such stamps are not
-    `settled`, and a build that took them leaves no record to be skipped by.
+    Stamps, not contents: reading ten thousand files is what we are avoiding. But file
+    times are coarse (a clock tick, or two seconds on some file systems), so a file changed
+    in the same tick as it was stamped could change again unseen. Like git's "racy" files,
+    the files changed just before they were stamped are digested by content too, and a later
+    look compares their contents; with more than MAX_RACY of them, the stamps are not
+    `settled` and a build that took them leaves no record to be skipped by.
     """
-    lines: list[str] = [code, options]
+    stamps: list[tuple[str, str, int]] = []
     root = os.fspath(site_root)
     for name in INPUT_DIRS:
-        _stamps(os.path.join(root, name), f"{name}/", lines)
+        _stamps(os.path.join(root, name), f"{name}/", stamps)
     for name in INPUT_FILES:
-        _stamps_of_file(os.path.join(root, name), name, lines)
+        _stamps_of_file(os.path.join(root, name), name, stamps)
     for name in PACKAGE_DIRS:  # the theme and the data files; `code` covers the Python files
-        _stamps(os.path.join(os.fspath(package), name), f"<kb>/{name}/", lines)
-    newest = max((int(t) for line in lines[2:] for t in line.split("\0")[2:4]), default=0)
-    settled = newest < time_ns() - SETTLE_NS
-    return Inputs(hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest(), settled)
+        _stamps(os.path.join(os.fspath(package), name), f"<kb>/{name}/", stamps)
+    lines = [code, options, *(line for line, _, _ in stamps)]
+    recent = [path for _, path, newest in stamps if newest >= time_ns() - SETTLE_NS]
+    settled = len(recent) <= MAX_RACY
+    racy = tuple((path, content_digest(path)) for path in recent) if settled else ()
+    return Inputs(hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest(), racy, settled)
 
 
-def _stamps_of_file(path: str, name: str, out: list[str]) -> None:
+def _stamps_of_file(path: str, name: str, out: list[tuple[str, str, int]]) -> None:
     try:
         st = os.stat(path)
     except OSError:
-        out.append(f"{name}\0-")
+        out.append((f"{name}\0-", path, 0))
         return
-    out.append(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}")
+    out.append((f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}", path,
+                max(st.st_mtime_ns, st.st_ctime_ns)))
 
 
 def next_change(site: Site) -> datetime:
