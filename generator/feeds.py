@@ -210,12 +210,6 @@ def digest_feed_weeks(site: Site, digests: list[WeekDigest] | None = None) -> li
     return [d for d in digests if not d.in_progress][-site.config.feed_limit:]
 
 
-def digest_feed_bytes(site: Site, renderer: Renderer, weeks: list[WeekDigest] | None = None) -> bytes:
-    """/digest/feed.xml: one item per completed week (`digest_feed_weeks`, if not given)."""
-    weeks = digest_feed_weeks(site) if weeks is None else weeks
-    return digest_feed_of_items(site, [digest_item(site, d, renderer) for d in weeks])
-
-
 def digest_feed_of_items(site: Site, items: list[FeedItem]) -> bytes:
     """/digest/feed.xml from its items (`digest_item` of each week): the build reuses items of unchanged weeks."""
     t = translator(site.config.language, dict(site.config.section_labels))

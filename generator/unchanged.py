@@ -97,7 +97,8 @@ def input_digest(site_root: Path, package: Path, code: str, options: str) -> Inp
     for name in PACKAGE_DIRS:  # the theme and the data files; `code` covers the Python files
         _stamps(os.path.join(os.fspath(package), name), f"<kb>/{name}/", stamps)
     lines = [code, options, *(line for line, _, _ in stamps)]
-    recent = [path for _, path, newest in stamps if newest >= time_ns() - SETTLE_NS]
+    settle = time_ns() - SETTLE_NS
+    recent = [path for _, path, newest in stamps if newest >= settle]
     settled = len(recent) <= MAX_RACY
     racy = tuple((path, content_digest(path)) for path in recent) if settled else ()
     return Inputs(hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest(), racy, settled)

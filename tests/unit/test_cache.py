@@ -138,6 +138,7 @@ def test_a_digest_feed_item_is_made_again_only_for_the_week_that_changed(basic_s
         return real(site, week, renderer)
 
     monkeypatch.setattr(build_module, "digest_item", item)
+    monkeypatch.setenv("KB_WORKERS", "1")  # count in this process
     build(BuildOptions(source=basic_site, now=NOW))
     assert len(made) >= 2  # the basic site has several completed weeks
     made.clear()
