@@ -373,7 +373,7 @@ def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: 
     shared = value_digest((site.config, dict(site.members))) if template and not template.reads_site else None
     keys = [sha(base, "digest-item", template.digest, shared, value) if shared and (value := value_digest(week, digests))
             else None for week in weeks]
-    key = sha(base, "digest-feed", *keys) if all(keys) else None
+    key = sha(base, "digest-feed", shared, *keys) if shared and all(keys) else None  # shared: when there are no weeks
     data = cache.artifact("feed:digest/feed.xml", key) if key else None
     if data is not None:
         return [OutputFile("digest/feed.xml", data)], []

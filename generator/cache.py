@@ -130,7 +130,7 @@ class BuildCache:
         rows = [(k, pickle.dumps(d, protocol=5)) for k, d in new.items()]
         try:
             self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError:  # locked by the other worker
+        except sqlite3.Error:  # locked by the other worker (or unusable: the main process stores them)
             return False
         return self._safely(lambda db: (db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?)", rows),
                                         db.execute("COMMIT"), True)[-1], False, writes=True)

@@ -179,3 +179,17 @@ def test_a_folder_of_the_cache_belongs_to_one_key(tmp_path):
     assert BuildCache(tmp_path / CACHE_DIR, readonly=True).folder_for("templates", "b" * 64) is None
     assert BuildCache(None).folder_for("templates", "b" * 64) is None
     cache.close()
+
+
+def test_a_digest_feed_without_weeks_follows_the_config(tmp_path):
+    site = tmp_path / "site"
+    (site / "content/lessons").mkdir(parents=True)
+    (site / "site_config.yaml").write_text("title: 旧名字\nbase_url: https://example.org/\n", encoding="utf-8")
+    (site / "content/lessons/new.md").write_text("---\ntitle: 本周的一条\ndate: 2026-11-20\n---\n\n正文。\n",
+                                                 encoding="utf-8")
+    build(BuildOptions(source=site, now=NOW))
+    assert "旧名字" in (site / "output/digest/feed.xml").read_text(encoding="utf-8")
+    (site / "site_config.yaml").write_text("title: 新名字\nbase_url: https://example.org/\n", encoding="utf-8")
+    build(BuildOptions(source=site, now=NOW))
+    feed = (site / "output/digest/feed.xml").read_text(encoding="utf-8")
+    assert "新名字" in feed and "旧名字" not in feed
