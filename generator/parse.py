@@ -6,6 +6,7 @@ that the model stage resolves once every entry's URL is known.
 """
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import unicodedata
@@ -158,12 +159,14 @@ class _QuickInline(markdown.treeprocessors.InlineProcessor):
     turn: most text nodes of chat prose have no markup (a tenth of the parse time at 10,000
     entries). When a pattern kb does not know is registered, every text is searched."""
 
-    def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
-        names = [item.name for item in self.md.inlinePatterns._priority]
-        known = all(name in INLINE_TRIGGERS for name in names)
-        chars = "".join(sorted({c for name in names for c in INLINE_TRIGGERS.get(name, "")}))
-        self.triggers = re.compile("[" + re.escape(chars) + "]") if known else None
-        return super().run(tree, ancestors)
+    @functools.cached_property
+    def triggers(self) -> re.Pattern | None:
+        """Made on the first text (every extension has registered its patterns by then), once."""
+        patterns = self.md.inlinePatterns
+        names = [name for name in INLINE_TRIGGERS if name in patterns]
+        if len(names) != len(patterns):  # a pattern kb does not know
+            return None
+        return re.compile("[" + re.escape("".join(sorted({c for name in names for c in INLINE_TRIGGERS[name]}))) + "]")
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
         """Overrides the private method every text goes through (the base class calls it by its mangled name)."""

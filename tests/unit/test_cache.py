@@ -1,6 +1,7 @@
 """The build cache: hits, misses, invalidation, and damage that costs only time."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import generator.build as build_module
@@ -9,17 +10,22 @@ from generator.cache import CACHE_DIR, BuildCache, FileRecord, record_of
 from tests.conftest import NOW
 
 
-def counting_parser(monkeypatch) -> list[str]:
-    parsed: list[str] = []
-    real = build_module.parse_document
+def counted(monkeypatch, name: str, label: Callable[..., str]) -> list[str]:
+    """The calls of the build's `name`, each recorded as label(*its arguments)."""
+    calls: list[str] = []
+    real = getattr(build_module, name)
 
-    def parse(source, renderer, tz):
-        parsed.append(source.rel_path)
-        return real(source, renderer, tz)
+    def wrapper(*args):
+        calls.append(label(*args))
+        return real(*args)
 
-    monkeypatch.setattr(build_module, "parse_document", parse)
+    monkeypatch.setattr(build_module, name, wrapper)
     monkeypatch.setenv("KB_WORKERS", "1")  # count in this process
-    return parsed
+    return calls
+
+
+def counting_parser(monkeypatch) -> list[str]:
+    return counted(monkeypatch, "parse_document", lambda source, renderer, tz: source.rel_path)
 
 
 def test_documents_are_parsed_once_then_read_from_the_cache(basic_site, monkeypatch):
@@ -130,15 +136,7 @@ def test_the_serve_memo_gives_the_same_digests_as_a_fresh_count(basic_site):
 def test_a_digest_feed_item_is_made_again_only_for_the_week_that_changed(basic_site, monkeypatch):
     import feedparser
 
-    made: list[str] = []
-    real = build_module.digest_item
-
-    def item(site, week, renderer):
-        made.append(week.url)
-        return real(site, week, renderer)
-
-    monkeypatch.setattr(build_module, "digest_item", item)
-    monkeypatch.setenv("KB_WORKERS", "1")  # count in this process
+    made = counted(monkeypatch, "digest_item", lambda site, week, renderer: week.url)
     build(BuildOptions(source=basic_site, now=NOW))
     assert len(made) >= 2  # the basic site has several completed weeks
     made.clear()
