@@ -34,12 +34,12 @@ from .fingerprint import PACKAGE, TemplateDigests, code_version, entry_digests, 
 from .model import Entry, Site
 from .newcomers import start_files, start_page
 from .pages import browsing_pages, utility_pages
-from .parallel import parallel_map
+from .parallel import Background, parallel_map
 from .parse import Document, MarkdownRenderer, parse_document
 from .related import related_entries
 from .render import THEME, OutputFile, Page, Renderer, TemplateProblem, output_path
 from .search import Folding, SearchState, doc_entries, index_files, search_page
-from .sources import SourceFile, read_sources
+from .sources import SourceFile, read_sources, with_text
 from .stats import stats_pages
 from .terms import DATA_FILE, EMPTY, EntryTerms, TermIndex, Tokenizer, filter_tokens, load_folding, patched_index
 from .unchanged import BuildRecord, Inputs, input_digest, next_change
@@ -103,11 +103,16 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
         problems.extend(exc.problems)
         config = SiteConfig()
     now: datetime = current_time(options.now, config.tz, dict(os.environ))
-    sources = read_sources(options.source, memo.sources if memo else None)
+    cache = cache or BuildCache(None)
+    recorded = cache.artifact(_SOURCE_STAMPS, "") if memo is None else None
+    stamps = dict(recorded) if isinstance(recorded, dict) else {} if memo is None and cache.writable else None
+    sources = read_sources(options.source, memo.sources if memo else None, stamps)
+    if stamps is not None and stamps != recorded:
+        cache.save_artifact(_SOURCE_STAMPS, "", stamps)
     timings["read"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    documents = parse_sources(sources, config, cache or BuildCache(None), memo.documents if memo else None)
+    documents = parse_sources(sources, config, cache, memo.documents if memo else None, options.source)
     timings["parse"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -125,14 +130,24 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
     return assembly.site
 
 
+_SOURCE_STAMPS = "source-stamps"  # rel path → (stat stamp, digest): see sources.read_sources
+
+
 def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCache,
-                  memo: dict[str, Document] | None = None) -> list[Document]:
-    """Every source parsed, from the cache when its digest and the options are unchanged, else on every core."""
+                  memo: dict[str, Document] | None = None, site_root: Path | None = None) -> list[Document]:
+    """Every source parsed, from the cache when its digest and the options are unchanged, else on every core.
+
+    `site_root`: where to read the sources that were not read (text None) if they must be parsed.
+    """
     renderer = MarkdownRenderer(trusted_html=config.trusted_html)
     base = sha(code_version(), renderer.options_key, config.timezone)
     keys = [sha(base, s.rel_path, s.section, s.digest) for s in sources]
     known = memo if memo else cache.documents()
     missing = [i for i, key in enumerate(keys) if key not in known]
+    for i in missing:
+        if sources[i].text is None:  # not read (its stamp was as recorded), and not parsed before
+            sources[i] = with_text(site_root or Path("."), sources[i])
+            keys[i] = sha(base, sources[i].rel_path, sources[i].section, sources[i].digest)
     tz = config.tz
     size = max(1, min(64, len(missing) // 64))  # small batches: as many as there were files, up to 64 files
     parent, worker = os.getpid(), {}
@@ -237,20 +252,28 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         digests = entry_digests(site.entries, memo.entry_digests if memo else None)
         whole_site = value_digest(site, digests)
         terms = CachedTerms(site, cache, [digests[id(e)] for e in doc_entries(site)])
-        related = cached_related(site, cache, base, whole_site, memo, compute=not (preview and memo and memo.related),
-                                 terms=terms)
+        related_work = cached_related(site, cache, base, whole_site, memo,
+                                      compute=not (preview and memo and memo.related), terms=terms)
+        try:  # while related entries are worked out: the digests, feeds and search files
+            stop_if_cancelled(cancelled)
+            weeks = site_digests(site)  # for the digest pages and the digest feed
+            renderer = Renderer(site, options.source, cache.folder_for("templates", code_version()))
+            files: list[OutputFile] | None = None
+            file_problems: list[Problem] = []
+            if not (write and in_place and pages_written is not None):
+                files, file_problems = site_files(site, renderer, cache, base, digests, terms, weeks)
+                terms.release()
+            related = related_work.entries()
+        finally:
+            related_work.cancel()
         approximate = related is None and preview and memo is not None and bool(memo.related)
         if approximate:
             by_url = site.by_url()
             related = {e.url: [by_url[u] for u in memo.related.get(e.url, ()) if u in by_url] for e in site.entries}
-        stop_if_cancelled(cancelled)
-        weeks = site_digests(site)  # for the digest pages and the digest feed
         pages = with_alternates(site, site_pages(site, related, weeks))
-        renderer = Renderer(site, options.source, cache.folder_for("templates", code_version()))
         origins, static = page_origins(pages), files_in([options.source / "static"])
         later = None
-        files: list[OutputFile] | None = None
-        if write and in_place and pages_written is not None:
+        if files is None:
             def files_later() -> tuple[list[OutputFile], list[Problem]]:
                 stop_if_cancelled(cancelled)
                 try:
@@ -260,8 +283,6 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             later = (pages_written, files_later, origins, static)
             problems.extend(path_collisions([output_path(p.url) for p in pages], origins, static))
         else:
-            files, file_problems = site_files(site, renderer, cache, base, digests, terms, weeks)
-            terms.release()
             problems.extend(file_problems)
             problems.extend(path_collisions([output_path(p.url) for p in pages] + [f.path for f in files], origins, static))
         timings["derive"] = time.perf_counter() - started - sum(terms.seconds.values())
@@ -317,26 +338,59 @@ def _last_build(options: BuildOptions, cache: BuildCache) -> tuple[BuildRecord |
     return last, inputs
 
 
+BACKGROUND_ENTRIES = 500  # from this many entries, related entries are worked out beside the other stages
+
+
 def cached_related(site: Site, cache: BuildCache, base: str, whole_site: str | None, memo: BuildMemo | None = None,
-                   compute: bool = True, terms: CachedTerms | None = None) -> dict[str, list[Entry]] | None:
+                   compute: bool = True, terms: CachedTerms | None = None) -> RelatedWork:
     """Related entries (a pure function of the site, and costly), reused when the site and code are the same.
 
-    None when they are not stored and `compute` is false, or cannot be keyed (then pages compute them).
+    When they must be worked out, a child process does it while this one goes on with the
+    digests, feeds and search files (`RelatedWork.entries()` waits for it).
     """
     if not whole_site:
-        return None
+        return RelatedWork(site, cache, "", memo, None)
     key = sha(base, "related", str(site.config.related_count), whole_site)
-    by_url = site.by_url()
     stored = cache.artifact("related", key)
-    if stored is None:
-        if not compute:
+    if stored is not None or not compute:
+        return RelatedWork(site, cache, key, memo, stored)
+    index, limit = terms.index()[0] if terms else None, site.config.related_count
+
+    def urls() -> dict[str, list[str]]:
+        return {url: [e.url for e in items] for url, items in related_entries(site, limit, index).items()}
+
+    return RelatedWork(site, cache, key, memo, None, Background(urls, here=len(site.entries) < BACKGROUND_ENTRIES))
+
+
+@dataclass
+class RelatedWork:
+    """Related entries found in the cache, or being worked out, or not wanted (see `cached_related`)."""
+
+    site: Site
+    cache: BuildCache
+    key: str
+    memo: BuildMemo | None
+    stored: dict[str, list[str]] | None  # URL → related URLs
+    work: Background[dict[str, list[str]]] | None = None
+
+    def entries(self) -> dict[str, list[Entry]] | None:
+        """URL → related entries; None when they are not stored and were not to be computed, or cannot
+        be keyed (then pages compute them)."""
+        if self.work is not None:
+            self.stored, self.work = self.work.result(), None
+            self.cache.save_artifact("related", self.key, self.stored)
+        if self.stored is None:
             return None
-        related = related_entries(site, site.config.related_count, terms.index()[0] if terms else None)
-        stored = {url: [e.url for e in items] for url, items in related.items()}
-        cache.save_artifact("related", key, stored)
-    if memo is not None:
-        memo.related = stored
-    return {url: [by_url[u] for u in urls] for url, urls in stored.items()}
+        if self.memo is not None:
+            self.memo.related = self.stored
+        by_url = self.site.by_url()
+        return {url: [by_url[u] for u in urls] for url, urls in self.stored.items()}
+
+    def cancel(self) -> None:
+        """The build stopped: so does the work."""
+        if self.work is not None:
+            self.work.cancel()
+            self.work = None
 
 
 def cached_entry_feeds(site: Site, cache: BuildCache, base: str, digests: dict[int, str]) -> list[OutputFile]:
@@ -435,7 +489,8 @@ class CachedTerms:
                     docs)
 
             index, changed = patched_index(previous or EMPTY, self.keys, terms_of)
-            self.cache.save_large_artifact("terms", self.key, index)
+            if previous is None or index.docs != previous.docs:  # the index is a function of the docs
+                self.cache.save_large_artifact("terms", self.key, index)
             self.made = (index, changed if previous else None, previous.digest() if previous else "", folding)
             self.seconds["terms"] = time.perf_counter() - started
         return self.made
@@ -443,11 +498,12 @@ class CachedTerms:
     def search_files(self) -> list[OutputFile]:
         index, changed, patched, folding = self.index()
         started = time.perf_counter()
-        previous = self.cache.artifact("search", self.key)
+        previous = self.cache.large_artifact("search", self.key)
         previous = previous if isinstance(previous, SearchState) else None  # its bundles are named by content
         files, state = index_files(self.site, index, folding, changed if previous and previous.index == patched else None,
                                    previous)
-        self.cache.save_artifact("search", self.key, state)
+        if state != previous:
+            self.cache.save_large_artifact("search", self.key, state)
         self.seconds["search"] = time.perf_counter() - started
         return files
 

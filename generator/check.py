@@ -63,7 +63,7 @@ def files_in(folders: Iterable[Path], prefix: str = "") -> frozenset[str]:
     for folder in folders:
         if folder.is_dir():
             found.update(prefix + p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                         if p.is_file() and p.suffix != ".md")
+                         if p.suffix != ".md" and p.is_file())
     return frozenset(found)
 
 

@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -77,6 +77,7 @@ def parallel_map(task: Callable[[T], R], items: Sequence[T], workers: int | None
     theirs = [i for i in range(len(chunks)) if i not in mine]
     context = multiprocessing.get_context("fork")
     _return_free_memory()  # what the stages before freed, so that it is not resident in every fork
+    frozen = gc.get_freeze_count() > 0  # by a Background still at work: it unfreezes
     gc.freeze()  # keep the collector from touching (and so copying) the parent's objects in workers
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
@@ -94,4 +95,76 @@ def parallel_map(task: Callable[[T], R], items: Sequence[T], workers: int | None
         pool.terminate()  # an error or Ctrl-C: stop the rest now
         raise
     finally:
+        if not frozen:
+            gc.unfreeze()
+
+
+def _send_result(task: Callable[[], R], sender) -> None:
+    """In a Background's child: task's result, or the exception it raised, to the parent."""
+    _install(task)
+    try:
+        outcome: tuple[bool, object] = (True, task())
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        outcome = (False, exc)
+    try:
+        sender.send(outcome)
+    except Exception as exc:  # an unpicklable result or exception
+        sender.send((False, RuntimeError(f"{exc!r} (in a background stage)")))
+    sender.close()
+
+
+class Background(Generic[R]):
+    """task() worked out in a forked child while this process goes on with other stages, so that
+    two serial stages share the cores; `result()` waits for it. With one core, without fork or
+    with `here`, `result()` runs the task in this process instead.
+
+    Like parallel_map's workers, the child gets the task by fork; its result is pickled, so keep
+    it small (arrays rather than objects). The collector stays frozen until the result is in,
+    so that this process does not copy the pages the child shares with it.
+    """
+
+    def __init__(self, task: Callable[[], R], here: bool = False):
+        self.task = task
+        self.process = None
+        if here or worker_count() <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            return
+        context = multiprocessing.get_context("fork")
+        self.receiver, sender = context.Pipe(duplex=False)
+        _return_free_memory()
+        gc.freeze()
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        try:
+            process = context.Process(target=_send_result, args=(task, sender))
+            process.start()
+            self.process = process
+        except BaseException:
+            gc.unfreeze()
+            raise
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            sender.close()
+
+    def result(self) -> R:
+        if self.process is None:
+            return self.task()
+        try:
+            ok, value = self.receiver.recv()
+        except EOFError:  # the child died without a word (killed): do the work here
+            self.cancel()
+            ok, value = True, self.task()
+        finally:
+            self.cancel(answered=True)
+        if not ok:
+            raise value
+        return value
+
+    def cancel(self, answered: bool = False) -> None:
+        """Stop the child unless it has `answered` (the build stopped), and let the collector go on."""
+        if self.process is None:
+            return
+        if not answered:
+            self.process.terminate()
+        self.process.join()
+        self.receiver.close()
+        self.process = None
         gc.unfreeze()

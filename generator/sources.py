@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import SECTION_IDS
+from .unchanged import SETTLE_NS
 from .yamltext import without_invalid_chars
 
 CONTENT_DIR = "content"
@@ -18,7 +20,7 @@ DIGEST_NOTES_DIR = "content/digest"
 class SourceFile:
     rel_path: str  # "content/qa/sub/x.md", forward slashes, relative to the site root
     section: str  # "qa", or "digest" for a week's note
-    text: str
+    text: str | None  # None: not read, its stamp was as recorded (see `read_sources`)
     digest: str  # sha256 of the bytes: the parse cache key
 
     @property
@@ -64,22 +66,30 @@ def _markdown_parts(site_root: Path) -> list[tuple[str, tuple[str, ...]]]:
             for parts in _markdown_files(content / section)]
 
 
-def read_sources(site_root: Path, memo: dict | None = None) -> list[SourceFile]:
+def read_sources(site_root: Path, memo: dict | None = None, stamps: dict | None = None) -> list[SourceFile]:
     """Every entry and digest note. With `memo` (kept by `kb serve`), a file whose size,
-    mtime and inode are unchanged since the last call is not read again."""
+    mtime and inode are unchanged since the last call is not read again.
+
+    With `stamps` (rel path → (stamp, digest), kept in the cache by `kb build`), a file whose
+    stamp is as recorded is not read at all: its text is None (`with_text` reads it if its
+    document must be parsed). Like the look (unchanged.py), only files that had not changed
+    for SETTLE_NS when they were read are recorded: a later change then shows in the stamp.
+    """
     root = os.fspath(site_root)
     sources = []
     seen: dict = {}
+    settled = time.time_ns() - SETTLE_NS
     for section, parts in _markdown_parts(site_root):
         rel = "/".join((CONTENT_DIR, section, *parts))
         path = os.path.join(root, rel)
         try:
-            if memo is not None:
+            if memo is not None or stamps is not None:
                 st = os.stat(path)
                 stamp = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
-                known = memo.get(rel)
+                known = (memo if memo is not None else stamps).get(rel)
                 if known and known[0] == stamp:
-                    sources.append(seen.setdefault(rel, known)[1])
+                    seen[rel] = known
+                    sources.append(known[1] if memo is not None else SourceFile(rel, section, None, known[1]))
                     continue
             with open(path, "rb") as f:  # plain strings: ten thousand Paths cost a second
                 data = f.read()
@@ -89,7 +99,16 @@ def read_sources(site_root: Path, memo: dict | None = None) -> list[SourceFile]:
         sources.append(source)
         if memo is not None:
             seen[rel] = (stamp, source)
-    if memo is not None:
-        memo.clear()
-        memo.update(seen)
+        elif stamps is not None and max(st.st_mtime_ns, st.st_ctime_ns) < settled:
+            seen[rel] = (stamp, source.digest)
+    for kept in (memo, stamps):
+        if kept is not None:
+            kept.clear()
+            kept.update(seen)
     return sources
+
+
+def with_text(site_root: Path, source: SourceFile) -> SourceFile:
+    """The source as it is now, read (its digest too: it may have changed since it was stamped)."""
+    return source if source.text is not None else \
+        read_source(site_root, site_root / source.rel_path, source.section, source.rel_path)

@@ -191,3 +191,47 @@ def test_a_digest_feed_without_weeks_follows_the_config(tmp_path):
     build(BuildOptions(source=site, now=NOW))
     feed = (site / "output/digest/feed.xml").read_text(encoding="utf-8")
     assert "新名字" in feed and "旧名字" not in feed
+
+
+def counting_reader(monkeypatch) -> list[str]:
+    """The texts `kb build` decodes (one per file read); stamps are recorded at once (no settling)."""
+    from generator import sources as sources_module
+
+    monkeypatch.setattr(sources_module, "SETTLE_NS", 0)
+    texts: list[str] = []
+    real = sources_module._text_of
+    monkeypatch.setattr(sources_module, "_text_of", lambda data: texts.append(real(data)) or texts[-1])
+    return texts
+
+
+def test_kb_build_reads_only_the_files_whose_stamp_changed(basic_site, monkeypatch, tmp_path):
+    from tests.e2e.test_incremental import clean_build
+    from tests.helpers import tree
+
+    read = counting_reader(monkeypatch)
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert len(read) >= 5
+    read.clear()
+    path = basic_site / "content/qa/ask.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert len(read) == 1 and "补充一句" in read[0]
+    assert tree(basic_site / "output") == clean_build(basic_site, tmp_path)
+
+
+def test_a_file_known_by_its_stamp_is_read_when_its_document_is_not_cached(basic_site, monkeypatch, tmp_path):
+    from tests.e2e.test_incremental import clean_build
+    from tests.helpers import tree
+
+    read = counting_reader(monkeypatch)
+    build(BuildOptions(source=basic_site, now=NOW))
+    files = len(read)
+    cache = BuildCache(basic_site / CACHE_DIR)
+    cache.save_documents({}, set())  # the parsed documents are gone, the stamps are not
+    cache.close()
+    path = basic_site / "content/qa/ask.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    read.clear()
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert len(read) == files
+    assert tree(basic_site / "output") == clean_build(basic_site, tmp_path)
