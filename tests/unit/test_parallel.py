@@ -51,3 +51,42 @@ def test_workers_do_not_inherit_the_parents_signal_handlers(monkeypatch):
         signal.signal(signal.SIGTERM, previous)
     in_workers = {handler for handler, pid in seen if pid != os.getpid()}
     assert in_workers == {signal.SIG_DFL}
+
+
+def test_background_work_runs_in_a_child_and_its_result_or_error_comes_back(monkeypatch):
+    import gc
+    import time
+
+    import pytest
+
+    from generator.parallel import Background
+
+    monkeypatch.setenv("KB_WORKERS", "2")
+    table = {i: i * i for i in range(100)}  # reaches the child by fork
+    started = time.monotonic()
+    work = Background(lambda: (sum(table.values()), os.getpid(), time.sleep(0.5)))
+    here = time.monotonic() - started  # this process went on at once
+    total, pid, _ = work.result()
+    assert total == sum(i * i for i in range(100))
+    assert here < 0.4 and pid != os.getpid()
+    assert gc.get_freeze_count() == 0  # the collector goes on once the result is in
+
+    def fails() -> int:
+        raise ValueError("boom in the background")
+
+    with pytest.raises(ValueError, match="boom in the background"):
+        Background(fails).result()
+    monkeypatch.setenv("KB_WORKERS", "1")
+    assert Background(os.getpid).result() == os.getpid()  # one core: the work is done here
+
+
+def test_cancelled_background_work_stops_its_child(monkeypatch):
+    import time
+
+    from generator.parallel import Background
+
+    monkeypatch.setenv("KB_WORKERS", "2")
+    work = Background(lambda: time.sleep(30))
+    child = work.process
+    work.cancel()
+    assert not child.is_alive() and work.process is None
