@@ -191,7 +191,8 @@ def site_pages(site: Site, related: dict[str, list[Entry]] | None = None,
 
 
 def site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
-               terms: CachedTerms, weeks: list[WeekDigest]) -> tuple[list[OutputFile], list[Problem]]:
+               terms: CachedTerms, weeks: list[WeekDigest], kept: OnDisk | None = None,
+               ) -> tuple[list[OutputFile], list[Problem]]:
     """Every output that is bytes rather than a templated page (feeds, JSON), from each derive stage,
     the costly ones (the search index, the feeds) reused from earlier builds where they can be.
 
@@ -199,8 +200,8 @@ def site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, dig
     """
     search = terms.search_files()
     terms.release()  # before the feeds are made: the two need not be in memory together
-    feeds = cached_entry_feeds(site, cache, base, digests)
-    digest_feed, problems = cached_digest_feed(site, renderer, cache, base, digests, weeks)
+    feeds = cached_entry_feeds(site, cache, base, digests, kept)
+    digest_feed, problems = cached_digest_feed(site, renderer, cache, base, digests, weeks, kept)
     return feeds + digest_feed + start_files(site, [w.week for w in weeks]) + [open_questions_feed(site)] + search, problems
 
 
@@ -252,6 +253,8 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         digests = entry_digests(site.entries, memo.entry_digests if memo else None)
         whole_site = value_digest(site, digests)
         terms = CachedTerms(site, cache, [digests[id(e)] for e in doc_entries(site)])
+        records = cache.outputs(options.output_dir.resolve()) if write and not in_place else None
+        kept = on_disk(records, options.output_dir.resolve()) if records is not None else None  # files not loaded
         related_work = cached_related(site, cache, base, whole_site, memo,
                                       compute=not (preview and memo and memo.related), terms=terms)
         try:  # while related entries are worked out: the digests, feeds and search files
@@ -261,7 +264,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             files: list[OutputFile] | None = None
             file_problems: list[Problem] = []
             if not (write and in_place and pages_written is not None):
-                files, file_problems = site_files(site, renderer, cache, base, digests, terms, weeks)
+                files, file_problems = site_files(site, renderer, cache, base, digests, terms, weeks, kept)
                 terms.release()
             related = related_work.entries()
         finally:
@@ -293,7 +296,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         stop_if_cancelled(cancelled)
         if write:
             result = write_site(site, pages, files, renderer, options, cache, problems, timings,
-                                in_place, background_cleanup, base, digests, later)
+                                in_place, background_cleanup, base, digests, later, records)
             if looked and looked[1].settled:
                 cache.save_artifact(_LAST_BUILD + str(options.output_dir.resolve()), looked[1].digest, BuildRecord(
                     looked[1].digest, site.now, next_change(site), len(site.entries), made,
@@ -393,30 +396,51 @@ class RelatedWork:
             self.work = None
 
 
-def cached_entry_feeds(site: Site, cache: BuildCache, base: str, digests: dict[int, str]) -> list[OutputFile]:
-    """The feeds of entries, each reused from an earlier build when its entries, names and settings are the same.
+def cached_entry_feeds(site: Site, cache: BuildCache, base: str, digests: dict[int, str],
+                       kept: OnDisk | None = None) -> list[OutputFile]:
+    """The feeds of entries, each reused from an earlier build when its entries, names and settings are the same
+    (and not even loaded when output/ holds it as written with the same key: see `on_disk`).
 
     An edit touches the few feeds its entry is in, not the hundreds a site with many tags has.
     """
     shared = value_digest((site.config, dict(site.members)))  # item authors are members' names
     feeds = entry_feeds(site)
-    keys, made = [], []
-    for feed in feeds:
-        refs = [digests.get(id(e)) for e in feed.entries]
-        keys.append(sha(base, "feed", shared, repr((feed.path, feed.title, feed.url, feed.description, feed.page_url,
-                                                    feed.atom)), *refs) if shared and all(refs) else None)
-        made.append(cache.artifact("feed:" + feed.path, keys[-1]) if keys[-1] else None)
-    missing = [i for i, data in enumerate(made) if data is None]
+    keys = [sha(base, "feed", shared, repr((feed.path, feed.title, feed.url, feed.description, feed.page_url, feed.atom)),
+                *refs) if shared and all(refs := [digests.get(id(e)) for e in feed.entries]) else "" for feed in feeds]
+    made = [_kept_or_stored(cache, kept, "feed:", feed.path, key) for feed, key in zip(feeds, keys, strict=True)]
+    missing = [i for i, file in enumerate(made) if file is None]
     items: dict = {}  # an entry's item, made once for the feeds it is in (per process)
     for i, data in zip(missing, parallel_map(lambda i: feeds[i].bytes(site, items), missing), strict=True):
-        made[i] = data
+        made[i] = OutputFile(feeds[i].path, data, keys[i])
         if keys[i]:
             cache.save_artifact("feed:" + feeds[i].path, keys[i], data)
-    return [OutputFile(feed.path, data) for feed, data in zip(feeds, made, strict=True)]
+    return made
+
+
+def _kept_or_stored(cache: BuildCache, kept: OnDisk | None, kind: str, path: str, key: str) -> OutputFile | None:
+    """The file made with `key`: as output/ holds it (no bytes), or from the cache, or None."""
+    if not key:
+        return None
+    if kept is not None and kept(path, key):
+        return OutputFile(path, None, key)
+    data = cache.artifact(kind + path, key)
+    return OutputFile(path, data, key) if data is not None else None
+
+
+OnDisk = Callable[[str, str], bool]  # (path, key): does output/ hold that file as a build made it with that key?
+
+
+def on_disk(records: dict[str, FileRecord], output: Path) -> OnDisk:
+    """For files whose bytes are a function of a key (feeds): the manifest says output/ has the file
+    made with that key, and the file is the very one recorded (size, mtime, inode)."""
+    folder = f"{output}{os.sep}"
+    return lambda path, key: bool(key) and (r := records.get(path)) is not None and r.key == key \
+        and r.matches(folder + path)
 
 
 def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
-                       all_weeks: list[WeekDigest] | None = None) -> tuple[list[OutputFile], list[Problem]]:
+                       all_weeks: list[WeekDigest] | None = None, kept: OnDisk | None = None,
+                       ) -> tuple[list[OutputFile], list[Problem]]:
     """The digest feed, each week's item reused while that week, the names, the config and the item
     template are the same, and the whole feed while every item is: an edit renders one item, not fifty."""
     weeks = digest_feed_weeks(site, all_weeks)
@@ -427,10 +451,10 @@ def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: 
     shared = value_digest((site.config, dict(site.members))) if template and not template.reads_site else None
     keys = [sha(base, "digest-item", template.digest, shared, value) if shared and (value := value_digest(week, digests))
             else None for week in weeks]
-    key = sha(base, "digest-feed", shared, *keys) if shared and all(keys) else None  # shared: when there are no weeks
-    data = cache.artifact("feed:digest/feed.xml", key) if key else None
-    if data is not None:
-        return [OutputFile("digest/feed.xml", data)], []
+    key = sha(base, "digest-feed", shared, *keys) if shared and all(keys) else ""  # shared: when there are no weeks
+    whole = _kept_or_stored(cache, kept, "feed:", "digest/feed.xml", key)
+    if whole is not None:
+        return [whole], []
     items = [cache.artifact("digest-item:" + week.url, item_key) if item_key else None
              for week, item_key in zip(weeks, keys, strict=True)]
     missing = [i for i, item in enumerate(items) if not isinstance(item, FeedItem)]
@@ -445,7 +469,7 @@ def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: 
     data = digest_feed_of_items(site, items)
     if key:
         cache.save_artifact("feed:digest/feed.xml", key, data)
-    return [OutputFile("digest/feed.xml", data)], []
+    return [OutputFile("digest/feed.xml", data, key)], []
 
 
 @dataclass
@@ -527,7 +551,7 @@ def _card_or_none(renderer: Renderer, entry: Entry) -> Markup | None:
 def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, renderer: Renderer, options: BuildOptions,
                cache: BuildCache, problems: Problems, timings: dict[str, float], in_place: bool,
                background_cleanup: bool, base: str, digests: dict[int, str], later: tuple | None = None,
-               ) -> WriteResult:
+               previous: dict[str, FileRecord] | None = None) -> WriteResult:
     """Render what changed and write it; pages whose key and file are unchanged are linked, not rendered.
 
     With `later` (for `kb serve`), `files` is None: the pages are written, `later[0]()` is
@@ -535,15 +559,16 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
     (`later[2:]`: the pages' origins and the static files, to name colliding sources).
     Otherwise `files` are written first and the list is emptied, so that their bytes (the
     search index, the feeds: tens of megabytes) are not in the processes forked to render.
+    A file without bytes is kept as output/ holds it (see `on_disk`). `previous`: the output
+    manifest, if the caller has it.
     """
     started = time.perf_counter()
     output = options.output_dir.resolve()
     keys = page_keys(pages, site, renderer.env, base, digests)
-    previous = cache.outputs(output)
+    previous = cache.outputs(output) if previous is None else previous
     paths = [output_path(p.url) for p in pages]
-    folder = f"{output}{os.sep}"  # a string, not a Path per page: tens of thousands of them
-    fresh = [key is not None and (r := previous.get(path)) is not None and r.key == key and r.matches(folder + path)
-             for key, path in zip(keys, paths, strict=True)]
+    kept = on_disk(previous, output)
+    fresh = [key is not None and kept(path, key) for key, path in zip(keys, paths, strict=True)]
 
     def statics_for(files: list[OutputFile]) -> dict[str, Path]:
         taken = set(paths) | {f.path for f in files}
@@ -577,11 +602,20 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
         writer.keep(paths[index], previous[paths[index]].ino)  # the very file: same size, mtime and inode as recorded
         return None, False, previous[paths[index]]
 
-    try:
-        file_paths = [f.path for f in files or []]
-        if files is not None:
-            for f in files:
+    def put_files(files: list[OutputFile]) -> list[tuple[str, str]]:
+        """(path, key) of each file, now placed."""
+        for f in files:
+            if f.data is None:
+                writer.keep(f.path, previous[f.path].ino)
+                writer.add(f.path, False)
+            else:
                 writer.add(f.path, writer.put(f.path, f.data)[1])
+        return [(f.path, f.key) for f in files]
+
+    try:
+        file_keys = []
+        if files is not None:
+            file_keys = put_files(files)
             files.clear()
         stale = [i for i, ok in enumerate(fresh) if not ok]
         if len(stale) > len(site.entries) // 4:  # most lists will be rendered: their cards are wanted
@@ -605,9 +639,7 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
             problems.extend(path_collisions(paths + [f.path for f in files], later[2], later[3]))
             problems.raise_if_errors(options.strict)
             statics = statics_for(files)
-            for f in files:
-                writer.add(f.path, writer.put(f.path, f.data)[1])
-            file_paths = [f.path for f in files]
+            file_keys = put_files(files)
         for path, (_, written, _) in zip(paths, placed, strict=True):
             writer.add(path, written)
         for rel, src in statics.items():
@@ -618,7 +650,7 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
         writer.abort()
         raise
     records = [(path, record) for path, (_, _, record) in zip(paths, placed, strict=True) if record]
-    records += [(rel, record_of("", output / rel)) for rel in [*statics, *file_paths]]
+    records += [(rel, record_of(key, output / rel)) for rel, key in [*((rel, "") for rel in statics), *file_keys]]
     cache.save_outputs(output, records)
     timings["write"] = time.perf_counter() - started
     return result
@@ -629,7 +661,7 @@ def _unchanged(output: Path, files: list[OutputFile], statics: dict[str, Path],
     """True when output/ already holds exactly these files (the pages were checked by key)."""
     if len(previous) != wanted:
         return False
-    if not all(_same_content(output / f.path, f.data) for f in files):
+    if not all(f.data is None or _same_content(output / f.path, f.data) for f in files):
         return False
     if not all(_same_content(output / rel, src) for rel, src in statics.items()):
         return False

@@ -166,7 +166,7 @@ def week_digest(site: Site, week: Week, index: WeekIndex | None = None,
     answers = index.answers.get(week, [])
     tags: Counter = Counter()
     tag_of: dict[str, Tag] = {}
-    for e in dict.fromkeys([*new, *answered]):
+    for e in {id(e): e for e in (*new, *answered)}.values():  # by identity: an entry's hash reads all of it
         for tag in e.tags:
             tags[tag.slug] += 1
             tag_of[tag.slug] = tag

@@ -39,7 +39,8 @@ class Page:
 @dataclass(frozen=True)
 class OutputFile:
     path: str  # relative to the output folder, forward slashes
-    data: bytes
+    data: bytes | None  # None: output/ holds it as the last build wrote it, with this key (see build.on_disk)
+    key: str = ""  # what the bytes are a function of, if known: recorded in the output manifest
 
 
 def output_path(url: str) -> str:

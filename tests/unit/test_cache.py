@@ -235,3 +235,29 @@ def test_a_file_known_by_its_stamp_is_read_when_its_document_is_not_cached(basic
     build(BuildOptions(source=basic_site, now=NOW))
     assert len(read) == files
     assert tree(basic_site / "output") == clean_build(basic_site, tmp_path)
+
+
+def test_feeds_that_output_holds_as_made_are_not_even_loaded(basic_site, monkeypatch, tmp_path):
+    from tests.e2e.test_incremental import clean_build
+    from tests.helpers import tree
+
+    loaded: list[str] = []
+    real = BuildCache.artifact
+
+    def artifact(self, name, key):
+        value = real(self, name, key)
+        if name.startswith("feed:") and value is not None:
+            loaded.append(name)
+        return value
+
+    monkeypatch.setattr(BuildCache, "artifact", artifact)
+    build(BuildOptions(source=basic_site, now=NOW))
+    path = basic_site / "content/qa/ask.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert loaded == []  # the feeds without that entry: kept as they are; those with it: made again
+    assert tree(basic_site / "output") == clean_build(basic_site, tmp_path)
+    (basic_site / "output/feed.xml").write_bytes(b"<rss>changed by hand</rss>")  # not the file recorded
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert "feed:feed.xml" in loaded
+    assert tree(basic_site / "output") == clean_build(basic_site, tmp_path)
