@@ -45,6 +45,7 @@ from .terms import DATA_FILE, EMPTY, EntryTerms, TermIndex, Tokenizer, filter_to
 from .unchanged import BuildRecord, Inputs, input_digest, next_change
 from .write import (
     InPlaceOutput,
+    SpareClaim,
     StagedOutput,
     WriteResult,
     _same_content,
@@ -239,6 +240,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
     problems = Problems()
     timings: dict[str, float] = {}
     cache = BuildCache(cache_folder(options.source) if options.cache else None, readonly=not write)
+    claim: SpareClaim | None = None  # the spare tree the write stage updates (`kb build`)
     try:
         started = time.perf_counter()
         looked = _last_build(options, cache) if write and not in_place and memo is None else None
@@ -246,6 +248,8 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             timings["look"] = time.perf_counter() - started
             last = looked[0]
             return BuildResult(None, last.entries, last.pages, WriteResult(0, last.written, 0), last.warnings, timings)
+        if write and not in_place and background_cleanup:
+            claim = SpareClaim(options.output_dir)
         site = load_site(options, problems, timings, cache, memo)
         stop_if_cancelled(cancelled)
         started = time.perf_counter()
@@ -296,7 +300,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         stop_if_cancelled(cancelled)
         if write:
             result = write_site(site, pages, files, renderer, options, cache, problems, timings,
-                                in_place, background_cleanup, base, digests, later, records)
+                                in_place, background_cleanup, base, digests, later, records, claim)
             if looked and looked[1].settled:
                 cache.save_artifact(_LAST_BUILD + str(options.output_dir.resolve()), looked[1].digest, BuildRecord(
                     looked[1].digest, site.now, next_change(site), len(site.entries), made,
@@ -307,6 +311,8 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             timings["render"] = time.perf_counter() - started
             problems.raise_if_errors(options.strict)
     finally:
+        if claim is not None:
+            claim.release()
         cache.close()
     return BuildResult(site, len(site.entries), made, result, tuple(problems.warnings), timings,
                        preview=approximate)
@@ -551,7 +557,7 @@ def _card_or_none(renderer: Renderer, entry: Entry) -> Markup | None:
 def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, renderer: Renderer, options: BuildOptions,
                cache: BuildCache, problems: Problems, timings: dict[str, float], in_place: bool,
                background_cleanup: bool, base: str, digests: dict[int, str], later: tuple | None = None,
-               previous: dict[str, FileRecord] | None = None) -> WriteResult:
+               previous: dict[str, FileRecord] | None = None, claim: SpareClaim | None = None) -> WriteResult:
     """Render what changed and write it; pages whose key and file are unchanged are linked, not rendered.
 
     With `later` (for `kb serve`), `files` is None: the pages are written, `later[0]()` is
@@ -560,7 +566,7 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
     Otherwise `files` are written first and the list is emptied, so that their bytes (the
     search index, the feeds: tens of megabytes) are not in the processes forked to render.
     A file without bytes is kept as output/ holds it (see `on_disk`). `previous`: the output
-    manifest, if the caller has it.
+    manifest, if the caller has it; `claim`: the spare tree, if the caller claimed it.
     """
     started = time.perf_counter()
     output = options.output_dir.resolve()
@@ -588,7 +594,7 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
             renderer.env.get_template(template)
         except Exception:  # reported with its line when the page is rendered
             pass
-    writer = InPlaceOutput(output) if in_place else StagedOutput(output, spare=background_cleanup)
+    writer = InPlaceOutput(output) if in_place else StagedOutput(output, spare=background_cleanup, claimed=claim)
 
     def render_and_put(index: int) -> tuple[Problem | None, bool, FileRecord | None]:
         try:

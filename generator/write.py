@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Problem, SourceLocation
+from .parallel import Background
 from .render import OutputFile
 
 TMP_PREFIX = ".kb-tmp-"
@@ -133,13 +134,18 @@ class StagedOutput:
     are never written into, only replaced, because the two trees share unchanged files.
     """
 
-    def __init__(self, output: Path, spare: bool = False):
+    def __init__(self, output: Path, spare: bool = False, claimed: SpareClaim | None = None):
+        """`claimed`: the spare, claimed (and being walked) since the build began; taken over here."""
         self.output = output.resolve()
         self.output.parent.mkdir(parents=True, exist_ok=True)
-        clean_leftovers(self.output)
-        self.spare = self.output.parent / f"{SPARE_PREFIX}{self.output.name}"
+        if claimed is None:
+            clean_leftovers(self.output)
+        self.spare = spare_of(self.output)
         self.keeps_spare = spare
-        self.lock = _try_lock(self.spare) if spare and self.spare.is_dir() else None
+        if claimed is not None:
+            self.lock, claimed.lock = claimed.lock, None
+        else:
+            self.lock = _try_lock(self.spare) if spare and self.spare.is_dir() else None
         self.reusing = self.lock is not None
         self.paths: set[str] = set()
         self.written = self.unchanged = 0
@@ -147,7 +153,7 @@ class StagedOutput:
         self._found = FoundTree({}, set(), [])  # what the spare held when this build took it
         if self.reusing:
             self.root = self.spare
-            self._found = found_tree(self.root)
+            self._found = claimed.found() if claimed is not None else found_tree(self.root)
             self._folders = set(self._found.folders)
         else:
             self.root = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{self.output.name}-", dir=self.output.parent))
@@ -232,6 +238,35 @@ class StagedOutput:
         self._unlock()
 
     def _unlock(self) -> None:
+        if self.lock is not None:
+            os.close(self.lock)
+            self.lock = None
+
+
+def spare_of(output: Path) -> Path:
+    return output.parent / f"{SPARE_PREFIX}{output.name}"
+
+
+class SpareClaim:
+    """The spare tree of `kb build`, locked as the build begins and walked in a child process
+    while the build loads the site, instead of once the pages are ready to be written."""
+
+    def __init__(self, output: Path):
+        self.output = output.resolve()
+        clean_leftovers(self.output)  # before the walk: it may put a moved-away output back
+        spare = spare_of(self.output)
+        self.lock = _try_lock(spare) if spare.is_dir() else None
+        self.walk = Background(lambda: found_tree(spare)) if self.lock is not None else None
+
+    def found(self) -> FoundTree:
+        walk, self.walk = self.walk, None
+        return walk.result() if walk is not None else found_tree(spare_of(self.output))
+
+    def release(self) -> None:
+        """Unless a StagedOutput took it over: stop the walk, unlock the spare."""
+        if self.walk is not None:
+            self.walk.cancel()
+            self.walk = None
         if self.lock is not None:
             os.close(self.lock)
             self.lock = None

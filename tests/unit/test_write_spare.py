@@ -72,3 +72,32 @@ def test_small_sites_keep_no_spare(tmp_path):
     for version in (b"1", b"2", b"3"):
         staged_write(output, {"x.html": version})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]
+
+
+def test_a_spare_claimed_as_the_build_begins_is_walked_beside_it_and_handed_over(tmp_path, monkeypatch):
+    from generator.write import SpareClaim
+
+    monkeypatch.setattr(write_module, "BACKGROUND_CLEANUP_FILES", 0)
+    monkeypatch.setenv("KB_WORKERS", "2")
+    output, spare = tmp_path / "output", tmp_path / ".kb-spare-output"
+    staged_write(output, {"x.html": b"1"})
+    staged_write(output, {"x.html": b"1", "y.html": b"2"})
+    (spare / "junk").mkdir()
+    (spare / "junk/left.html").write_bytes(b"from an interrupted build")
+    claim = SpareClaim(output)
+    assert claim.walk is not None and claim.walk.process is not None  # walked in a child
+    other = StagedOutput(output, spare=True)
+    assert not other.reusing  # locked by the claim meanwhile
+    other.abort()
+    staged = StagedOutput(output, spare=True, claimed=claim)
+    assert staged.reusing and claim.lock is None
+    for rel, data in {"x.html": b"1", "y.html": b"3"}.items():
+        staged.add(rel, staged.put(rel, data)[1])
+    staged.commit(background_cleanup=True)
+    claim.release()  # nothing left to release: the staged output took it over
+    assert tree(output) == {"x.html": b"1", "y.html": b"3"}
+    unused = SpareClaim(output)  # a build that stops before writing lets it go
+    unused.release()
+    later = StagedOutput(output, spare=True)
+    assert later.reusing
+    later.abort()
