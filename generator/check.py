@@ -116,8 +116,8 @@ def link_problems(site: Site, documents: list[Document], files: SiteFiles,
 
     problems: list[Problem] = []
     for doc in documents:
-        here = page_url_of(doc)
         own = targets.get(doc.source)
+        here = own.url if own else page_url_of(doc)
         for target, line in doc.links:
             loc = SourceLocation(doc.source, line)
             if target.startswith("content/") and ".md" in target:
@@ -178,9 +178,10 @@ def _site_path(href: str, here: str, base: str) -> tuple[str, str] | None:
 
 def _outside_base(href: str, base: str) -> bool:
     """A root-relative link on a site published under a sub-path ("/kb/") misses the site."""
+    if base == "/":  # the usual case: nothing can miss it (and no URL to parse)
+        return False
     parts = urlsplit(href)
-    return base != "/" and not parts.scheme and not parts.netloc and parts.path.startswith("/") \
-        and not (parts.path + "/").startswith(base)
+    return not parts.scheme and not parts.netloc and parts.path.startswith("/") and not (parts.path + "/").startswith(base)
 
 
 def _url_link_problem(href: str, here: str, base: str, loc: SourceLocation, site: Site, by_url: dict[str, _Target],
