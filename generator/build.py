@@ -6,7 +6,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -39,10 +39,10 @@ from .parse import Document, MarkdownRenderer, parse_document
 from .related import related_entries
 from .render import THEME, OutputFile, Page, Renderer, TemplateProblem, output_path
 from .search import Folding, SearchState, doc_entries, index_files, search_page
-from .sources import SourceFile, read_sources, with_text
+from .sources import SourceFile, read_sources, recorded_stamps, with_text
 from .stats import stats_pages
 from .terms import DATA_FILE, EMPTY, EntryTerms, TermIndex, Tokenizer, filter_tokens, load_folding, patched_index
-from .unchanged import BuildRecord, Inputs, input_digest, next_change
+from .unchanged import SETTLE_NS, BuildRecord, Inputs, input_digest, next_change
 from .write import (
     InPlaceOutput,
     SpareClaim,
@@ -106,14 +106,15 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
     now: datetime = current_time(options.now, config.tz, dict(os.environ))
     cache = cache or BuildCache(None)
     recorded = cache.artifact(_SOURCE_STAMPS, "") if memo is None else None
-    stamps = dict(recorded) if isinstance(recorded, dict) else {} if memo is None and cache.writable else None
-    sources = read_sources(options.source, memo.sources if memo else None, stamps)
-    if stamps is not None and stamps != recorded:
-        cache.save_artifact(_SOURCE_STAMPS, "", stamps)
+    settled = time.time_ns() - SETTLE_NS
+    sources = read_sources(options.source, memo.sources if memo else None,
+                           None if memo else recorded if isinstance(recorded, dict) else {})
     timings["read"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    documents = parse_sources(sources, config, cache, memo.documents if memo else None, options.source)
+    documents, sources = parse_sources(sources, config, cache, memo.documents if memo else None, options.source)
+    if memo is None and (stamps := recorded_stamps(sources, settled)) != recorded:
+        cache.save_artifact(_SOURCE_STAMPS, "", stamps)
     timings["parse"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -135,46 +136,50 @@ _SOURCE_STAMPS = "source-stamps"  # rel path → (stat stamp, digest): see sourc
 
 
 def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCache,
-                  memo: dict[str, Document] | None = None, site_root: Path | None = None) -> list[Document]:
-    """Every source parsed, from the cache when its digest and the options are unchanged, else on every core.
+                  memo: dict[str, Document] | None = None, site_root: Path = Path(".")
+                  ) -> tuple[list[Document], list[SourceFile]]:
+    """Every source parsed, from the cache when its digest and the options are unchanged, else on every
+    core; and the sources, each with its digest (read from `site_root` where `read_sources` did not).
 
-    `site_root`: where to read the sources that were not read (text None) if they must be parsed.
+    A source not read yet is read where it is parsed (in a worker, so a cold build reads on
+    every core), unless its digest must be known first to look for it in the cache.
     """
     renderer = MarkdownRenderer(trusted_html=config.trusted_html)
     base = sha(code_version(), renderer.options_key, config.timezone)
-    keys = [sha(base, s.rel_path, s.section, s.digest) for s in sources]
     known = memo if memo else cache.documents()
+    sources = [with_text(site_root, s) if known and not s.digest else s for s in sources]
+    keys = [sha(base, s.rel_path, s.section, s.digest) if s.digest else "" for s in sources]
     missing = [i for i, key in enumerate(keys) if key not in known]
-    for i in missing:
-        if sources[i].text is None:  # not read (its stamp was as recorded), and not parsed before
-            sources[i] = with_text(site_root or Path("."), sources[i])
-            keys[i] = sha(base, sources[i].rel_path, sources[i].section, sources[i].digest)
     tz = config.tz
     size = max(1, min(64, len(missing) // 64))  # small batches: as many as there were files, up to 64 files
     parent, worker = os.getpid(), {}
     unstored: dict[str, Document] = {}  # in a worker: parsed, not stored yet (the database was busy)
 
-    def parse_and_store(batch: list[int]) -> list[Document]:
-        """Parsed, and stored in the cache by the worker that parsed them when it can do so at once."""
-        parsed = [parse_document(sources[i], renderer, tz) for i in batch]
+    def parse_and_store(batch: list[int]) -> list[tuple[str, Document]]:
+        """(digest, document) of each: stored in the cache by the worker that parsed them when it can do so at once."""
+        read = [with_text(site_root, sources[i]) for i in batch]
+        parsed = [parse_document(source, renderer, tz) for source in read]
         if os.getpid() != parent and cache.writable:
-            unstored.update(zip([keys[i] for i in batch], parsed, strict=True))
+            unstored.update(zip([sha(base, s.rel_path, s.section, s.digest) for s in read], parsed, strict=True))
             if "cache" not in worker:
                 worker["cache"] = cache.reopened()
             if worker["cache"].try_add_documents(unstored):
                 unstored.clear()
-        return parsed
+        return [(source.digest, doc) for source, doc in zip(read, parsed, strict=True)]
 
     batches = [missing[i:i + size] for i in range(0, len(missing), size)]
-    parsed = [doc for docs in parallel_map(parse_and_store, batches, here=False) for doc in docs]
-    new = {keys[i]: doc for i, doc in zip(missing, parsed, strict=True)}
+    parsed = [item for items in parallel_map(parse_and_store, batches, here=False) for item in items]
+    for i, (digest, _) in zip(missing, parsed, strict=True):
+        sources[i] = replace(sources[i], text=None, digest=digest)  # the text is in its document now
+        keys[i] = sha(base, sources[i].rel_path, sources[i].section, digest)
+    new = {keys[i]: doc for i, (_, doc) in zip(missing, parsed, strict=True)}
     documents = [new[k] if k in new else known[k] for k in keys]
     if new or len(known) != len(set(keys)):
         cache.save_documents(new, set(keys))  # what workers did not store, and none that is not used
     if memo is not None:
         memo.clear()
         memo.update(zip(keys, documents, strict=True))
-    return documents
+    return documents, sources
 
 
 def site_pages(site: Site, related: dict[str, list[Entry]] | None = None,

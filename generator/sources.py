@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import SECTION_IDS
-from .unchanged import SETTLE_NS
 from .yamltext import without_invalid_chars
 
 CONTENT_DIR = "content"
@@ -20,8 +18,9 @@ DIGEST_NOTES_DIR = "content/digest"
 class SourceFile:
     rel_path: str  # "content/qa/sub/x.md", forward slashes, relative to the site root
     section: str  # "qa", or "digest" for a week's note
-    text: str | None  # None: not read, its stamp was as recorded (see `read_sources`)
-    digest: str  # sha256 of the bytes: the parse cache key
+    text: str | None  # None: not read yet (see `read_sources`)
+    digest: str  # sha256 of the bytes: the parse cache key ("": not read yet, not known by its stamp)
+    stamp: tuple[int, ...] = ()  # (size, mtime, inode, ctime) when it was looked at, if it was
 
     @property
     def stem(self) -> str:
@@ -70,15 +69,14 @@ def read_sources(site_root: Path, memo: dict | None = None, stamps: dict | None 
     """Every entry and digest note. With `memo` (kept by `kb serve`), a file whose size,
     mtime and inode are unchanged since the last call is not read again.
 
-    With `stamps` (rel path → (stamp, digest), kept in the cache by `kb build`), a file whose
-    stamp is as recorded is not read at all: its text is None (`with_text` reads it if its
-    document must be parsed). Like the look (unchanged.py), only files that had not changed
-    for SETTLE_NS when they were read are recorded: a later change then shows in the stamp.
+    With `stamps` (rel path → (stamp, digest), kept in the cache by `kb build`: see
+    `recorded_stamps`), no file is read here: one whose stamp is as recorded has its digest,
+    the others not even that. `with_text` reads them where they are needed: a cold build
+    reads each file in the worker that parses it.
     """
     root = os.fspath(site_root)
     sources = []
     seen: dict = {}
-    settled = time.time_ns() - SETTLE_NS
     for section, parts in _markdown_parts(site_root):
         rel = "/".join((CONTENT_DIR, section, *parts))
         path = os.path.join(root, rel)
@@ -86,11 +84,14 @@ def read_sources(site_root: Path, memo: dict | None = None, stamps: dict | None 
             if memo is not None or stamps is not None:
                 st = os.stat(path)
                 stamp = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
-                known = (memo if memo is not None else stamps).get(rel)
-                if known and known[0] == stamp:
-                    seen[rel] = known
-                    sources.append(known[1] if memo is not None else SourceFile(rel, section, None, known[1]))
-                    continue
+            if stamps is not None:
+                known = stamps.get(rel)
+                sources.append(SourceFile(rel, section, None, known[1] if known and known[0] == stamp else "", stamp))
+                continue
+            if memo is not None and (known := memo.get(rel)) and known[0] == stamp:
+                seen[rel] = known
+                sources.append(known[1])
+                continue
             with open(path, "rb") as f:  # plain strings: ten thousand Paths cost a second
                 data = f.read()
         except FileNotFoundError:  # a dangling symlink, or deleted while we looked
@@ -99,16 +100,23 @@ def read_sources(site_root: Path, memo: dict | None = None, stamps: dict | None 
         sources.append(source)
         if memo is not None:
             seen[rel] = (stamp, source)
-        elif stamps is not None and max(st.st_mtime_ns, st.st_ctime_ns) < settled:
-            seen[rel] = (stamp, source.digest)
-    for kept in (memo, stamps):
-        if kept is not None:
-            kept.clear()
-            kept.update(seen)
+    if memo is not None:
+        memo.clear()
+        memo.update(seen)
     return sources
 
 
 def with_text(site_root: Path, source: SourceFile) -> SourceFile:
-    """The source as it is now, read (its digest too: it may have changed since it was stamped)."""
-    return source if source.text is not None else \
-        read_source(site_root, site_root / source.rel_path, source.section, source.rel_path)
+    """The source with its text, read now (and its digest: it may have changed since it was stamped)."""
+    if source.text is not None:
+        return source
+    return replace(read_source(site_root, site_root / source.rel_path, source.section, source.rel_path),
+                   stamp=source.stamp)
+
+
+def recorded_stamps(sources: list[SourceFile], settled_ns: int) -> dict[str, tuple[tuple[int, ...], str]]:
+    """rel path → (stamp, digest) of the sources to know by their stamp next time: those whose
+    mtime and ctime were older than `settled_ns` when they were looked at. Like the look
+    (unchanged.py), a change after that gives the file a newer stamp."""
+    return {s.rel_path: (s.stamp, s.digest) for s in sources
+            if s.digest and s.stamp and max(s.stamp[1], s.stamp[3]) < settled_ns}

@@ -73,3 +73,21 @@ def test_a_template_error_in_a_worker_names_the_template(tmp_path, monkeypatch):
     with pytest.raises(SiteError) as caught:
         build(BuildOptions(source=site, now=NOW, cache=False))
     assert any("templates/digest_feed_item.html:1" in str(p) for p in caught.value.problems), caught.value.problems
+
+
+def test_files_read_by_parse_workers_are_known_by_their_stamps_next_time(tmp_path, monkeypatch):
+    import hashlib
+
+    from generator import build as build_module
+    from generator.cache import BuildCache, cache_folder
+
+    site = many_entries(tmp_path / "site")
+    monkeypatch.setenv("KB_WORKERS", "2")
+    monkeypatch.setattr(build_module, "SETTLE_NS", 0)
+    build(BuildOptions(source=site, now=NOW))  # a cold build: the workers read the files they parse
+    cache = BuildCache(cache_folder(site), readonly=True)
+    stamps = cache.artifact(build_module._SOURCE_STAMPS, "")
+    cache.close()
+    files = sorted((site / "content").rglob("*.md"))
+    assert len(stamps) == len(files)
+    assert all(stamps[p.relative_to(site).as_posix()][1] == hashlib.sha256(p.read_bytes()).hexdigest() for p in files)

@@ -197,7 +197,8 @@ def counting_reader(monkeypatch) -> list[str]:
     """The texts `kb build` decodes (one per file read); stamps are recorded at once (no settling)."""
     from generator import sources as sources_module
 
-    monkeypatch.setattr(sources_module, "SETTLE_NS", 0)
+    monkeypatch.setattr(build_module, "SETTLE_NS", 0)
+    monkeypatch.setenv("KB_WORKERS", "1")  # count in this process
     texts: list[str] = []
     real = sources_module._text_of
     monkeypatch.setattr(sources_module, "_text_of", lambda data: texts.append(real(data)) or texts[-1])
