@@ -274,7 +274,6 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             file_problems: list[Problem] = []
             if not (write and in_place and pages_written is not None):
                 files, file_problems = site_files(site, renderer, cache, base, digests, terms, weeks, kept)
-                terms.release()
             related = related_work.entries()
         finally:
             related_work.cancel()
@@ -359,8 +358,10 @@ def cached_related(site: Site, cache: BuildCache, base: str, whole_site: str | N
                    compute: bool = True, terms: CachedTerms | None = None) -> RelatedWork:
     """Related entries (a pure function of the site, and costly), reused when the site and code are the same.
 
-    When they must be worked out, a child process does it while this one goes on with the
-    digests, feeds and search files (`RelatedWork.entries()` waits for it).
+    When they must be worked out after an edit, a child process does it while this one goes on
+    with the digests and feeds (`RelatedWork.entries()` waits for it). Not in a cold build: its
+    stages keep the cores busy already, and the child's arrays on top of this process's would
+    raise the build's peak memory by a third.
     """
     if not whole_site:
         return RelatedWork(site, cache, "", memo, None)
@@ -368,12 +369,14 @@ def cached_related(site: Site, cache: BuildCache, base: str, whole_site: str | N
     stored = cache.artifact("related", key)
     if stored is not None or not compute:
         return RelatedWork(site, cache, key, memo, stored)
-    index, limit = terms.index()[0] if terms else None, site.config.related_count
+    index, patched = terms.index()[:2] if terms else (None, None)
+    limit = site.config.related_count
 
     def urls() -> dict[str, list[str]]:
         return {url: [e.url for e in items] for url, items in related_entries(site, limit, index).items()}
 
-    return RelatedWork(site, cache, key, memo, None, Background(urls, here=len(site.entries) < BACKGROUND_ENTRIES))
+    here = patched is None or len(site.entries) < BACKGROUND_ENTRIES  # `patched`: None in a cold build
+    return RelatedWork(site, cache, key, memo, None, Background(urls, here=here))
 
 
 @dataclass
@@ -390,15 +393,19 @@ class RelatedWork:
     def entries(self) -> dict[str, list[Entry]] | None:
         """URL → related entries; None when they are not stored and were not to be computed, or cannot
         be keyed (then pages compute them)."""
-        if self.work is not None:
-            self.stored, self.work = self.work.result(), None
-            self.cache.save_artifact("related", self.key, self.stored)
+        self.wait()
         if self.stored is None:
             return None
         if self.memo is not None:
             self.memo.related = self.stored
         by_url = self.site.by_url()
         return {url: [by_url[u] for u in urls] for url, urls in self.stored.items()}
+
+    def wait(self) -> None:
+        """Until they are worked out (and stored for the next build)."""
+        if self.work is not None:
+            self.stored, self.work = self.work.result(), None
+            self.cache.save_artifact("related", self.key, self.stored)
 
     def cancel(self) -> None:
         """The build stopped: so does the work."""

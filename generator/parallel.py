@@ -25,14 +25,16 @@ _task: Callable | None = None  # set in each worker by _install, before any task
 
 
 def worker_count() -> int:
-    """KB_WORKERS if set, else the cores this process may use."""
+    """KB_WORKERS if set, else the cores this process may use; less one for each Background child at work."""
     wanted = os.environ.get("KB_WORKERS", "")
     if wanted.isdigit() and int(wanted) > 0:
-        return int(wanted)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+        cores = int(wanted)
+    else:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:
+            cores = os.cpu_count() or 1
+    return max(1, cores - Background.busy())
 
 
 def _install(task: Callable) -> None:
@@ -116,17 +118,26 @@ def _send_result(task: Callable[[], R], sender) -> None:
 class Background(Generic[R]):
     """task() worked out in a forked child while this process goes on with other stages, so that
     two serial stages share the cores; `result()` waits for it. With one core, without fork or
-    with `here`, `result()` runs the task in this process instead.
+    with `here`, the task runs in this process at once (where the caller's order puts it).
 
     Like parallel_map's workers, the child gets the task by fork; its result is pickled, so keep
     it small (arrays rather than objects). The collector stays frozen until the result is in,
     so that this process does not copy the pages the child shares with it.
     """
 
+    running: set[Background] = set()  # those whose child has not been asked for its result yet
+
+    @classmethod
+    def busy(cls) -> int:
+        """How many children are at work (not done: a done one waits, with its result, to be asked)."""
+        return sum(1 for work in cls.running if not work.receiver.poll())
+
     def __init__(self, task: Callable[[], R], here: bool = False):
         self.task = task
         self.process = None
+        self.value: R | None = None
         if here or worker_count() <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            self.value = task()
             return
         context = multiprocessing.get_context("fork")
         self.receiver, sender = context.Pipe(duplex=False)
@@ -137,6 +148,7 @@ class Background(Generic[R]):
             process = context.Process(target=_send_result, args=(task, sender))
             process.start()
             self.process = process
+            Background.running.add(self)
         except BaseException:
             gc.unfreeze()
             raise
@@ -146,7 +158,7 @@ class Background(Generic[R]):
 
     def result(self) -> R:
         if self.process is None:
-            return self.task()
+            return self.value
         try:
             ok, value = self.receiver.recv()
         except EOFError:  # the child died without a word (killed): do the work here
@@ -156,6 +168,7 @@ class Background(Generic[R]):
             self.cancel(answered=True)
         if not ok:
             raise value
+        self.value = value  # asked again: the same
         return value
 
     def cancel(self, answered: bool = False) -> None:
@@ -167,4 +180,5 @@ class Background(Generic[R]):
         self.process.join()
         self.receiver.close()
         self.process = None
+        Background.running.discard(self)
         gc.unfreeze()
