@@ -25,16 +25,14 @@ _task: Callable | None = None  # set in each worker by _install, before any task
 
 
 def worker_count() -> int:
-    """KB_WORKERS if set, else the cores this process may use; less one for each Background child at work."""
+    """KB_WORKERS if set, else the cores this process may use."""
     wanted = os.environ.get("KB_WORKERS", "")
     if wanted.isdigit() and int(wanted) > 0:
-        cores = int(wanted)
-    else:
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except AttributeError:
-            cores = os.cpu_count() or 1
-    return max(1, cores - Background.busy())
+        return int(wanted)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def _install(task: Callable) -> None:
@@ -125,13 +123,6 @@ class Background(Generic[R]):
     so that this process does not copy the pages the child shares with it.
     """
 
-    running: set[Background] = set()  # those whose child has not been asked for its result yet
-
-    @classmethod
-    def busy(cls) -> int:
-        """How many children are at work (not done: a done one waits, with its result, to be asked)."""
-        return sum(1 for work in cls.running if not work.receiver.poll())
-
     def __init__(self, task: Callable[[], R], here: bool = False):
         self.task = task
         self.process = None
@@ -148,7 +139,6 @@ class Background(Generic[R]):
             process = context.Process(target=_send_result, args=(task, sender))
             process.start()
             self.process = process
-            Background.running.add(self)
         except BaseException:
             gc.unfreeze()
             raise
@@ -180,5 +170,4 @@ class Background(Generic[R]):
         self.process.join()
         self.receiver.close()
         self.process = None
-        Background.running.discard(self)
         gc.unfreeze()

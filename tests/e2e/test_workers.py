@@ -91,3 +91,39 @@ def test_files_read_by_parse_workers_are_known_by_their_stamps_next_time(tmp_pat
     files = sorted((site / "content").rglob("*.md"))
     assert len(stamps) == len(files)
     assert all(stamps[p.relative_to(site).as_posix()][1] == hashlib.sha256(p.read_bytes()).hexdigest() for p in files)
+
+
+def test_a_cold_build_beside_a_spare_tree_still_parses_on_every_core(tmp_path, monkeypatch):
+    import os
+    import shutil
+    import time
+
+    from generator import build as build_module
+    from generator import write as write_module
+    from generator.cache import CACHE_DIR
+
+    site = many_entries(tmp_path / "site")
+    monkeypatch.setenv("KB_WORKERS", "2")
+    monkeypatch.setattr(write_module, "BACKGROUND_CLEANUP_FILES", 0)
+    for _ in range(2):  # the second build keeps the first one's tree as the spare
+        build(BuildOptions(source=site, now=NOW), background_cleanup=True)
+        (site / "output/index.html").unlink()
+    assert (tmp_path / "site/.kb-spare-output").is_dir()
+    shutil.rmtree(site / CACHE_DIR)
+    pids = tmp_path / "pids"
+    real = build_module.parse_document
+
+    def parse_document(*args):
+        with open(pids, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return real(*args)
+
+    def slow_walk(root):  # a big spare takes a while: the parse must not wait for it, nor give up a core
+        time.sleep(1)
+        return walk(root)
+
+    monkeypatch.setattr(build_module, "parse_document", parse_document)
+    walk = write_module.found_tree
+    monkeypatch.setattr(write_module, "found_tree", slow_walk)
+    build(BuildOptions(source=site, now=NOW), background_cleanup=True)  # claims and walks the spare as it begins
+    assert len(set(pids.read_text().split())) == 2  # both workers parsed

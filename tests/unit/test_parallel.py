@@ -91,22 +91,3 @@ def test_cancelled_background_work_stops_its_child(monkeypatch):
     work.cancel()
     assert not child.is_alive() and work.process is None
 
-
-def test_a_background_child_at_work_takes_a_core_from_parallel_map(monkeypatch):
-    import time
-
-    from generator.parallel import Background
-
-    monkeypatch.setenv("KB_WORKERS", "2")
-    working = Background(lambda: time.sleep(30))
-    try:
-        assert worker_count() == 1  # the other core is the child's
-        assert set(parallel_map(lambda i: os.getpid(), range(200))) == {os.getpid()}
-    finally:
-        working.cancel()
-    done = Background(lambda: "done")
-    deadline = time.monotonic() + 10
-    while worker_count() != 2:  # its work is done: it only waits to be asked for the result
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    assert done.result() == "done" and worker_count() == 2
