@@ -160,6 +160,7 @@ def make_cold(kind: str, site: Path) -> None:
     if kind == "kb":
         shutil.rmtree(site / ".kb-cache", ignore_errors=True)
         shutil.rmtree(site / "output", ignore_errors=True)
+        shutil.rmtree(site / ".kb-spare-output", ignore_errors=True)  # the tree a large site keeps for the next build
     else:
         shutil.rmtree(site / "public", ignore_errors=True)
         shutil.rmtree(site / "resources", ignore_errors=True)

@@ -54,6 +54,8 @@ from .write import (
     static_files,
 )
 
+BACKGROUND_ENTRIES = 500  # from this many entries, checks and related entries are worked out beside other stages
+
 
 @dataclass(frozen=True)
 class BuildOptions:
@@ -95,8 +97,15 @@ class BuildResult:
 
 
 def load_site(options: BuildOptions, problems: Problems, timings: dict[str, float],
-              cache: BuildCache | None = None, memo: BuildMemo | None = None) -> Site:
-    """Everything up to the model; raises SiteError when the content has errors."""
+              cache: BuildCache | None = None, memo: BuildMemo | None = None,
+              later: list[Background[list[Problem]]] | None = None) -> Site:
+    """Everything up to the model; raises SiteError when the content has errors.
+
+    With `later` (a list), a large site built here before has its cross-site checks made by a
+    child process while the caller goes on: appended to `later`, their problems are the
+    caller's to add before it writes anything. Not in a cold build, whose own stages keep the
+    cores busy, and whose peak memory the child's copy of the documents would raise.
+    """
     started = time.perf_counter()
     try:
         config: SiteConfig = load_config(options.source, options.base_url)
@@ -124,9 +133,18 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
     problems.extend(list(assembly.problems))
     files = SiteFiles(files_in([THEME / "static", options.source / "static"]),
                       files_in([options.source / "content"], "content/"))
-    problems.extend(site_problems(assembly.site, documents, files,  # page URLs do not depend on related entries
-                                  lambda: {p.url for p in site_pages(assembly.site, defaultdict(list))},
-                                  links_are_errors=options.links_are_errors))
+
+    def checks() -> list[Problem]:
+        return site_problems(assembly.site, documents, files,  # page URLs do not depend on related entries
+                             lambda: {p.url for p in site_pages(assembly.site, defaultdict(list))},
+                             links_are_errors=options.links_are_errors)
+
+    built_before = bool(memo.documents) if memo else isinstance(recorded, dict) and bool(recorded)
+    work = Background(checks, here=later is None or not built_before or len(documents) < BACKGROUND_ENTRIES)
+    if work.process is None or (problems.items if options.strict else problems.errors):
+        problems.extend(work.result())  # the build stops here: one report, the checks' problems too
+    else:
+        later.append(work)
     timings["assemble"] = time.perf_counter() - started
     problems.raise_if_errors(options.strict)
     return assembly.site
@@ -246,6 +264,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
     timings: dict[str, float] = {}
     cache = BuildCache(cache_folder(options.source) if options.cache else None, readonly=not write)
     claim: SpareClaim | None = None  # the spare tree the write stage updates (`kb build`)
+    later_checks: list[Background[list[Problem]]] = []  # see load_site
     try:
         started = time.perf_counter()
         looked = _last_build(options, cache) if write and not in_place and memo is None else None
@@ -255,7 +274,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             return BuildResult(None, last.entries, last.pages, WriteResult(0, last.written, 0), last.warnings, timings)
         if write and not in_place and background_cleanup:
             claim = SpareClaim(options.output_dir)
-        site = load_site(options, problems, timings, cache, memo)
+        site = load_site(options, problems, timings, cache, memo, later_checks if write else None)
         stop_if_cancelled(cancelled)
         started = time.perf_counter()
         base = options_base(options)
@@ -296,6 +315,8 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         else:
             problems.extend(file_problems)
             problems.extend(path_collisions([output_path(p.url) for p in pages] + [f.path for f in files], origins, static))
+        for work in later_checks:
+            problems.extend(work.result())
         timings["derive"] = time.perf_counter() - started - sum(terms.seconds.values())
         timings.update(terms.seconds)  # the term index (search and related entries), the search files
         problems.raise_if_errors(options.strict)
@@ -315,6 +336,8 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             timings["render"] = time.perf_counter() - started
             problems.raise_if_errors(options.strict)
     finally:
+        for work in later_checks:
+            work.cancel()
         if claim is not None:
             claim.release()
         cache.close()
@@ -349,9 +372,6 @@ def _last_build(options: BuildOptions, cache: BuildCache) -> tuple[BuildRecord |
     if len(existing_files(output)) != last.written:
         return None, inputs
     return last, inputs
-
-
-BACKGROUND_ENTRIES = 500  # from this many entries, related entries are worked out beside the other stages
 
 
 def cached_related(site: Site, cache: BuildCache, base: str, whole_site: str | None, memo: BuildMemo | None = None,

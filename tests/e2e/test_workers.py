@@ -127,3 +127,44 @@ def test_a_cold_build_beside_a_spare_tree_still_parses_on_every_core(tmp_path, m
     monkeypatch.setattr(write_module, "found_tree", slow_walk)
     build(BuildOptions(source=site, now=NOW), background_cleanup=True)  # claims and walks the spare as it begins
     assert len(set(pids.read_text().split())) == 2  # both workers parsed
+
+
+def test_checks_made_beside_a_warm_build_are_reported_and_still_stop_it(tmp_path, monkeypatch):
+    import pytest
+
+    from generator import build as build_module
+    from generator.errors import SiteError
+    from generator.parallel import Background
+
+    site = many_entries(tmp_path / "site")
+    monkeypatch.setenv("KB_WORKERS", "2")
+    monkeypatch.setattr(build_module, "BACKGROUND_ENTRIES", 10)
+    monkeypatch.setattr(build_module, "SETTLE_NS", 0)  # stamps recorded at once: the site counts as built before
+    forked: list[bool] = []
+    real = Background.__init__
+
+    def background(self, task, here=False):
+        real(self, task, here)
+        forked.append(self.process is not None)
+
+    monkeypatch.setattr(Background, "__init__", background)
+    build(BuildOptions(source=site, now=NOW))
+    assert forked[0] is False  # a cold build checks in this process
+    entry = site / "content/highlights/e1.md"
+    entry.write_text(entry.read_text(encoding="utf-8") + "\n见 [不存在](missing.md)。\n", encoding="utf-8")
+    forked.clear()
+    result = build(BuildOptions(source=site, now=NOW))
+    assert forked[0] is True  # the checks ran in a child
+    assert any("missing.md" in p.message for p in result.warnings)
+    before = (site / "output/index.html").read_bytes()
+    entry.write_text(entry.read_text(encoding="utf-8") + "\n又一句。\n", encoding="utf-8")
+    with pytest.raises(SiteError) as caught:
+        build(BuildOptions(source=site, now=NOW, strict=True))  # the checks' warning fails a strict build
+    assert any("missing.md" in p.message for p in caught.value.problems)
+    assert (site / "output/index.html").read_bytes() == before
+    broken = site / "content/highlights/e2.md"
+    broken.write_text("---\ntitle: [unclosed\n---\n正文\n", encoding="utf-8")
+    with pytest.raises(SiteError) as caught:
+        build(BuildOptions(source=site, now=NOW))  # a content error: one report, with the checks' problems
+    assert any("missing.md" in p.message for p in caught.value.problems)
+    assert any(str(p.location).startswith("content/highlights/e2.md") for p in caught.value.problems)
