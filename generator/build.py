@@ -447,8 +447,11 @@ def cached_entry_feeds(site: Site, cache: BuildCache, base: str, digests: dict[i
                 *refs) if shared and all(refs := [digests.get(id(e)) for e in feed.entries]) else "" for feed in feeds]
     made = [_kept_or_stored(cache, kept, "feed:", feed.path, key) for feed, key in zip(feeds, keys, strict=True)]
     missing = [i for i, file in enumerate(made) if file is None]
-    items: dict = {}  # an entry's item, made once for the feeds it is in (per process)
-    for i, data in zip(missing, parallel_map(lambda i: feeds[i].bytes(site, items), missing), strict=True):
+    # In this process: each entry's item is made once for all the feeds it is in, which workers
+    # could not share (spread over two, a cold build gained nothing, and a worker's copy of the
+    # model raised its peak memory).
+    items: dict = {}
+    for i, data in zip(missing, [feeds[i].bytes(site, items) for i in missing], strict=True):
         made[i] = OutputFile(feeds[i].path, data, keys[i])
         if keys[i]:
             cache.save_artifact("feed:" + feeds[i].path, keys[i], data)

@@ -160,29 +160,26 @@ def _related(site: Site, limit: int, index: TermIndex | None) -> tuple[np.ndarra
     b_start = np.searchsorted(b_tag, np.arange(len(slugs)))
     b_len = np.bincount(b_tag, minlength=len(slugs))
 
-    # candidates: partial scores from the query terms and the tags, summed as integers (in any order)
+    # candidates: partial scores from the query terms and the tags, summed as integers (in any order),
+    # a block of docs at a time (each doc's candidates depend on its own contributions only), so
+    # that the temporaries stay small: all at once, they were the build's peak of memory
     query = _first_of_each(v_doc, QUERY_TERMS)
     q_doc, q_weight = v_doc[query], v_weight[query]
     where = np.searchsorted(p_rows, v_row[query])
+    q_start, q_len = p_start[where], p_len[where]
     boost = TAG_WEIGHT * tag_idf2[t_tag] / np.where(tag_norm > 0, tag_norm, 1.0)[t_doc]
-    pair, partial = _partial_scores(n, (q_doc, q_weight, p_start[where], p_len[where], p_doc, p_weight),
-                                    (t_doc, boost, b_start[t_tag], b_len[t_tag], b_doc, np.ones(len(b_doc))))
-    pair, partial = pair[pair % (n + 1) != 0], partial[pair % (n + 1) != 0]  # not itself (doc * n + doc)
-    top_partial = int(partial.max(initial=0))
-    partial_bits = _bits(top_partial)
-    if 2 * doc_bits + partial_bits <= 64:
-        key = (pair // n).astype(np.uint64) << np.uint64(partial_bits + doc_bits)
-        key |= (top_partial - partial).astype(np.uint64) << np.uint64(doc_bits)
-        key |= (n - 1 - pair % n).astype(np.uint64)
-        del pair, partial
-        best = _first_per_doc(key, n, partial_bits + doc_bits, CANDIDATES)
-        c_doc = (best >> np.uint64(partial_bits + doc_bits)).astype(np.int64)
-        c_other = n - 1 - (best & np.uint64((1 << doc_bits) - 1)).astype(np.int64)
-        del key, best
-    else:
-        c_doc, _, c_newer = _sorted((pair // n, doc_bits), (top_partial - partial, partial_bits), (n - 1 - pair % n, doc_bits))
-        best = _first_of_each(c_doc, CANDIDATES)
-        c_doc, c_other = c_doc[best], n - 1 - c_newer[best]
+    t_start, t_len = b_start[t_tag], b_len[t_tag]
+    per_doc = np.bincount(q_doc, weights=q_len, minlength=n) + np.bincount(t_doc, weights=t_len, minlength=n)
+    found = []
+    for first, end in _chunks(per_doc.astype(np.int64), 1 << 19):
+        qa, qb = np.searchsorted(q_doc, [first, end]).tolist()
+        ta, tb = np.searchsorted(t_doc, [first, end]).tolist()
+        pair, partial = _partial_scores(n, (q_doc[qa:qb], q_weight[qa:qb], q_start[qa:qb], q_len[qa:qb], p_doc, p_weight),
+                                        (t_doc[ta:tb], boost[ta:tb], t_start[ta:tb], t_len[ta:tb], b_doc,
+                                         np.ones(len(b_doc))))
+        found.append(_candidates(n, pair, partial))
+    c_doc = np.concatenate([c for c, _ in found]) if found else np.zeros(0, np.int64)
+    c_other = np.concatenate([o for _, o in found]) if found else np.zeros(0, np.int64)
 
     # exact scores of the candidates
     text = _cosines(n, v_doc, v_row, v_weight, c_doc, c_other)
@@ -194,6 +191,25 @@ def _related(site: Site, limit: int, index: TermIndex | None) -> tuple[np.ndarra
     order = np.lexsort((n - 1 - c_other, -score_units, c_doc))  # by entry, best first, then newer
     order = order[_first_of_each(c_doc[order], limit)]
     return c_doc[order], c_other[order], score_units[order], text_units[order], tag_units[order]
+
+
+def _candidates(n: int, pair: np.ndarray, partial: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(doc, other) of each doc's CANDIDATES best partial scores (ties: newer), by doc; not itself."""
+    doc_bits = _bits(n)
+    pair, partial = pair[pair % (n + 1) != 0], partial[pair % (n + 1) != 0]  # not itself (doc * n + doc)
+    top_partial = int(partial.max(initial=0))
+    partial_bits = _bits(top_partial)
+    if 2 * doc_bits + partial_bits <= 64:
+        key = (pair // n).astype(np.uint64) << np.uint64(partial_bits + doc_bits)
+        key |= (top_partial - partial).astype(np.uint64) << np.uint64(doc_bits)
+        key |= (n - 1 - pair % n).astype(np.uint64)
+        del pair, partial
+        best = _first_per_doc(key, n, partial_bits + doc_bits, CANDIDATES)
+        return ((best >> np.uint64(partial_bits + doc_bits)).astype(np.int64),
+                n - 1 - (best & np.uint64((1 << doc_bits) - 1)).astype(np.int64))
+    c_doc, _, c_newer = _sorted((pair // n, doc_bits), (top_partial - partial, partial_bits), (n - 1 - pair % n, doc_bits))
+    best = _first_of_each(c_doc, CANDIDATES)
+    return c_doc[best], n - 1 - c_newer[best]
 
 
 def _vectors(index: TermIndex, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
