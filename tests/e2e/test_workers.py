@@ -1,4 +1,5 @@
-"""The work spread over forked workers (parse, cards, feeds, pages) gives the same bytes as one process."""
+"""The work spread over forked workers (parse, cards, digest items, pages) and background children
+(spare tree, related entries, checks) gives the same bytes and problems as one process."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +9,7 @@ from generator.parallel import MIN_ITEMS
 from tests.conftest import NOW
 from tests.helpers import tree
 
-TAGS = [f"话题{n}" for n in range(MIN_ITEMS + 12)]  # more tag feeds than one process keeps to itself
+TAGS = [f"话题{n}" for n in range(MIN_ITEMS + 12)]  # many tag feeds and tag pages
 
 
 def many_entries(root: Path, count: int = 3 * MIN_ITEMS) -> Path:
