@@ -115,9 +115,9 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
     now: datetime = current_time(options.now, config.tz, dict(os.environ))
     cache = cache or BuildCache(None)
     recorded = cache.artifact(_SOURCE_STAMPS, "") if memo is None else None
+    known_stamps = recorded if isinstance(recorded, dict) else {}  # `kb serve` keeps its own memo instead
     settled = time.time_ns() - SETTLE_NS
-    sources = read_sources(options.source, memo.sources if memo else None,
-                           None if memo else recorded if isinstance(recorded, dict) else {})
+    sources = read_sources(options.source, memo.sources if memo else None, None if memo else known_stamps)
     timings["read"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -139,7 +139,7 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
                              lambda: {p.url for p in site_pages(assembly.site, defaultdict(list))},
                              links_are_errors=options.links_are_errors)
 
-    built_before = bool(memo.documents) if memo else isinstance(recorded, dict) and bool(recorded)
+    built_before = bool(memo.documents) if memo else bool(known_stamps)
     work = Background(checks, here=later is None or not built_before or len(documents) < BACKGROUND_ENTRIES)
     if work.process is None or (problems.items if options.strict else problems.errors):
         problems.extend(work.result())  # the build stops here: one report, the checks' problems too
