@@ -146,6 +146,11 @@ class Background(Generic[R]):
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             sender.close()
 
+    @property
+    def forked(self) -> bool:
+        """True while a child works on it (or holds its result)."""
+        return self.process is not None
+
     def result(self) -> R:
         if self.process is None:
             return self.value

@@ -138,14 +138,15 @@ class StagedOutput:
         """`claimed`: the spare, claimed (and being walked) since the build began; taken over here."""
         self.output = output.resolve()
         self.output.parent.mkdir(parents=True, exist_ok=True)
-        if claimed is None:
+        if claimed is None and spare:
+            claimed = SpareClaim(self.output, walk_here=True)
+        elif claimed is None:
             clean_leftovers(self.output)
         self.spare = spare_of(self.output)
         self.keeps_spare = spare
+        self.lock = None
         if claimed is not None:
             self.lock, claimed.lock = claimed.lock, None
-        else:
-            self.lock = _try_lock(self.spare) if spare and self.spare.is_dir() else None
         self.reusing = self.lock is not None
         self.paths: set[str] = set()
         self.written = self.unchanged = 0
@@ -153,7 +154,7 @@ class StagedOutput:
         self._found = FoundTree({}, set(), [])  # what the spare held when this build took it
         if self.reusing:
             self.root = self.spare
-            self._found = claimed.found() if claimed is not None else found_tree(self.root)
+            self._found = claimed.found()
             self._folders = set(self._found.folders)
         else:
             self.root = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{self.output.name}-", dir=self.output.parent))
@@ -251,16 +252,17 @@ class SpareClaim:
     """The spare tree of `kb build`, locked as the build begins and walked in a child process
     while the build loads the site, instead of once the pages are ready to be written."""
 
-    def __init__(self, output: Path):
+    def __init__(self, output: Path, walk_here: bool = False):
         self.output = output.resolve()
         clean_leftovers(self.output)  # before the walk: it may put a moved-away output back
         spare = spare_of(self.output)
         self.lock = _try_lock(spare) if spare.is_dir() else None
-        self.walk = Background(lambda: found_tree(spare)) if self.lock is not None else None
+        self.walk = Background(lambda: found_tree(spare), here=walk_here) if self.lock is not None else None
 
     def found(self) -> FoundTree:
+        """The tree the walk found (asked once, by the StagedOutput that took the lock over)."""
         walk, self.walk = self.walk, None
-        return walk.result() if walk is not None else found_tree(spare_of(self.output))
+        return walk.result()
 
     def release(self) -> None:
         """Unless a StagedOutput took it over: stop the walk, unlock the spare."""

@@ -146,7 +146,7 @@ def test_checks_made_beside_a_warm_build_are_reported_and_still_stop_it(tmp_path
 
     def background(self, task, here=False):
         real(self, task, here)
-        forked.append(self.process is not None)
+        forked.append(self.forked)
 
     monkeypatch.setattr(Background, "__init__", background)
     build(BuildOptions(source=site, now=NOW))

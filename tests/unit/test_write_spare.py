@@ -85,7 +85,7 @@ def test_a_spare_claimed_as_the_build_begins_is_walked_beside_it_and_handed_over
     (spare / "junk").mkdir()
     (spare / "junk/left.html").write_bytes(b"from an interrupted build")
     claim = SpareClaim(output)
-    assert claim.walk is not None and claim.walk.process is not None  # walked in a child
+    assert claim.walk is not None and claim.walk.forked  # walked in a child
     other = StagedOutput(output, spare=True)
     assert not other.reusing  # locked by the claim meanwhile
     other.abort()
