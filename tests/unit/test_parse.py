@@ -107,10 +107,13 @@ def test_headings_that_merely_start_with_answer_words_are_not_answers():
 
 INLINE_SAMPLE = """# 标题 *强调*
 
-""" + "\n\n".join([  # one construct a paragraph: each text has only that pattern's characters
+""" + "\n\n".join([  # first one construct a paragraph: each text has only that pattern's characters
     "**留存**", "__活跃度__", "*斜体*", "_下划线_", "`代码`", "\\*转义\\*", "硬换行  \n之后", "[链接](other.md#a)",
     "[引用][ref]", "[ref]", "![图](a.png)", "![引用图][ref]", "<https://example.org/x>", "<someone@example.org>",
     "<span>行内 HTML</span>", "&amp; 与 &copy;", "脚注[^1]", "a*b*c 和 2 * 3 * 4", "snake_case_name", "纯文字，没有标记。",
+    # several kinds in one text, and patterns nested in others' matches
+    "**[粗链接](other.md)** 与 `a*b` 与 <span>*斜*</span> &amp; \\[不是链接\\]", "[`代码` 与 *强调*](y.md)  \n_后_",
+    "***粗斜*** 和 __*混合*__ 和 ![**图**](p.png) 和 [^1] 和 <https://example.org/*x*>",
 ]) + """
 
 | 列 | **粗** |
@@ -134,5 +137,5 @@ def test_the_quick_inline_processor_gives_python_markdowns_html():
     assert quick.render(INLINE_SAMPLE, "content/qa", 1)[0] == stock.render(INLINE_SAMPLE, "content/qa", 1)[0]
     assert "<strong>留存</strong>" in quick.render(INLINE_SAMPLE, "content/qa", 1)[0]
     # The shortcut is on: every registered pattern is known (a Markdown upgrade adding one turns it off)
-    assert quick.md.treeprocessors["inline"].triggers is not None
+    assert quick.md.treeprocessors["inline"].patterns is not None
     assert hasattr(markdown.treeprocessors.InlineProcessor, "_InlineProcessor__handleInline")
