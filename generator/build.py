@@ -101,10 +101,9 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
               later: list[Background[list[Problem]]] | None = None) -> Site:
     """Everything up to the model; raises SiteError when the content has errors.
 
-    With `later` (a list), a large site built here before has its cross-site checks made by a
-    child process while the caller goes on: appended to `later`, their problems are the
-    caller's to add before it writes anything. Not in a cold build, whose own stages keep the
-    cores busy, and whose peak memory the child's copy of the documents would raise.
+    With `later` (a list), a large site has its cross-site checks made by a child process
+    while the caller goes on with stages that keep one core busy: appended to `later`, their
+    problems are the caller's to add before it writes anything.
     """
     started = time.perf_counter()
     try:
@@ -139,8 +138,7 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
                              lambda: {p.url for p in site_pages(assembly.site, defaultdict(list))},
                              links_are_errors=options.links_are_errors)
 
-    built_before = bool(memo.documents) if memo else bool(known_stamps)
-    work = Background(checks, here=later is None or not built_before or len(documents) < BACKGROUND_ENTRIES)
+    work = Background(checks, here=later is None or len(documents) < BACKGROUND_ENTRIES)
     if not work.forked or (problems.items if options.strict else problems.errors):
         problems.extend(work.result())  # the build stops here: one report, the checks' problems too
     else:
@@ -216,13 +214,14 @@ def site_pages(site: Site, related: dict[str, list[Entry]] | None = None,
 
 def site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
                terms: CachedTerms, weeks: list[WeekDigest], kept: OnDisk | None = None,
-               ) -> tuple[list[OutputFile], list[Problem]]:
+               search: list[OutputFile] | None = None) -> tuple[list[OutputFile], list[Problem]]:
     """Every output that is bytes rather than a templated page (feeds, JSON), from each derive stage,
-    the costly ones (the search index, the feeds) reused from earlier builds where they can be.
+    the costly ones (the search index, the feeds) reused from earlier builds where they can be
+    (`search`: the caller made the search files already).
 
     Not stored whole: the search index alone is tens of megabytes, and after an edit most of it is unchanged.
     """
-    search = terms.search_files()
+    search = terms.search_files() if search is None else search
     terms.release()  # before the feeds are made: the two need not be in memory together
     feeds = cached_entry_feeds(site, cache, base, digests, kept)
     digest_feed, problems = cached_digest_feed(site, renderer, cache, base, digests, weeks, kept)
@@ -283,19 +282,25 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         terms = CachedTerms(site, cache, [digests[id(e)] for e in doc_entries(site)])
         records = cache.outputs(options.output_dir.resolve()) if write and not in_place else None
         kept = on_disk(records, options.output_dir.resolve()) if records is not None else None  # files not loaded
-        related_work = cached_related(site, cache, base, whole_site, memo,
-                                      compute=not (preview and memo and memo.related), terms=terms)
-        try:  # while related entries are worked out: the digests, feeds and search files
+        files_now = not (write and in_place and pages_written is not None)  # else after the pages (`kb serve`)
+        related_work = None
+        try:
+            # The search files first: they use both cores at times, and their timing is theirs alone.
+            search = terms.search_files() if files_now else None
+            related_work = cached_related(site, cache, base, whole_site, memo,
+                                          compute=not (preview and memo and memo.related), terms=terms)
             stop_if_cancelled(cancelled)
             weeks = site_digests(site)  # for the digest pages and the digest feed
             renderer = Renderer(site, options.source, cache.folder_for("templates", code_version()))
             files: list[OutputFile] | None = None
             file_problems: list[Problem] = []
-            if not (write and in_place and pages_written is not None):
-                files, file_problems = site_files(site, renderer, cache, base, digests, terms, weeks, kept)
+            if files_now:  # while a child works out related entries
+                files, file_problems = site_files(site, renderer, cache, base, digests, terms, weeks, kept, search)
+                search = None  # `files` holds them now, and write_site lets them go: so must this
             related = related_work.entries()
         finally:
-            related_work.cancel()
+            if related_work is not None:
+                related_work.cancel()
         approximate = related is None and preview and memo is not None and bool(memo.related)
         if approximate:
             by_url = site.by_url()
@@ -378,10 +383,8 @@ def cached_related(site: Site, cache: BuildCache, base: str, whole_site: str | N
                    compute: bool = True, terms: CachedTerms | None = None) -> RelatedWork:
     """Related entries (a pure function of the site, and costly), reused when the site and code are the same.
 
-    When they must be worked out after an edit, a child process does it while this one goes on
-    with the digests and feeds (`RelatedWork.entries()` waits for it). Not in a cold build: its
-    stages keep the cores busy already, and the child's arrays on top of this process's raised
-    the build's peak memory from about 575 to 650 MB at 10,000 entries.
+    When they must be worked out for a large site, a child process does it while this one goes
+    on with the digests and feeds (`RelatedWork.entries()` waits for it).
     """
     if not whole_site:
         return RelatedWork(site, cache, "", memo, None)
@@ -389,14 +392,13 @@ def cached_related(site: Site, cache: BuildCache, base: str, whole_site: str | N
     stored = cache.artifact("related", key)
     if stored is not None or not compute:
         return RelatedWork(site, cache, key, memo, stored)
-    index, patched = terms.index()[:2] if terms else (None, None)
+    index = terms.index()[0] if terms else None
     limit = site.config.related_count
 
     def urls() -> dict[str, list[str]]:
         return {url: [e.url for e in items] for url, items in related_entries(site, limit, index).items()}
 
-    here = patched is None or len(site.entries) < BACKGROUND_ENTRIES  # `patched`: None in a cold build
-    return RelatedWork(site, cache, key, memo, None, Background(urls, here=here))
+    return RelatedWork(site, cache, key, memo, None, Background(urls, here=len(site.entries) < BACKGROUND_ENTRIES))
 
 
 @dataclass

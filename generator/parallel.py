@@ -2,8 +2,8 @@
 
 Workers are forked, so they inherit the site, the templates and the Markdown
 renderer as they are in the parent: only item numbers and small results cross
-process boundaries. This process works too, on every n-th chunk, rather than
-wait: one worker fewer is one process fewer whose touches copy the site's pages
+process boundaries. This process works too (on the chunks nearest the end) rather
+than wait: one worker fewer is one process fewer whose touches copy the site's pages
 (each forked worker ends up with a private copy of much of the small-object heap).
 Below a few dozen items, or with one core, the work stays in this process.
 """
@@ -14,6 +14,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -22,6 +23,7 @@ R = TypeVar("R")
 MIN_ITEMS = 48  # below this, starting workers costs more than it saves
 
 _task: Callable | None = None  # set in each worker by _install, before any task runs
+_claims = None  # in parallel_map's workers: which chunks are taken (shared with the parent)
 
 
 def worker_count() -> int:
@@ -35,11 +37,11 @@ def worker_count() -> int:
         return os.cpu_count() or 1
 
 
-def _install(task: Callable) -> None:
+def _install(task: Callable, claims=None) -> None:
     """In each worker: the task, and default signal handling whatever the parent set up
     (`kb serve` turns SIGTERM into Ctrl-C; the pool stops its workers with SIGTERM)."""
-    global _task
-    _task = task
+    global _task, _claims
+    _task, _claims = task, claims
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     # The parent forked us with SIGTERM blocked: one sent before the line above was held,
@@ -55,8 +57,19 @@ def _return_free_memory() -> None:
         pass
 
 
-def _run_chunk(items: list) -> list:
-    return [_task(item) for item in items]
+def _claimed(claims, index: int) -> bool:
+    """Take chunk `index` unless another process has: each chunk is worked on once."""
+    with claims.get_lock():
+        if claims[index]:
+            return False
+        claims[index] = 1
+        return True
+
+
+def _run_chunk(chunk: tuple[int, list]) -> list | None:
+    """In a worker: the chunk's results, or None when the parent took it."""
+    index, items = chunk
+    return [_task(item) for item in items] if _claimed(_claims, index) else None
 
 
 def parallel_map(task: Callable[[T], R], items: Sequence[T], workers: int | None = None,
@@ -73,24 +86,29 @@ def parallel_map(task: Callable[[T], R], items: Sequence[T], workers: int | None
         return [task(item) for item in items]
     size = max(8, min(256, len(items) // (workers * 8) or 1))
     chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
-    mine = set(range(0, len(chunks), workers)) if here else set()  # interleaved: slow and quick stretches shared
-    theirs = [i for i in range(len(chunks)) if i not in mine]
     context = multiprocessing.get_context("fork")
+    # Workers take chunks from the front, this process from the back, until they meet: neither
+    # waits for the other at the end, however uneven the chunks (rendering: up to a second).
+    claims = context.Array("b", len(chunks))
     _return_free_memory()  # what the stages before freed, so that it is not resident in every fork
     frozen = gc.get_freeze_count() > 0  # by a Background still at work: it unfreezes
     gc.freeze()  # keep the collector from touching (and so copying) the parent's objects in workers
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
-        pool = context.Pool(workers - 1 if here else workers, initializer=_install, initargs=(task,))
+        pool = context.Pool(workers - 1 if here else workers, initializer=_install, initargs=(task, claims))
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     try:
-        pending = pool.imap(_run_chunk, [chunks[i] for i in theirs])
-        done: dict[int, list[R]] = {i: [task(item) for item in chunks[i]] for i in sorted(mine)}
-        done.update(zip(theirs, pending, strict=True))
+        pending = pool.imap(_run_chunk, enumerate(chunks))
+        mine: dict[int, list[R]] = {}
+        for index in reversed(range(len(chunks)) if here else range(0)):
+            if not _claimed(claims, index):
+                break
+            mine[index] = [task(item) for item in chunks[index]]
+        done = [mine[i] if result is None else result for i, result in enumerate(pending)]
         pool.close()  # done: let the workers finish on their own, no signal needed
         pool.join()
-        return [result for i in range(len(chunks)) for result in done[i]]
+        return [result for results in done for result in results]
     except BaseException:
         pool.terminate()  # an error or Ctrl-C: stop the rest now
         raise
@@ -116,7 +134,7 @@ def _send_result(task: Callable[[], R], sender) -> None:
 class Background(Generic[R]):
     """task() worked out in a forked child while this process goes on with other stages, so that
     two serial stages share the cores; `result()` waits for it. With one core, without fork or
-    with `here`, the task runs in this process at once (where the caller's order puts it).
+    with `here`, the task runs in this process when its result is first asked for.
 
     Like parallel_map's workers, the child gets the task by fork; its result is pickled, so keep
     it small (arrays rather than objects). The collector stays frozen until the result is in,
@@ -127,8 +145,9 @@ class Background(Generic[R]):
         self.task = task
         self.process = None
         self.value: R | None = None
+        self.owed = False  # the task is to run here, and has not yet
         if here or worker_count() <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-            self.value = task()
+            self.owed = True
             return
         context = multiprocessing.get_context("fork")
         self.receiver, sender = context.Pipe(duplex=False)
@@ -139,6 +158,11 @@ class Background(Generic[R]):
             process = context.Process(target=_send_result, args=(task, sender))
             process.start()
             self.process = process
+            # Taken as soon as it is sent, so that the child can exit: a child that lives on holds
+            # private copies of every page this process writes to meanwhile (it doubled the peak).
+            self.outcome: tuple[bool, object] | None = None
+            self.receiving = threading.Thread(target=self._receive, daemon=True)
+            self.receiving.start()
         except BaseException:
             gc.unfreeze()
             raise
@@ -151,16 +175,21 @@ class Background(Generic[R]):
         """True while a child works on it (or holds its result)."""
         return self.process is not None
 
+    def _receive(self) -> None:
+        try:
+            self.outcome = self.receiver.recv()
+        except (EOFError, OSError):  # the child died without a word (killed, or cancelled)
+            self.outcome = None
+
     def result(self) -> R:
+        if self.owed:
+            self.value, self.owed = self.task(), False
         if self.process is None:
             return self.value
-        try:
-            ok, value = self.receiver.recv()
-        except EOFError:  # the child died without a word (killed): do the work here
-            self.cancel()
-            ok, value = True, self.task()
-        finally:
-            self.cancel(answered=True)
+        self.receiving.join()
+        outcome = self.outcome
+        self.cancel(answered=True)
+        ok, value = outcome if outcome is not None else (True, self.task())  # no word: do the work here
         if not ok:
             raise value
         self.value = value  # asked again: the same
@@ -173,6 +202,7 @@ class Background(Generic[R]):
         if not answered:
             self.process.terminate()
         self.process.join()
+        self.receiving.join()
         self.receiver.close()
         self.process = None
         gc.unfreeze()

@@ -1,4 +1,5 @@
 import os
+import time
 
 from generator.parallel import MIN_ITEMS, parallel_map, worker_count
 
@@ -7,9 +8,28 @@ def test_results_come_back_in_order_from_forked_workers(monkeypatch):
     monkeypatch.setenv("KB_WORKERS", "2")
     table = {i: i * i for i in range(500)}  # reaches the workers by fork, not by pickle
     parent = os.getpid()
-    results = parallel_map(lambda i: (table[i], os.getpid()), list(range(500)))
+
+    def task(i: int) -> tuple[int, int]:
+        time.sleep(0.002)  # long enough for the worker to start before this process has taken every chunk
+        return table[i], os.getpid()
+
+    results = parallel_map(task, list(range(500)))
     assert [square for square, _ in results] == [i * i for i in range(500)]
     assert {pid for _, pid in results} - {parent}, "no work ran in a worker process"
+
+
+def test_the_process_with_the_slower_chunks_takes_fewer_of_them(monkeypatch):
+    """This process starts from the end, where the items are slow here: the worker, which finds
+    quick ones, takes the rest rather than half (each item still worked on once, in order)."""
+    monkeypatch.setenv("KB_WORKERS", "2")
+
+    def task(i: int) -> tuple[int, int]:
+        time.sleep(0.02 if i >= 150 else 0.001)
+        return i, os.getpid()
+
+    results = parallel_map(task, list(range(200)))
+    assert [i for i, _ in results] == list(range(200))
+    assert sum(pid == os.getpid() for _, pid in results) < 100
 
 
 def test_few_items_or_one_worker_stay_in_this_process(monkeypatch):
@@ -46,7 +66,11 @@ def test_workers_do_not_inherit_the_parents_signal_handlers(monkeypatch):
 
     previous = signal.signal(signal.SIGTERM, parent_handler)
     try:
-        seen = parallel_map(lambda i: (signal.getsignal(signal.SIGTERM), os.getpid()), list(range(100)))
+        def task(i: int) -> tuple:
+            time.sleep(0.005)  # so that the worker takes part
+            return signal.getsignal(signal.SIGTERM), os.getpid()
+
+        seen = parallel_map(task, list(range(100)))
     finally:
         signal.signal(signal.SIGTERM, previous)
     in_workers = {handler for handler, pid in seen if pid != os.getpid()}
@@ -91,3 +115,27 @@ def test_cancelled_background_work_stops_its_child(monkeypatch):
     work.cancel()
     assert not child.is_alive() and work.process is None
 
+
+
+def test_a_background_child_exits_once_its_result_is_sent_before_it_is_asked_for(monkeypatch):
+    """A child that lived on until asked would hold private copies of every page this process
+    writes meanwhile. Its result here is larger than a pipe holds, so it is received at once."""
+    from generator.parallel import Background
+
+    monkeypatch.setenv("KB_WORKERS", "2")
+    work = Background(lambda: b"x" * (4 << 20))
+    child = work.process
+    deadline = time.monotonic() + 20
+    while child.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not child.is_alive()
+    assert work.result() == b"x" * (4 << 20)
+
+
+def test_background_work_to_be_done_here_waits_until_asked_for(monkeypatch):
+    from generator.parallel import Background
+
+    done: list[int] = []
+    work = Background(lambda: done.append(1) or len(done), here=True)
+    assert done == [] and not work.forked
+    assert work.result() == 1 and work.result() == 1 and done == [1]
