@@ -263,6 +263,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
     timings: dict[str, float] = {}
     cache = BuildCache(cache_folder(options.source) if options.cache else None, readonly=not write)
     claim: SpareClaim | None = None  # the spare tree the write stage updates (`kb build`)
+    cards: Background[list[Markup | None]] | None = None  # see below
     later_checks: list[Background[list[Problem]]] = []  # see load_site
     try:
         started = time.perf_counter()
@@ -305,6 +306,10 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         if approximate:
             by_url = site.by_url()
             related = {e.url: [by_url[u] for u in memo.related.get(e.url, ()) if u in by_url] for e in site.entries}
+        if write and records == {} and len(site.entries) >= BACKGROUND_ENTRIES:
+            # Nothing built here before: every list is rendered, and the entries' cards they show
+            # are made by a child meanwhile, beside the page list, the keys and the files written.
+            cards = Background(lambda: [_card_or_none(renderer, e) for e in site.entries])
         pages = with_alternates(site, site_pages(site, related, weeks))
         origins, static = page_origins(pages), files_in([options.source / "static"])
         later = None
@@ -330,7 +335,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         stop_if_cancelled(cancelled)
         if write:
             result = write_site(site, pages, files, renderer, options, cache, problems, timings,
-                                in_place, background_cleanup, base, digests, later, records, claim)
+                                in_place, background_cleanup, base, digests, later, records, claim, cards)
             if looked and looked[1].settled:
                 cache.save_artifact(_LAST_BUILD + str(options.output_dir.resolve()), looked[1].digest, BuildRecord(
                     looked[1].digest, site.now, next_change(site), len(site.entries), made,
@@ -341,8 +346,9 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             timings["render"] = time.perf_counter() - started
             problems.raise_if_errors(options.strict)
     finally:
-        for work in later_checks:
-            work.cancel()
+        for work in [*later_checks, cards]:
+            if work is not None:
+                work.cancel()
         if claim is not None:
             claim.release()
         cache.close()
@@ -590,7 +596,8 @@ def _card_or_none(renderer: Renderer, entry: Entry) -> Markup | None:
 def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, renderer: Renderer, options: BuildOptions,
                cache: BuildCache, problems: Problems, timings: dict[str, float], in_place: bool,
                background_cleanup: bool, base: str, digests: dict[int, str], later: tuple | None = None,
-               previous: dict[str, FileRecord] | None = None, claim: SpareClaim | None = None) -> WriteResult:
+               previous: dict[str, FileRecord] | None = None, claim: SpareClaim | None = None,
+               cards: Background[list[Markup | None]] | None = None) -> WriteResult:
     """Render what changed and write it; pages whose key and file are unchanged are linked, not rendered.
 
     With `later` (for `kb serve`), `files` is None: the pages are written, `later[0]()` is
@@ -599,7 +606,8 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
     Otherwise `files` are written first and the list is emptied, so that their bytes (the
     search index, the feeds: tens of megabytes) are not in the processes forked to render.
     A file without bytes is kept as output/ holds it (see `on_disk`). `previous`: the output
-    manifest, if the caller has it; `claim`: the spare tree, if the caller claimed it.
+    manifest, if the caller has it; `claim`: the spare tree, if the caller claimed it; `cards`:
+    the entries' cards, if the caller is having them made.
     """
     started = time.perf_counter()
     output = options.output_dir.resolve()
@@ -659,7 +667,8 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
         stale = [i for i, ok in enumerate(fresh) if not ok]
         if len(stale) > len(site.entries) // 4:  # most lists will be rendered: their cards are wanted
             entries = site.entries
-            renderer.keep_cards(entries, parallel_map(lambda i: _card_or_none(renderer, entries[i]), range(len(entries))))
+            made = cards.result() if cards else parallel_map(lambda i: _card_or_none(renderer, entries[i]), range(len(entries)))
+            renderer.keep_cards(entries, made)
         placed: list = [None] * len(pages)
         for index, outcome in zip(stale, parallel_map(render_and_put, stale), strict=True):
             placed[index] = outcome

@@ -42,6 +42,33 @@ def test_workers_build_the_same_bytes_as_one_process(tmp_path, monkeypatch):
     assert [p for p in one if one[p] != two[p]] == []
 
 
+def test_background_children_build_the_same_bytes_as_one_process(tmp_path, monkeypatch):
+    """A large site's cold build has the checks, the related entries and the entries' cards made by
+    child processes beside other stages."""
+    from generator import build as build_module
+    from generator.parallel import Background
+
+    site = many_entries(tmp_path / "site")
+    monkeypatch.setenv("KB_WORKERS", "1")
+    build(BuildOptions(source=site, output=tmp_path / "one", now=NOW, cache=False))
+    monkeypatch.setenv("KB_WORKERS", "2")
+    monkeypatch.setattr(build_module, "BACKGROUND_ENTRIES", 10)
+    forked: list[str] = []
+    real = Background.__init__
+
+    def background(self, task, here=False):
+        real(self, task, here)
+        if self.forked:
+            forked.append(task.__qualname__)
+
+    monkeypatch.setattr(Background, "__init__", background)
+    build(BuildOptions(source=site, output=tmp_path / "two", now=NOW))  # cold: no output recorded
+    assert sorted(forked) == ["build.<locals>.<lambda>", "cached_related.<locals>.urls", "load_site.<locals>.checks"]
+    one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
+    assert one.keys() == two.keys()
+    assert [p for p in one if one[p] != two[p]] == []
+
+
 def test_parse_workers_store_what_they_parse(tmp_path, monkeypatch):
     from generator import build as build_module
     from generator.cache import BuildCache, cache_folder
