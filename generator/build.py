@@ -223,13 +223,8 @@ def site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, dig
     """
     search = terms.search_files() if search is None else search
     terms.release()  # before the feeds are made: the two need not be in memory together
-    digest = digest_feed_work(site, renderer, cache, base, digests, weeks, kept)
-    try:
-        feeds = cached_entry_feeds(site, cache, base, digests, kept)
-    except BaseException:
-        digest.cancel()
-        raise
-    digest_feed, problems = digest.files(cache)
+    feeds = cached_entry_feeds(site, cache, base, digests, kept)
+    digest_feed, problems = cached_digest_feed(site, renderer, cache, base, digests, weeks, kept)
     return feeds + digest_feed + start_files(site, [w.week for w in weeks]) + [open_questions_feed(site)] + search, problems
 
 
@@ -488,49 +483,11 @@ def on_disk(records: dict[str, FileRecord], output: Path) -> OnDisk:
         and r.matches(folder + path)
 
 
-MANY_ITEMS = 8  # digest items to make from which a child makes them beside the entry feeds (~10 ms each)
-
-
-@dataclass
-class DigestFeed:
-    """The digest feed, found whole, or being made from its week items (see `digest_feed_work`)."""
-
-    site: Site
-    key: str
-    whole: OutputFile | None
-    weeks: list[WeekDigest]
-    keys: list[str]
-    items: list[FeedItem | None]
-    work: Background[list[FeedItem]] | None
-
-    def files(self, cache: BuildCache) -> tuple[list[OutputFile], list[Problem]]:
-        """The feed (or the template problem that stopped it); the items and feed made are stored."""
-        if self.whole is not None:
-            return [self.whole], []
-        missing = [i for i, item in enumerate(self.items) if item is None]
-        try:
-            made = self.work.result() if self.work else []
-        except TemplateProblem as exc:
-            return [], [exc.problem]
-        for i, item in zip(missing, made, strict=True):
-            self.items[i] = item
-            if self.keys[i]:
-                cache.save_artifact("digest-item:" + self.weeks[i].url, self.keys[i], item)
-        data = digest_feed_of_items(self.site, self.items)
-        if self.key:
-            cache.save_artifact("feed:digest/feed.xml", self.key, data)
-        return [OutputFile("digest/feed.xml", data, self.key)], []
-
-    def cancel(self) -> None:
-        if self.work is not None:
-            self.work.cancel()
-
-
-def digest_feed_work(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
-                     all_weeks: list[WeekDigest] | None = None, kept: OnDisk | None = None) -> DigestFeed:
+def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
+                       all_weeks: list[WeekDigest] | None = None, kept: OnDisk | None = None,
+                       ) -> tuple[list[OutputFile], list[Problem]]:
     """The digest feed, each week's item reused while that week, the names, the config and the item
-    template are the same, and the whole feed while every item is: an edit renders one item, not fifty.
-    Many items to make (a cold build) are made by a child while this process makes the entry feeds."""
+    template are the same, and the whole feed while every item is: an edit renders one item, not fifty."""
     weeks = digest_feed_weeks(site, all_weeks)
     try:
         template = TemplateDigests(renderer.env).info(DIGEST_ITEM_TEMPLATE)
@@ -542,13 +499,22 @@ def digest_feed_work(site: Site, renderer: Renderer, cache: BuildCache, base: st
     key = sha(base, "digest-feed", shared, *keys) if shared and all(keys) else ""  # shared: when there are no weeks
     whole = _kept_or_stored(cache, kept, "feed:", "digest/feed.xml", key)
     if whole is not None:
-        return DigestFeed(site, key, whole, weeks, keys, [], None)
+        return [whole], []
     items = [cache.artifact("digest-item:" + week.url, item_key) if item_key else None
              for week, item_key in zip(weeks, keys, strict=True)]
-    items = [item if isinstance(item, FeedItem) else None for item in items]
-    missing = [i for i, item in enumerate(items) if item is None]
-    work = Background(lambda: [digest_item(site, weeks[i], renderer) for i in missing], here=len(missing) < MANY_ITEMS)
-    return DigestFeed(site, key, None, weeks, keys, items, work)
+    missing = [i for i, item in enumerate(items) if not isinstance(item, FeedItem)]
+    try:
+        made = parallel_map(lambda i: digest_item(site, weeks[i], renderer), missing)  # on every core when cold
+    except TemplateProblem as exc:
+        return [], [exc.problem]
+    for i, item in zip(missing, made, strict=True):
+        items[i] = item
+        if keys[i]:
+            cache.save_artifact("digest-item:" + weeks[i].url, keys[i], item)
+    data = digest_feed_of_items(site, items)
+    if key:
+        cache.save_artifact("feed:digest/feed.xml", key, data)
+    return [OutputFile("digest/feed.xml", data, key)], []
 
 
 @dataclass
