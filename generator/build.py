@@ -483,6 +483,9 @@ def on_disk(records: dict[str, FileRecord], output: Path) -> OnDisk:
         and r.matches(folder + path)
 
 
+MANY_BYTES = 4 << 20  # files to write from which a child writes them beside the render stage
+
+
 def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
                        all_weeks: list[WeekDigest] | None = None, kept: OnDisk | None = None,
                        ) -> tuple[list[OutputFile], list[Problem]]:
@@ -649,20 +652,28 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
         writer.keep(paths[index], previous[paths[index]].ino)  # the very file: same size, mtime and inode as recorded
         return None, False, previous[paths[index]]
 
-    def put_files(files: list[OutputFile]) -> list[tuple[str, str]]:
-        """(path, key) of each file, now placed."""
+    def placed_files(files: list[OutputFile]) -> list[tuple[str, str, bool]]:
+        """(path, key, written) of each file, now placed: file system work only, so a child can do it."""
         for f in files:
             if f.data is None:
                 writer.keep(f.path, previous[f.path].ino)
-                writer.add(f.path, False)
-            else:
-                writer.add(f.path, writer.put(f.path, f.data)[1])
-        return [(f.path, f.key) for f in files]
+        return [(f.path, f.key, f.data is not None and writer.put(f.path, f.data)[1]) for f in files]
 
+    def put_files(placed: list[tuple[str, str, bool]]) -> list[tuple[str, str]]:
+        """(path, key) of each file placed, now counted."""
+        for path, _, written in placed:
+            writer.add(path, written)
+        return [(path, key) for path, key, _ in placed]
+
+    placing: Background[list[tuple[str, str, bool]]] | None = None
     try:
         file_keys = []
         if files is not None:
-            file_keys = put_files(files)
+            # Tens of megabytes (a cold build's search files and feeds) are written by a child while
+            # the pages are rendered; this process lets them go before it forks the render workers.
+            placing = Background(lambda: placed_files(files), here=sum(len(f.data or b"") for f in files) < MANY_BYTES)
+            if not placing.forked:
+                file_keys = put_files(placing.result())
             files.clear()
         stale = [i for i, ok in enumerate(fresh) if not ok]
         if len(stale) > len(site.entries) // 4:  # most lists will be rendered: their cards are wanted
@@ -672,6 +683,8 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
         placed: list = [None] * len(pages)
         for index, outcome in zip(stale, parallel_map(render_and_put, stale), strict=True):
             placed[index] = outcome
+        if placing is not None and placing.forked:
+            file_keys = put_files(placing.result())
         problems.extend([outcome[0] for outcome in placed if outcome and outcome[0]])
         problems.raise_if_errors(options.strict)
         kept = [i for i, ok in enumerate(fresh) if ok]
@@ -687,7 +700,7 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
             problems.extend(path_collisions(paths + [f.path for f in files], later[2], later[3]))
             problems.raise_if_errors(options.strict)
             statics = statics_for(files)
-            file_keys = put_files(files)
+            file_keys = put_files(placed_files(files))
         for path, (_, written, _) in zip(paths, placed, strict=True):
             writer.add(path, written)
         for rel, src in statics.items():
@@ -695,6 +708,8 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
         # removed files are counted from the manifest when there is one: a walk of a big tree costs a second
         result = writer.commit(background_cleanup=background_cleanup, previous=previous.keys() if previous else None)
     except BaseException:
+        if placing is not None:
+            placing.cancel()
         writer.abort()
         raise
     records = [(path, record) for path, (_, _, record) in zip(paths, placed, strict=True) if record]

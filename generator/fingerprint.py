@@ -20,7 +20,7 @@ import jinja2
 from jinja2 import meta, nodes
 
 from .model import Answer, Entry, Site
-from .parallel import parallel_map
+from .parallel import MIN_ITEMS, Background
 
 PACKAGE = Path(__file__).parent
 # Globals that read nothing but the config (in every key), the members (in the key of every
@@ -114,10 +114,12 @@ def entry_digests(entries: tuple[Entry, ...], memo: dict | None = None) -> dict[
                 known[i] = memo.get(entry)
             except TypeError:  # a field that cannot be hashed: digest it every time
                 memo = None
-    # In workers, not here: pickling a string leaves a UTF-8 copy of it inside the string for
+    # In a child, not here: pickling a string leaves a UTF-8 copy of it inside the string for
     # good (CPython caches it), which for the entries' texts was 90 MB of this process at 10,000.
+    # One child: the build's checks run in another meanwhile (two workers raised the peak).
     missing = [i for i, digest in enumerate(known) if digest is None]
-    for i, digest in zip(missing, parallel_map(lambda i: entry_digest(entries[i]), missing, here=False), strict=True):
+    made = Background(lambda: [entry_digest(entries[i]) for i in missing], here=len(missing) < MIN_ITEMS).result()
+    for i, digest in zip(missing, made, strict=True):
         known[i] = digest
     for entry, digest in zip(entries, known, strict=True):
         out[id(entry)] = digest

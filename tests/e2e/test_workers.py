@@ -43,8 +43,8 @@ def test_workers_build_the_same_bytes_as_one_process(tmp_path, monkeypatch):
 
 
 def test_background_children_build_the_same_bytes_as_one_process(tmp_path, monkeypatch):
-    """A large site's cold build has the checks, the related entries and the entries' cards made by
-    child processes beside other stages."""
+    """A large site's cold build has the checks, the entry digests, the related entries and the
+    entries' cards made, and its feeds and search files written, by child processes beside other stages."""
     from generator import build as build_module
     from generator.parallel import Background
 
@@ -53,6 +53,7 @@ def test_background_children_build_the_same_bytes_as_one_process(tmp_path, monke
     build(BuildOptions(source=site, output=tmp_path / "one", now=NOW, cache=False))
     monkeypatch.setenv("KB_WORKERS", "2")
     monkeypatch.setattr(build_module, "BACKGROUND_ENTRIES", 10)
+    monkeypatch.setattr(build_module, "MANY_BYTES", 1000)
     forked: list[str] = []
     real = Background.__init__
 
@@ -63,7 +64,8 @@ def test_background_children_build_the_same_bytes_as_one_process(tmp_path, monke
 
     monkeypatch.setattr(Background, "__init__", background)
     build(BuildOptions(source=site, output=tmp_path / "two", now=NOW))  # cold: no output recorded
-    assert sorted(forked) == ["build.<locals>.<lambda>", "cached_related.<locals>.urls", "load_site.<locals>.checks"]
+    assert sorted(forked) == ["build.<locals>.<lambda>", "cached_related.<locals>.urls", "entry_digests.<locals>.<lambda>",
+                             "load_site.<locals>.checks", "write_site.<locals>.<lambda>"]
     one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
     assert one.keys() == two.keys()
     assert [p for p in one if one[p] != two[p]] == []
