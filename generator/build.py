@@ -55,6 +55,7 @@ from .write import (
 )
 
 BACKGROUND_ENTRIES = 500  # from this many entries, checks and related entries are worked out beside other stages
+MANY_BYTES = 4 << 20  # from this many bytes of feeds and search files, a child writes them beside the render stage
 
 
 @dataclass(frozen=True)
@@ -483,9 +484,6 @@ def on_disk(records: dict[str, FileRecord], output: Path) -> OnDisk:
         and r.matches(folder + path)
 
 
-MANY_BYTES = 4 << 20  # files to write from which a child writes them beside the render stage
-
-
 def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
                        all_weeks: list[WeekDigest] | None = None, kept: OnDisk | None = None,
                        ) -> tuple[list[OutputFile], list[Problem]]:
@@ -606,8 +604,9 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
     With `later` (for `kb serve`), `files` is None: the pages are written, `later[0]()` is
     told so (the open tabs can reload), and only then are the other files made by `later[1]()`
     (`later[2:]`: the pages' origins and the static files, to name colliding sources).
-    Otherwise `files` are written first and the list is emptied, so that their bytes (the
-    search index, the feeds: tens of megabytes) are not in the processes forked to render.
+    Otherwise `files` are written (by a child beside the render stage, when they are many
+    bytes) and the list is emptied before the render workers are forked, so that their bytes
+    (the search index, the feeds: tens of megabytes) are not in those processes.
     A file without bytes is kept as output/ holds it (see `on_disk`). `previous`: the output
     manifest, if the caller has it; `claim`: the spare tree, if the caller claimed it; `cards`:
     the entries' cards, if the caller is having them made.
