@@ -658,7 +658,7 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
                 writer.keep(f.path, previous[f.path].ino)
         return [(f.path, f.key, f.data is not None and writer.put(f.path, f.data)[1]) for f in files]
 
-    def put_files(placed: list[tuple[str, str, bool]]) -> list[tuple[str, str]]:
+    def counted(placed: list[tuple[str, str, bool]]) -> list[tuple[str, str]]:
         """(path, key) of each file placed, now counted."""
         for path, _, written in placed:
             writer.add(path, written)
@@ -672,7 +672,7 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
             # the pages are rendered; this process lets them go before it forks the render workers.
             placing = Background(lambda: placed_files(files), here=sum(len(f.data or b"") for f in files) < MANY_BYTES)
             if not placing.forked:
-                file_keys = put_files(placing.result())
+                file_keys = counted(placing.result())
             files.clear()
         stale = [i for i, ok in enumerate(fresh) if not ok]
         if len(stale) > len(site.entries) // 4:  # most lists will be rendered: their cards are wanted
@@ -683,7 +683,7 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
         for index, outcome in zip(stale, parallel_map(render_and_put, stale), strict=True):
             placed[index] = outcome
         if placing is not None and placing.forked:
-            file_keys = put_files(placing.result())
+            file_keys = counted(placing.result())
         problems.extend([outcome[0] for outcome in placed if outcome and outcome[0]])
         problems.raise_if_errors(options.strict)
         kept = [i for i, ok in enumerate(fresh) if ok]
@@ -699,7 +699,7 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
             problems.extend(path_collisions(paths + [f.path for f in files], later[2], later[3]))
             problems.raise_if_errors(options.strict)
             statics = statics_for(files)
-            file_keys = put_files(placed_files(files))
+            file_keys = counted(placed_files(files))
         for path, (_, written, _) in zip(paths, placed, strict=True):
             writer.add(path, written)
         for rel, src in statics.items():
