@@ -172,7 +172,7 @@ class Background(Generic[R]):
 
     @property
     def forked(self) -> bool:
-        """True while a child works on it (or holds its result)."""
+        """True from the fork until its result is taken (the child itself exits once it has sent it)."""
         return self.process is not None
 
     def _receive(self) -> None:
