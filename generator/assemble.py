@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from .config import SiteConfig
 from .errors import Problem, SourceLocation, did_you_mean
-from .model import Answer, Entry, Member, Question, Site, Tag
+from .model import Answer, Entry, Member, Question, Site, Tag, with_origin
 from .parse import PLACEHOLDER_SCHEME, SEGMENT_BYTES, Document, minutes_of, parse_when, summary_of
 from .sanitize import is_safe_url
 from .sources import MEMBERS_FILE
@@ -197,7 +197,6 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
         entries.append(entry)
 
     tags = {key: Tag(slugify(key) or "tag", preferred_spelling(names)) for key, names in spellings.items()}
-    entries = [replace(e, tags=tuple(tags[key] for key in e.tags)) for e in entries]
     tag_slugs: dict[str, str] = {}
     for key, tag in tags.items():
         if tag.slug in tag_slugs and tag_slugs[tag.slug] != key:
@@ -205,7 +204,10 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
                                     f'tags "{tag_slugs[tag.slug]}" and "{key}" share the URL /tags/{tag.slug}/: merge them with tag_aliases'))
         tag_slugs[tag.slug] = key
 
-    entries = [resolve_links(e, url_of_source, config.base_path) for e in entries]
+    entries = [replace(e, tags=tuple(tags[key] for key in e.tags)) for e in entries]
+    keys = {doc.source: doc.key for doc in documents}
+    entries = [with_origin(e, keys[e.source]) if (resolved := resolve_links(e, url_of_source, config.base_path)) is e
+               else resolved for e in entries]  # an entry whose links were resolved has a body of its own
     for label in notes:
         notes[label] = note_with_links(note_docs[label], url_of_source, config.base_path, now)
     entries.sort(key=lambda e: (-e.date.timestamp(), e.url))

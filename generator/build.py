@@ -175,9 +175,10 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
     def parse_and_store(batch: list[int]) -> list[tuple[str, Document]]:
         """(digest, document) of each: stored in the cache by the worker that parsed them when it can do so at once."""
         read = [with_text(site_root, sources[i]) for i in batch]
-        parsed = [parse_document(source, renderer, tz) for source in read]
+        read_keys = [sha(base, s.rel_path, s.section, s.digest) for s in read]
+        parsed = [parse_document(source, renderer, tz, key) for source, key in zip(read, read_keys, strict=True)]
         if os.getpid() != parent and cache.writable:
-            unstored.update(zip([sha(base, s.rel_path, s.section, s.digest) for s in read], parsed, strict=True))
+            unstored.update(zip(read_keys, parsed, strict=True))
             if "cache" not in worker:
                 worker["cache"] = cache.reopened()
             if worker["cache"].try_add_documents(unstored):

@@ -8,6 +8,7 @@ digested once each and stand for themselves by digest inside page contexts.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import io
@@ -19,7 +20,7 @@ from typing import Any
 import jinja2
 from jinja2 import meta, nodes
 
-from .model import Answer, Entry, Site
+from .model import BODY_FIELDS, Answer, Entry, Site
 from .parallel import MIN_ITEMS, Background
 
 PACKAGE = Path(__file__).parent
@@ -91,11 +92,15 @@ def value_digest(value: Any, entry_digests: dict[int, str] | None = None) -> str
     return hashlib.sha256(buffer.getbuffer()).hexdigest()
 
 
+_NOT_BODY = tuple(f.name for f in dataclasses.fields(Entry) if f.name not in BODY_FIELDS)  # origin among them
+
+
 def entry_digest(entry: Entry) -> str:
+    """Digest of the entry's value; its body stands in by the key of the document it came from, if known."""
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=5)
     pickler.fast = True
-    pickler.dump(entry)
+    pickler.dump(tuple(getattr(entry, name) for name in _NOT_BODY) if entry.origin else entry)
     return hashlib.sha256(buffer.getbuffer()).hexdigest()
 
 
@@ -114,9 +119,12 @@ def entry_digests(entries: tuple[Entry, ...], memo: dict | None = None) -> dict[
                 known[i] = memo.get(entry)
             except TypeError:  # a field that cannot be hashed: digest it every time
                 memo = None
-    # In a child, not here: pickling a string leaves a UTF-8 copy of it inside the string for
-    # good (CPython caches it), which for the entries' texts was 90 MB of this process at 10,000.
-    # One child: the build's checks run in another meanwhile (two workers raised the peak).
+    for i, entry in enumerate(entries):
+        if known[i] is None and entry.origin:  # no body to pickle
+            known[i] = entry_digest(entry)
+    # Whole entries in a child, not here: pickling a string leaves a UTF-8 copy of it inside the
+    # string for good (CPython caches it), which for the entries' texts was 90 MB of this process
+    # at 10,000. One child: the build's checks run in another meanwhile (two workers raised the peak).
     missing = [i for i, digest in enumerate(known) if digest is None]
     made = Background(lambda: [entry_digest(entries[i]) for i in missing], here=len(missing) < MIN_ITEMS).result()
     for i, digest in zip(missing, made, strict=True):

@@ -96,6 +96,10 @@ class Entry:
     question: Question | None = None
     links: tuple[tuple[str, int], ...] = ()  # internal links (target URL, line) for checks
     location: SourceLocation | None = None
+    # The key of the document whose body fields (BODY_FIELDS) this entry has as they are: it
+    # stands for them in the entry's digest, so that ten thousand bodies need not be hashed.
+    # Set by the assembler alone (`with_origin`): an entry copied with `replace` has none.
+    origin: str = field(default="", init=False)
 
     @property
     def contributors(self) -> tuple[str, ...]:
@@ -106,6 +110,16 @@ class Entry:
                 names.append(self.question.asker)
             names.extend(a.author for a in self.question.answers)
         return tuple(dict.fromkeys(names))
+
+
+# What an entry takes from its document alone (see Entry.origin).
+BODY_FIELDS = frozenset({"html", "text", "summary", "reading_minutes", "toc", "question", "links"})
+
+
+def with_origin(entry: Entry, key: str) -> Entry:
+    """The entry, marked as having the body fields of the document with this key."""
+    object.__setattr__(entry, "origin", key)
+    return entry
 
 
 @dataclass(frozen=True)

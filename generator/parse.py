@@ -74,6 +74,7 @@ class Document:
     anchors: tuple[tuple[str, int], ...] = ()  # same-page links ("#fragment", line)
     key_lines: Mapping[tuple, int] = field(default_factory=dict)  # front matter ("tags", 1) -> line
     ids: frozenset[str] = frozenset()  # element ids in the body and answers: link anchors can aim at them
+    key: str = ""  # its cache key (source digest, path, section, kb's code, options), when it has one
 
     @property
     def ok(self) -> bool:
@@ -457,7 +458,8 @@ def _answer_meta(rest: str, text: str, tz: tzinfo) -> tuple[str, datetime | None
 # --- The stage --------------------------------------------------------------------------
 
 
-def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo) -> Document:
+def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo, key: str = "") -> Document:
+    """`key`: what the document is a function of, if the caller knows it (see Document.key)."""
     path = source.rel_path
     source_dir = posixpath.dirname(path)
     problems: list[Problem] = []
@@ -468,7 +470,7 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo) -
             front, body, body_line = split_front_matter(source.text, path)
         doc = load_yaml(front, path, line_offset=1)
     except YamlError as exc:
-        return Document(path, source.section, source.stem, {}, {}, "", "", "", (), (), (), (exc.problem,))
+        return Document(path, source.section, source.stem, {}, {}, "", "", "", (), (), (), (exc.problem,), key=key)
     meta, meta_problems = check_front_matter(doc.data, doc, path, tz)
     problems.extend(meta_problems)
     meta_lines = {str(k[0]): line for k, line in doc.key_lines.items() if len(k) == 1}
@@ -517,7 +519,7 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo) -
         toc=toc, answers=tuple(answers), links=tuple(links), problems=tuple(problems),
         minutes=reading_minutes("\n".join(t for t in texts if t)),
         images=tuple(images), anchors=tuple(anchors), key_lines=doc.key_lines,
-        ids=frozenset(ELEMENT_ID.findall(html)).union(*(ELEMENT_ID.findall(a.html) for a in answers)),
+        ids=frozenset(ELEMENT_ID.findall(html)).union(*(ELEMENT_ID.findall(a.html) for a in answers)), key=key,
     )
 
 

@@ -25,7 +25,7 @@ def counted(monkeypatch, name: str, label: Callable[..., str]) -> list[str]:
 
 
 def counting_parser(monkeypatch) -> list[str]:
-    return counted(monkeypatch, "parse_document", lambda source, renderer, tz: source.rel_path)
+    return counted(monkeypatch, "parse_document", lambda source, *_: source.rel_path)
 
 
 def test_documents_are_parsed_once_then_read_from_the_cache(basic_site, monkeypatch):

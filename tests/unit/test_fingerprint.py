@@ -138,3 +138,24 @@ def test_entry_digests_leave_no_utf8_copy_in_this_process(basic_site, monkeypatc
     assert [sys.getsizeof(e.html) for e in entries] == sizes
     assert [digests[id(e)] for e in entries] == [entry_digest(e) for e in entries]
     assert [sys.getsizeof(e.html) for e in entries] != sizes  # what a digest made here does (the test's premise)
+
+
+def test_an_entry_is_digested_with_its_documents_key_standing_for_its_body(basic_site):
+    """Ten thousand bodies are not hashed on every build: the key of the document an entry came from
+    stands for them. An entry whose links were resolved, or that was copied with other values, has
+    no such key and is digested whole."""
+    from generator.fingerprint import entry_digest
+    from generator.model import with_origin
+
+    site = loaded(basic_site)
+    by_url = site.by_url()
+    plain, linking = by_url["/highlights/meetup/"], by_url["/highlights/rules/"]
+    assert plain.origin and not linking.origin  # rules.md links to ask.md: its html is not its document's
+    assert entry_digest(plain) == entry_digest(loaded(basic_site).by_url()["/highlights/meetup/"])
+
+    edited = replace(plain, html=plain.html + "<p>补充</p>")
+    assert not edited.origin and entry_digest(edited) != entry_digest(plain)
+    # The body is not read when the key is there (what a key promises), but everything else is:
+    assert entry_digest(with_origin(edited, plain.origin)) == entry_digest(plain)
+    assert entry_digest(with_origin(replace(plain, title="新标题"), plain.origin)) != entry_digest(plain)
+    assert entry_digest(with_origin(replace(plain), "another document")) != entry_digest(plain)
