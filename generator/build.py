@@ -34,7 +34,7 @@ from .fingerprint import PACKAGE, TemplateDigests, code_version, entry_digests, 
 from .model import Entry, Site
 from .newcomers import start_files, start_page
 from .pages import browsing_pages, utility_pages
-from .parallel import Background, parallel_map
+from .parallel import Background, collector_paused, parallel_map
 from .parse import Document, MarkdownRenderer, parse_document
 from .related import related_entries
 from .render import THEME, OutputFile, Page, Renderer, TemplateProblem, output_path
@@ -245,6 +245,7 @@ def stop_if_cancelled(cancelled: Callable[[], bool] | None) -> None:
         raise BuildCancelled
 
 
+@collector_paused()
 def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
           memo: BuildMemo | None = None, background_cleanup: bool = False,
           pages_written: Callable[[], None] | None = None, preview: bool = False,

@@ -9,13 +9,14 @@ Below a few dozen items, or with one core, the work stays in this process.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -47,6 +48,25 @@ def _install(task: Callable, claims=None) -> None:
     # The parent forked us with SIGTERM blocked: one sent before the line above was held,
     # not handed to the parent's Python handler and lost. Now it takes effect.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    gc.enable()  # if the parent paused it (collector_paused): the parent's objects are frozen, it walks ours alone
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off in this process while a build runs (its workers keep theirs).
+
+    A build holds millions of small objects (the documents, the model) and makes few cycles;
+    each full collection walks them all, and after a one-line edit of a 10,000-entry site,
+    loading the documents alone set off eight (0.7 s of a 4.5 s build). The few cycles a
+    build leaves are collected after it.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _return_free_memory() -> None:

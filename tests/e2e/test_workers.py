@@ -196,3 +196,16 @@ def test_checks_made_beside_the_build_are_reported_and_still_stop_it(tmp_path, m
         build(BuildOptions(source=site, now=NOW))  # a content error: one report, with the checks' problems
     assert any("missing.md" in p.message for p in caught.value.problems)
     assert any(str(p.location).startswith("content/highlights/e2.md") for p in caught.value.problems)
+
+
+def test_a_build_runs_with_the_collector_paused_and_gives_it_back(tmp_path, monkeypatch):
+    import gc
+
+    from generator import build as build_module
+
+    site = many_entries(tmp_path / "site", MIN_ITEMS)
+    seen = []
+    real = build_module.site_pages
+    monkeypatch.setattr(build_module, "site_pages", lambda *args: seen.append(gc.isenabled()) or real(*args))
+    build(BuildOptions(source=site, now=NOW))
+    assert seen and not any(seen) and gc.isenabled()

@@ -139,3 +139,33 @@ def test_background_work_to_be_done_here_waits_until_asked_for(monkeypatch):
     work = Background(lambda: done.append(1) or len(done), here=True)
     assert done == [] and not work.forked
     assert work.result() == 1 and work.result() == 1 and done == [1]
+
+
+def test_the_collector_is_paused_here_while_workers_keep_theirs(monkeypatch):
+    """A build's millions of objects are walked by no full collection in the parent; a worker,
+    whose inherited objects are frozen, collects its own, and the parent's state comes back after."""
+    import gc
+
+    from generator.parallel import Background, collector_paused
+
+    def enabled(_: int) -> tuple[int, bool]:
+        time.sleep(0.002)  # long enough for a worker to start before this process has taken every chunk
+        return os.getpid(), gc.isenabled()
+
+    monkeypatch.setenv("KB_WORKERS", "2")
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        seen = parallel_map(enabled, range(MIN_ITEMS * 4))
+        child = Background(gc.isenabled)
+        assert child.forked and child.result()
+    assert gc.isenabled()
+    assert {on for pid, on in seen if pid != os.getpid()} == {True}
+    assert {on for pid, on in seen if pid == os.getpid()} <= {False}
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # not turned on if it was off
+    finally:
+        gc.enable()
