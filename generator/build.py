@@ -31,9 +31,9 @@ from .feeds import (
     with_alternates,
 )
 from .fingerprint import PACKAGE, TemplateDigests, code_version, entry_digests, page_keys, sha, value_digest
-from .model import Entry, Site
+from .model import SECTIONS, Entry, Site
 from .newcomers import start_files, start_page
-from .pages import browsing_pages, utility_pages
+from .pages import entry_pages, listing_pages, utility_pages
 from .parallel import Background, collector_paused, parallel_map
 from .parse import Document, MarkdownRenderer, parse_document
 from .related import related_entries
@@ -203,15 +203,21 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
 def site_pages(site: Site, related: dict[str, list[Entry]] | None = None,
                weeks: list[WeekDigest] | None = None) -> list[Page]:
     """Every page of the site, from each derive stage (`related`: see `cached_related`)."""
+    return entry_pages(site, related) + pages_besides_entries(site, weeks)
+
+
+def pages_besides_entries(site: Site, weeks: list[WeekDigest] | None = None) -> list[Page]:
+    """Every page but the entries' own, which alone show related entries: these can be made
+    (and keyed) while related entries are being worked out."""
     events = contributions(site)  # counted by the home, member and stats pages
-    pages = browsing_pages(site, related, events)
+    pages = listing_pages(site, events)
     pages += digest_pages(site, weeks)
     pages.append(start_page(site))
     pages += open_question_pages(site)
     pages += stats_pages(site, events)
     pages.append(search_page(site))
-    pages += utility_pages(site, [p.url for p in pages])
-    return pages
+    entry_urls = [e.url for e in site.entries if e.section in SECTIONS]  # the pages of entry_pages
+    return pages + utility_pages(site, [p.url for p in pages] + entry_urls)
 
 
 def site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
@@ -289,19 +295,27 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         files_now = not (write and in_place and pages_written is not None)  # else after the pages (`kb serve`)
         related_work = None
         try:
-            # The search files first: they use both cores at times, and their timing is theirs alone.
-            search = terms.search_files() if files_now else None
+            # Built here before, a large site's term index needs a small patch: a child makes the search
+            # files and related entries from it while this process makes the feeds and pages.
+            # Otherwise the search files first: they use both cores at times, and their timing is theirs alone.
+            beside = files_now and bool(records) and len(site.entries) >= BACKGROUND_ENTRIES
+            search = terms.search_files() if files_now and not beside else None
             related_work = cached_related(site, cache, base, whole_site, memo,
-                                          compute=not (preview and memo and memo.related), terms=terms)
+                                          compute=not (preview and memo and memo.related), terms=terms, search=beside)
             stop_if_cancelled(cancelled)
             weeks = site_digests(site)  # for the digest pages and the digest feed
             renderer = Renderer(site, options.source, cache.folder_for("templates", code_version()))
             files: list[OutputFile] | None = None
             file_problems: list[Problem] = []
             if files_now:  # while a child works out related entries
-                files, file_problems = site_files(site, renderer, cache, base, digests, terms, weeks, kept, search)
+                files, file_problems = site_files(site, renderer, cache, base, digests, terms, weeks, kept, search or [])
                 search = None  # `files` holds them now, and write_site lets them go: so must this
+            templates = TemplateDigests(renderer.env)
+            besides = with_alternates(site, pages_besides_entries(site, weeks))  # meanwhile too
+            besides_keys = page_keys(besides, site, renderer.env, base, digests, templates) if write else []
             related = related_work.entries()
+            if beside:
+                files += related_work.search_files()
         finally:
             if related_work is not None:
                 related_work.cancel()
@@ -313,7 +327,9 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             # Nothing built here before: every list is rendered, and the entries' cards they show
             # are made by a child meanwhile, beside the page list, the keys and the files written.
             cards = Background(lambda: [_card_or_none(renderer, e) for e in site.entries])
-        pages = with_alternates(site, site_pages(site, related, weeks))
+        entries_own = with_alternates(site, entry_pages(site, related))
+        pages = entries_own + besides
+        keys = page_keys(entries_own, site, renderer.env, base, digests, templates) + besides_keys if write else []
         origins, static = page_origins(pages), files_in([options.source / "static"])
         later = None
         if files is None:
@@ -337,8 +353,8 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         made = len(pages) + len(files or [])  # write_site lets `files` go
         stop_if_cancelled(cancelled)
         if write:
-            result = write_site(site, pages, files, renderer, options, cache, problems, timings,
-                                in_place, background_cleanup, base, digests, later, records, claim, cards)
+            result = write_site(site, pages, keys, files, renderer, options, cache, problems, timings,
+                                in_place, background_cleanup, later, records, claim, cards)
             if looked and looked[1].settled:
                 cache.save_artifact(_LAST_BUILD + str(options.output_dir.resolve()), looked[1].digest, BuildRecord(
                     looked[1].digest, site.now, next_change(site), len(site.entries), made,
@@ -389,25 +405,39 @@ def _last_build(options: BuildOptions, cache: BuildCache) -> tuple[BuildRecord |
 
 
 def cached_related(site: Site, cache: BuildCache, base: str, whole_site: str | None, memo: BuildMemo | None = None,
-                   compute: bool = True, terms: CachedTerms | None = None) -> RelatedWork:
+                   compute: bool = True, terms: CachedTerms | None = None, search: bool = False) -> RelatedWork:
     """Related entries (a pure function of the site, and costly), reused when the site and code are the same.
 
     When they must be worked out for a large site, a child process does it while this one goes
     on with the digests and feeds (`RelatedWork.entries()` waits for it).
+    With `search` (and `terms`), that child makes the site's search files first, from the term
+    index it then goes on with, which this process never loads (`RelatedWork.search_files()`).
     """
-    if not whole_site:
-        return RelatedWork(site, cache, "", memo, None)
-    key = sha(base, "related", str(site.config.related_count), whole_site)
-    stored = cache.artifact("related", key)
-    if stored is not None or not compute:
-        return RelatedWork(site, cache, key, memo, stored)
-    index = terms.index()[0] if terms else None
+    key = sha(base, "related", str(site.config.related_count), whole_site) if whole_site else ""
+    stored = cache.artifact("related", key) if key else None
+    wanted = bool(key) and stored is None and compute
     limit = site.config.related_count
 
-    def urls() -> dict[str, list[str]]:
+    def urls() -> dict[str, list[str]] | None:
+        if not wanted:
+            return None
+        index = terms.index()[0] if terms else None
         return {url: [e.url for e in items] for url, items in related_entries(site, limit, index).items()}
 
-    return RelatedWork(site, cache, key, memo, None, Background(urls, here=len(site.entries) < BACKGROUND_ENTRIES))
+    def related() -> tuple[dict[str, list[str]] | None, None]:
+        return urls(), None
+
+    def search_and_related() -> tuple[dict[str, list[str]] | None, list[OutputFile]]:
+        files = terms.search_files()
+        return urls(), files
+
+    if search and terms is not None:
+        return RelatedWork(site, cache, key, memo, stored, Background(search_and_related))
+    if not wanted:
+        return RelatedWork(site, cache, key, memo, stored)
+    if terms is not None:
+        terms.index()  # here, before the child: the search files use it too
+    return RelatedWork(site, cache, key, memo, None, Background(related, here=len(site.entries) < BACKGROUND_ENTRIES))
 
 
 @dataclass
@@ -419,20 +449,29 @@ class RelatedWork:
     key: str
     memo: BuildMemo | None
     stored: dict[str, list[str]] | None  # URL → related URLs
-    work: Background[dict[str, list[str]]] | None = None
+    work: Background[tuple[dict[str, list[str]] | None, list[OutputFile] | None]] | None = None  # (related, search files)
+    searched: list[OutputFile] = field(default_factory=list)
 
     def entries(self) -> dict[str, list[Entry]] | None:
         """URL → related entries; None when they are not stored and were not to be computed, or cannot
         be keyed (then pages compute them)."""
         if self.work is not None:  # wait for them, and store them for the next build
-            self.stored, self.work = self.work.result(), None
-            self.cache.save_artifact("related", self.key, self.stored)
+            made, searched = self.work.result()
+            self.work, self.searched = None, searched or []
+            if made is not None:
+                self.stored = made
+                self.cache.save_artifact("related", self.key, made)
         if self.stored is None:
             return None
         if self.memo is not None:
             self.memo.related = self.stored
         by_url = self.site.by_url()
         return {url: [by_url[u] for u in urls] for url, urls in self.stored.items()}
+
+    def search_files(self) -> list[OutputFile]:
+        """The search files the child made, if it was asked to (see `cached_related`), once `entries()` is."""
+        files, self.searched = self.searched, []
+        return files
 
     def cancel(self) -> None:
         """The build stopped: so does the work."""
@@ -596,12 +635,13 @@ def _card_or_none(renderer: Renderer, entry: Entry) -> Markup | None:
         return None
 
 
-def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, renderer: Renderer, options: BuildOptions,
-               cache: BuildCache, problems: Problems, timings: dict[str, float], in_place: bool,
-               background_cleanup: bool, base: str, digests: dict[int, str], later: tuple | None = None,
+def write_site(site: Site, pages: list[Page], keys: list[str | None], files: list[OutputFile] | None,
+               renderer: Renderer, options: BuildOptions, cache: BuildCache, problems: Problems,
+               timings: dict[str, float], in_place: bool, background_cleanup: bool, later: tuple | None = None,
                previous: dict[str, FileRecord] | None = None, claim: SpareClaim | None = None,
                cards: Background[list[Markup | None]] | None = None) -> WriteResult:
-    """Render what changed and write it; pages whose key and file are unchanged are linked, not rendered.
+    """Render what changed and write it; pages whose key (`keys`: see `page_keys`) and file are unchanged
+    are linked, not rendered.
 
     With `later` (for `kb serve`), `files` is None: the pages are written, `later[0]()` is
     told so (the open tabs can reload), and only then are the other files made by `later[1]()`
@@ -615,7 +655,6 @@ def write_site(site: Site, pages: list[Page], files: list[OutputFile] | None, re
     """
     started = time.perf_counter()
     output = options.output_dir.resolve()
-    keys = page_keys(pages, site, renderer.env, base, digests)
     previous = cache.outputs(output) if previous is None else previous
     paths = [output_path(p.url) for p in pages]
     kept = on_disk(previous, output)

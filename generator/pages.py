@@ -133,7 +133,10 @@ def utility_pages(site: Site, page_urls: list[str]) -> list[Page]:
 def browsing_pages(site: Site, related: dict[str, list[Entry]] | None = None,
                    events: list[Contribution] | None = None) -> list[Page]:
     """`events`: `contributions(site)`, made once for every page that counts them."""
+    return [*entry_pages(site, related), *listing_pages(site, events)]
+
+
+def listing_pages(site: Site, events: list[Contribution] | None = None) -> list[Page]:
+    """The browsing pages but the entries' own: home, sections, tags, members, archive."""
     events = contributions(site) if events is None else events
-    pages = [home_page(site, events), *entry_pages(site, related), *section_pages(site), *tag_pages(site),
-             *member_pages(site, events), archive_page(site)]
-    return pages
+    return [home_page(site, events), *section_pages(site), *tag_pages(site), *member_pages(site, events), archive_page(site)]

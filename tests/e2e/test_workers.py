@@ -71,7 +71,7 @@ def test_background_children_build_the_same_bytes_as_one_process(tmp_path, monke
     monkeypatch.setattr(build_module, "MANY_BYTES", 1000)
     forked = forked_tasks(monkeypatch)
     build(BuildOptions(source=site, output=tmp_path / "two", now=NOW))  # cold: no output recorded
-    assert sorted(forked) == ["build.<locals>.<lambda>", "cached_related.<locals>.urls", "entry_digests.<locals>.<lambda>",
+    assert sorted(forked) == ["build.<locals>.<lambda>", "cached_related.<locals>.related", "entry_digests.<locals>.<lambda>",
                              "load_site.<locals>.checks", "write_site.<locals>.<lambda>"]
     one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
     assert one.keys() == two.keys()
@@ -205,7 +205,26 @@ def test_a_build_runs_with_the_collector_paused_and_gives_it_back(tmp_path, monk
 
     site = many_entries(tmp_path / "site", MIN_ITEMS)
     seen = []
-    real = build_module.site_pages
-    monkeypatch.setattr(build_module, "site_pages", lambda *args: seen.append(gc.isenabled()) or real(*args))
+    real = build_module.pages_besides_entries
+    monkeypatch.setattr(build_module, "pages_besides_entries", lambda *args: seen.append(gc.isenabled()) or real(*args))
     build(BuildOptions(source=site, now=NOW))
     assert seen and not any(seen) and gc.isenabled()
+
+
+def test_after_an_edit_a_child_makes_the_search_files_and_related_entries_as_one_process_would(tmp_path, monkeypatch):
+    from generator import build as build_module
+
+    site = many_entries(tmp_path / "site")
+    monkeypatch.setenv("KB_WORKERS", "2")
+    monkeypatch.setattr(build_module, "BACKGROUND_ENTRIES", 10)
+    build(BuildOptions(source=site, now=NOW))
+    entry = site / "content/highlights/e1.md"
+    entry.write_text(entry.read_text(encoding="utf-8") + "\n复盘之后，换一个新词：蜂鸟计划。\n", encoding="utf-8")
+    forked = forked_tasks(monkeypatch)
+    build(BuildOptions(source=site, now=NOW))
+    assert "cached_related.<locals>.search_and_related" in forked
+    monkeypatch.setenv("KB_WORKERS", "1")
+    build(BuildOptions(source=site, output=tmp_path / "clean", now=NOW, cache=False))
+    edited, clean = tree(site / "output"), tree(tmp_path / "clean")
+    assert edited.keys() == clean.keys() and any(p.startswith("search/") for p in clean)
+    assert [p for p in clean if clean[p] != edited[p]] == []
