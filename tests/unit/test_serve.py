@@ -207,7 +207,7 @@ def test_a_save_during_a_slow_exact_build_is_shown_at_once_and_stops_that_build(
 
 def test_a_build_that_read_the_file_before_the_save_never_serves_the_older_page(basic_site, tmp_path, monkeypatch):
     served = served_site(basic_site, tmp_path)
-    entered, release = blocked_stage(monkeypatch, "page_keys")  # in the write stage, before any page is written
+    entered, release = blocked_stage(monkeypatch, "static_files")  # in the write stage, before any page is written
     save(basic_site, "多用搜索。", "多用搜索，第一次。")
     out = io.StringIO()
     first: list[bool] = []
