@@ -141,7 +141,7 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
     spellings: dict[str, dict[str, list[datetime]]] = {}  # tag key -> spelling -> dates
     notes: dict[str, str] = {}
     note_docs: dict[str, Document] = {}
-    entries: list[Entry] = []
+    kept: list[tuple[Document, str, str, list[str], Question | None]] = []  # (doc, slug, url, tag keys, question)
     seen_slugs: dict[tuple[str, str], str] = {}
     url_of_source: dict[str, str] = {}
     scheduled: list[datetime] = []
@@ -182,21 +182,21 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
                 answers=tuple(Answer(a.author, a.html, a.text, a.date, a.accepted, a.line) for a in doc.answers),
                 forced_open=meta.get("status") == "open",
             )
-        entry = Entry(
-            section=doc.section, slug=slug, url=url, source=doc.source, title=meta["title"], date=meta["date"],
-            html=doc.html, text=doc.text, summary=summary_of(doc), reading_minutes=minutes_of(doc),
-            tags=tuple(entry_tags), authors=tuple(meta.get("authors", ())), updated=meta.get("updated"),
-            draft=meta.get("draft", False), pinned=meta.get("pinned", False), weight=meta.get("weight", 0),
-            toc=doc.toc, question=question, links=doc.links,
-            location=SourceLocation(doc.source, 1),
-        )
-        if entry.date > now:
-            scheduled.append(entry.date)
-        if (entry.draft and not include_drafts) or entry.date > now:
+        if meta["date"] > now:
+            scheduled.append(meta["date"])
+        if (meta.get("draft", False) and not include_drafts) or meta["date"] > now:
             continue
-        entries.append(entry)
+        kept.append((doc, slug, url, entry_tags, question))
 
     tags = {key: Tag(slugify(key) or "tag", preferred_spelling(names)) for key, names in spellings.items()}
+    entries = [Entry(  # made once their tags' spellings are known
+        section=doc.section, slug=slug, url=url, source=doc.source, title=doc.meta["title"], date=doc.meta["date"],
+        html=doc.html, text=doc.text, summary=summary_of(doc), reading_minutes=minutes_of(doc),
+        tags=tuple(tags[key] for key in tag_keys), authors=tuple(doc.meta.get("authors", ())),
+        updated=doc.meta.get("updated"), draft=doc.meta.get("draft", False), pinned=doc.meta.get("pinned", False),
+        weight=doc.meta.get("weight", 0), toc=doc.toc, question=question, links=doc.links,
+        location=SourceLocation(doc.source, 1),
+    ) for doc, slug, url, tag_keys, question in kept]
     tag_slugs: dict[str, str] = {}
     for key, tag in tags.items():
         if tag.slug in tag_slugs and tag_slugs[tag.slug] != key:
@@ -204,7 +204,6 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
                                     f'tags "{tag_slugs[tag.slug]}" and "{key}" share the URL /tags/{tag.slug}/: merge them with tag_aliases'))
         tag_slugs[tag.slug] = key
 
-    entries = [replace(e, tags=tuple(tags[key] for key in e.tags)) for e in entries]
     keys = {doc.source: doc.key for doc in documents}
     entries = [with_origin(e, keys[e.source]) if (resolved := resolve_links(e, url_of_source, config.base_path)) is e
                else resolved for e in entries]  # an entry whose links were resolved has a body of its own
