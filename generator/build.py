@@ -149,6 +149,7 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
     return assembly.site
 
 
+_TEMPLATE_FACTS = "template-facts"  # see TemplateDigests.known
 _SOURCE_STAMPS = "source-stamps"  # rel path → (stat stamp, digest): see sources.read_sources
 
 
@@ -222,7 +223,8 @@ def pages_besides_entries(site: Site, weeks: list[WeekDigest] | None = None) -> 
 
 def site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
                terms: CachedTerms, weeks: list[WeekDigest], kept: OnDisk | None = None,
-               search: list[OutputFile] | None = None) -> tuple[list[OutputFile], list[Problem]]:
+               search: list[OutputFile] | None = None, templates: TemplateDigests | None = None,
+               ) -> tuple[list[OutputFile], list[Problem]]:
     """Every output that is bytes rather than a templated page (feeds, JSON), from each derive stage,
     the costly ones (the search index, the feeds) reused from earlier builds where they can be
     (`search`: the caller made the search files already).
@@ -232,7 +234,7 @@ def site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, dig
     search = terms.search_files() if search is None else search
     terms.release()  # before the feeds are made: the two need not be in memory together
     feeds = cached_entry_feeds(site, cache, base, digests, kept)
-    digest_feed, problems = cached_digest_feed(site, renderer, cache, base, digests, weeks, kept)
+    digest_feed, problems = cached_digest_feed(site, renderer, cache, base, digests, weeks, kept, templates)
     return feeds + digest_feed + start_files(site, [w.week for w in weeks]) + [open_questions_feed(site)] + search, problems
 
 
@@ -305,12 +307,14 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             stop_if_cancelled(cancelled)
             weeks = site_digests(site)  # for the digest pages and the digest feed
             renderer = Renderer(site, options.source, cache.folder_for("templates", code_version()))
+            facts = cache.artifact(_TEMPLATE_FACTS, code_version())
+            templates = TemplateDigests(renderer.env, dict(facts) if isinstance(facts, dict) else {})
             files: list[OutputFile] | None = None
             file_problems: list[Problem] = []
             if files_now:  # while a child works out related entries
-                files, file_problems = site_files(site, renderer, cache, base, digests, terms, weeks, kept, search or [])
+                files, file_problems = site_files(site, renderer, cache, base, digests, terms, weeks, kept, search or [],
+                                                  templates)
                 search = None  # `files` holds them now, and write_site lets them go: so must this
-            templates = TemplateDigests(renderer.env)
             besides = with_alternates(site, pages_besides_entries(site, weeks))  # meanwhile too
             besides_keys = page_keys(besides, site, renderer.env, base, digests, templates) if write else []
             related = related_work.entries()
@@ -330,13 +334,15 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         entries_own = with_alternates(site, entry_pages(site, related))
         pages = entries_own + besides
         keys = page_keys(entries_own, site, renderer.env, base, digests, templates) + besides_keys if write else []
+        if templates.used() != facts:
+            cache.save_artifact(_TEMPLATE_FACTS, code_version(), templates.used())
         origins, static = page_origins(pages), files_in([options.source / "static"])
         later = None
         if files is None:
             def files_later() -> tuple[list[OutputFile], list[Problem]]:
                 stop_if_cancelled(cancelled)
                 try:
-                    return site_files(site, renderer, cache, base, digests, terms, weeks)
+                    return site_files(site, renderer, cache, base, digests, terms, weeks, templates=templates)
                 finally:
                     terms.release()
             later = (pages_written, files_later, origins, static)
@@ -527,12 +533,12 @@ def on_disk(records: dict[str, FileRecord], output: Path) -> OnDisk:
 
 def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
                        all_weeks: list[WeekDigest] | None = None, kept: OnDisk | None = None,
-                       ) -> tuple[list[OutputFile], list[Problem]]:
+                       templates: TemplateDigests | None = None) -> tuple[list[OutputFile], list[Problem]]:
     """The digest feed, each week's item reused while that week, the names, the config and the item
     template are the same, and the whole feed while every item is: an edit renders one item, not fifty."""
     weeks = digest_feed_weeks(site, all_weeks)
     try:
-        template = TemplateDigests(renderer.env).info(DIGEST_ITEM_TEMPLATE)
+        template = (templates or TemplateDigests(renderer.env)).info(DIGEST_ITEM_TEMPLATE)
     except jinja2.TemplateError:  # made (and its error reported) below
         template = None
     shared = value_digest((site.config, dict(site.members))) if template and not template.reads_site else None

@@ -154,20 +154,32 @@ class TemplateDigests:
     """Per template name: the digest of its closure and whether it may read the whole site."""
 
     env: jinja2.Environment
+    # digest of a template's source → what parsing it tells (see _facts): the same in every build
+    # of the same code, so `kb build` keeps it rather than parse every template again (0.1 s)
+    known: dict[str, tuple[frozenset[str | None], frozenset[str], bool]] = field(default_factory=dict)
     cache: dict[str, TemplateInfo] = field(default_factory=dict)
-    _parsed: dict[str, tuple[str, set[str | None], set[str], bool]] = field(default_factory=dict)
+    _parsed: dict[str, tuple[str, frozenset[str | None], frozenset[str], bool]] = field(default_factory=dict)
+    _used: dict[str, tuple[frozenset[str | None], frozenset[str], bool]] = field(default_factory=dict)
 
-    def _facts(self, name: str) -> tuple[str, set[str | None], set[str], bool]:
+    def _facts(self, name: str) -> tuple[str, frozenset[str | None], frozenset[str], bool]:
         """(source, templates it loads (None = a name known only at run time), globals, impure)."""
         if name not in self._parsed:
             source, _, _ = self.env.loader.get_source(self.env, name)
-            ast = self.env.parse(source)
-            variables = {n.name for n in ast.find_all(nodes.Name) if n.ctx == "load"}  # globals included
-            loads = set(meta.find_referenced_templates(ast)) | {TEMPLATE_GLOBALS[v] for v in variables & TEMPLATE_GLOBALS.keys()}
-            impure = any(f.name not in PURE_FILTERS for f in ast.find_all(nodes.Filter)) or \
-                any(t.name not in PURE_TESTS for t in ast.find_all(nodes.Test))
-            self._parsed[name] = (source, loads, variables, impure)
+            digest = sha(source)
+            if digest not in self.known:
+                ast = self.env.parse(source)
+                variables = frozenset(n.name for n in ast.find_all(nodes.Name) if n.ctx == "load")  # globals included
+                loads = frozenset(meta.find_referenced_templates(ast)) | {TEMPLATE_GLOBALS[v] for v in variables & TEMPLATE_GLOBALS.keys()}
+                impure = any(f.name not in PURE_FILTERS for f in ast.find_all(nodes.Filter)) or \
+                    any(t.name not in PURE_TESTS for t in ast.find_all(nodes.Test))
+                self.known[digest] = (loads, variables, impure)
+            self._parsed[name] = (source, *self.known[digest])
+            self._used[digest] = self.known[digest]
         return self._parsed[name]
+
+    def used(self) -> dict[str, tuple[frozenset[str | None], frozenset[str], bool]]:
+        """The facts of the templates looked at so far: what the next build will want to know."""
+        return dict(self._used)
 
     def info(self, name: str) -> TemplateInfo:
         if name in self.cache:

@@ -82,6 +82,22 @@ def test_a_template_reading_the_whole_site_depends_on_every_entry(basic_site):
     assert "/404.html" in changed(before, after)
 
 
+def test_what_templates_tell_is_kept_for_the_next_build_and_asked_again_when_they_change(basic_site, monkeypatch):
+    site = loaded(basic_site)
+    first = TemplateDigests(Renderer(site, basic_site).env)
+    told = first.info("list.html")
+    env = Renderer(site, basic_site).env
+    parsed: list[str] = []
+    real = env.parse
+    monkeypatch.setattr(env, "parse", lambda source, *a, **k: parsed.append(source) or real(source, *a, **k))
+    assert TemplateDigests(env, first.used()).info("list.html") == told and parsed == []
+    (basic_site / "templates").mkdir()
+    (basic_site / "templates/list.html").write_text("{{ site.entries | length }}\n", encoding="utf-8")
+    changed_env = Renderer(site, basic_site).env
+    again = TemplateDigests(changed_env, first.used()).info("list.html")
+    assert again.reads_site and again.digest != told.digest
+
+
 def test_values_that_cannot_be_serialised_have_no_digest():
     assert value_digest({"f": lambda: 1}) is None
     assert value_digest(Member("a", "A")) == value_digest(Member("a", "A"))
