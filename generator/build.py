@@ -169,7 +169,7 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
     keys = [sha(base, s.rel_path, s.section, s.digest) if s.digest else "" for s in sources]
     missing = [i for i, key in enumerate(keys) if key not in known]
     tz = config.tz
-    size = max(1, min(64, len(missing) // 64))  # small batches: as many as there were files, up to 64 files
+    size = max(1, min(16, len(missing) // 256))  # small batches (see parallel_map's chunks), up to 16 files
     parent, worker = os.getpid(), {}
     unstored: dict[str, Document] = {}  # in a worker: parsed, not stored yet (the database was busy)
 
@@ -315,9 +315,17 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
                 files, file_problems = site_files(site, renderer, cache, base, digests, terms, weeks, kept, search or [],
                                                   templates)
                 search = None  # `files` holds them now, and write_site lets them go: so must this
+            first = write and records == {} and len(site.entries) >= BACKGROUND_ENTRIES
+            if first:
+                # Nothing built here before: every list is rendered, and the entries' cards they show
+                # are made by a child beside the page list, the keys and the files written (once the
+                # related entries' child is done: the two at once raised the peak).
+                related = related_work.entries()
+                cards = Background(lambda: [_card_or_none(renderer, e) for e in site.entries])
             besides = with_alternates(site, pages_besides_entries(site, weeks))  # meanwhile too
             besides_keys = page_keys(besides, site, renderer.env, base, digests, templates) if write else []
-            related = related_work.entries()
+            if not first:
+                related = related_work.entries()
             if beside:
                 files += related_work.search_files()
         finally:
@@ -327,10 +335,6 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         if approximate:
             by_url = site.by_url()
             related = {e.url: [by_url[u] for u in memo.related.get(e.url, ()) if u in by_url] for e in site.entries}
-        if write and records == {} and len(site.entries) >= BACKGROUND_ENTRIES:
-            # Nothing built here before: every list is rendered, and the entries' cards they show
-            # are made by a child meanwhile, beside the page list, the keys and the files written.
-            cards = Background(lambda: [_card_or_none(renderer, e) for e in site.entries])
         entries_own = with_alternates(site, entry_pages(site, related))
         pages = entries_own + besides
         keys = page_keys(entries_own, site, renderer.env, base, digests, templates) + besides_keys if write else []
