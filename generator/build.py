@@ -166,7 +166,12 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
     base = sha(code_version(), renderer.options_key, config.timezone)
     known = memo if memo else cache.documents()
     sources = [with_text(site_root, s) if known and not s.digest else s for s in sources]
-    keys = [sha(base, s.rel_path, s.section, s.digest) if s.digest else "" for s in sources]
+
+    def key_of(source: SourceFile) -> str:
+        """The cache key of a source's document (once its digest is known): what the document is a function of."""
+        return sha(base, source.rel_path, source.section, source.digest)
+
+    keys = [key_of(s) if s.digest else "" for s in sources]
     missing = [i for i, key in enumerate(keys) if key not in known]
     tz = config.tz
     size = max(1, min(16, len(missing) // 256))  # small batches (see parallel_map's chunks), up to 16 files
@@ -176,10 +181,9 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
     def parse_and_store(batch: list[int]) -> list[tuple[str, Document]]:
         """(digest, document) of each: stored in the cache by the worker that parsed them when it can do so at once."""
         read = [with_text(site_root, sources[i]) for i in batch]
-        read_keys = [sha(base, s.rel_path, s.section, s.digest) for s in read]
-        parsed = [parse_document(source, renderer, tz, key) for source, key in zip(read, read_keys, strict=True)]
+        parsed = [parse_document(source, renderer, tz, key_of(source)) for source in read]
         if os.getpid() != parent and cache.writable:
-            unstored.update(zip(read_keys, parsed, strict=True))
+            unstored.update((doc.key, doc) for doc in parsed)
             if "cache" not in worker:
                 worker["cache"] = cache.reopened()
             if worker["cache"].try_add_documents(unstored):
@@ -188,10 +192,10 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
 
     batches = [missing[i:i + size] for i in range(0, len(missing), size)]
     parsed = [item for items in parallel_map(parse_and_store, batches, here=False) for item in items]
-    for i, (digest, _) in zip(missing, parsed, strict=True):
+    for i, (digest, doc) in zip(missing, parsed, strict=True):
         sources[i] = replace(sources[i], text=None, digest=digest)  # the text is in its document now
-        keys[i] = sha(base, sources[i].rel_path, sources[i].section, digest)
-    new = {keys[i]: doc for i, (_, doc) in zip(missing, parsed, strict=True)}
+        keys[i] = doc.key
+    new = {doc.key: doc for _, doc in parsed}
     documents = [new[k] if k in new else known[k] for k in keys]
     if new or len(known) != len(set(keys)):
         cache.save_documents(new, set(keys))  # what workers did not store, and none that is not used
@@ -338,8 +342,8 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         entries_own = with_alternates(site, entry_pages(site, related))
         pages = entries_own + besides
         keys = page_keys(entries_own, site, renderer.env, base, digests, templates) + besides_keys if write else []
-        if templates.used() != facts:
-            cache.save_artifact(_TEMPLATE_FACTS, code_version(), templates.used())
+        if (used := templates.used()) != facts:
+            cache.save_artifact(_TEMPLATE_FACTS, code_version(), used)
         origins, static = page_origins(pages), files_in([options.source / "static"])
         later = None
         if files is None:
