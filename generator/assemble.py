@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from .config import SiteConfig
 from .errors import Problem, SourceLocation, did_you_mean
-from .model import Answer, Entry, Member, Question, Site, Tag, with_origin
+from .model import BODY_TEXTS, Answer, Entry, Member, Question, Site, Tag, body_later, body_loader, with_origin
 from .parse import PLACEHOLDER_SCHEME, SEGMENT_BYTES, Document, minutes_of, parse_when, summary_of
 from .sanitize import is_safe_url
 from .sources import MEMBERS_FILE
@@ -179,7 +179,7 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
         if doc.section == "qa":
             question = Question(
                 asker=meta.get("asker"),
-                answers=tuple(Answer(a.author, a.html, a.text, a.date, a.accepted, a.line) for a in doc.answers),
+                answers=tuple(_carrying_body(a, Answer(a.author, "", "", a.date, a.accepted, a.line)) for a in doc.answers),
                 forced_open=meta.get("status") == "open",
             )
         if meta["date"] > now:
@@ -189,14 +189,8 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
         kept.append((doc, slug, url, entry_tags, question))
 
     tags = {key: Tag(slugify(key) or "tag", preferred_spelling(names)) for key, names in spellings.items()}
-    entries = [Entry(  # made once their tags' spellings are known
-        section=doc.section, slug=slug, url=url, source=doc.source, title=doc.meta["title"], date=doc.meta["date"],
-        html=doc.html, text=doc.text, summary=summary_of(doc), reading_minutes=minutes_of(doc),
-        tags=tuple(tags[key] for key in tag_keys), authors=tuple(doc.meta.get("authors", ())),
-        updated=doc.meta.get("updated"), draft=doc.meta.get("draft", False), pinned=doc.meta.get("pinned", False),
-        weight=doc.meta.get("weight", 0), toc=doc.toc, question=question, links=doc.links,
-        location=SourceLocation(doc.source, 1),
-    ) for doc, slug, url, tag_keys, question in kept]
+    entries = [_entry_of(doc, slug, url, tuple(tags[key] for key in tag_keys), question, url_of_source, config.base_path)
+               for doc, slug, url, tag_keys, question in kept]  # made once their tags' spellings are known
     tag_slugs: dict[str, str] = {}
     for key, tag in tags.items():
         if tag.slug in tag_slugs and tag_slugs[tag.slug] != key:
@@ -204,9 +198,6 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
                                     f'tags "{tag_slugs[tag.slug]}" and "{key}" share the URL /tags/{tag.slug}/: merge them with tag_aliases'))
         tag_slugs[tag.slug] = key
 
-    keys = {doc.source: doc.key for doc in documents}
-    entries = [with_origin(e, keys[e.source]) if (resolved := resolve_links(e, url_of_source, config.base_path)) is e
-               else resolved for e in entries]  # an entry whose links were resolved has a body of its own
     for label in notes:
         notes[label] = note_with_links(note_docs[label], url_of_source, config.base_path, now)
     entries.sort(key=lambda e: (-e.date.timestamp(), e.url))
@@ -218,6 +209,32 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
 
 
 _PLACEHOLDER = re.compile(r'href="' + re.escape(PLACEHOLDER_SCHEME) + r'([^"#]*)(#[^"]*)?"')
+
+
+def _entry_of(doc: Document, slug: str, url: str, tags: tuple[Tag, ...], question: Question | None,
+              url_of_source: dict[str, str], base_path: str) -> Entry:
+    entry = _carrying_body(doc, Entry(
+        section=doc.section, slug=slug, url=url, source=doc.source, title=doc.meta["title"], date=doc.meta["date"],
+        html="", text="", summary=summary_of(doc), reading_minutes=minutes_of(doc),
+        tags=tags, authors=tuple(doc.meta.get("authors", ())),
+        updated=doc.meta.get("updated"), draft=doc.meta.get("draft", False), pinned=doc.meta.get("pinned", False),
+        weight=doc.meta.get("weight", 0), toc=doc.toc, question=question, links=doc.links,
+        location=SourceLocation(doc.source, 1),
+    ))
+    if doc.placeholders:  # its links to other entries' files point at their URLs now: a body of its own
+        return resolve_links(entry, url_of_source, base_path)
+    return with_origin(entry, doc.key)
+
+
+def _carrying_body(source, record):
+    """The record (made with empty body texts) with the body texts of `source` (its document or
+    answer): read on first use when `source` reads them so (from the cache: see model.BodyLater)."""
+    load = body_loader(source)
+    if load:
+        return body_later(record, load)
+    for name in BODY_TEXTS:
+        object.__setattr__(record, name, getattr(source, name))
+    return record
 
 
 def resolve_links(entry: Entry, url_of_source: dict[str, str], base_path: str) -> Entry:

@@ -164,7 +164,7 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
     """
     renderer = MarkdownRenderer(trusted_html=config.trusted_html)
     base = sha(code_version(), renderer.options_key, config.timezone)
-    known = memo if memo else cache.documents()
+    known = memo if memo else cache.documents(later=memo is None)  # `kb serve` keeps whole ones
     sources = [with_text(site_root, s) if known and not s.digest else s for s in sources]
 
     def key_of(source: SourceFile) -> str:

@@ -9,19 +9,23 @@ Delete the folder at any time; a damaged cache is discarded, never trusted.
 """
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import Problem, SiteError, SourceLocation
+from .model import BODY_TEXTS, body_later
 from .parse import Document
 
 CACHE_DIR = ".kb-cache"
 DB_NAME = "cache.sqlite"
-SCHEMA = 2
+SCHEMA = 3
 
 
 @dataclass
@@ -88,7 +92,7 @@ class BuildCache:
                 db.executescript(
                     "DROP TABLE IF EXISTS documents; DROP TABLE IF EXISTS outputs; DROP TABLE IF EXISTS artifacts;"
                     "CREATE TABLE artifacts (name TEXT PRIMARY KEY, key TEXT NOT NULL, data BLOB NOT NULL);"
-                    "CREATE TABLE documents (key TEXT PRIMARY KEY, data BLOB NOT NULL);"
+                    "CREATE TABLE documents (key TEXT PRIMARY KEY, data BLOB NOT NULL, body BLOB NOT NULL);"
                     "CREATE TABLE outputs (folder TEXT, path TEXT, key TEXT, size INTEGER, mtime_ns INTEGER,"
                     " ino INTEGER, PRIMARY KEY (folder, path));"
                     f"PRAGMA user_version={SCHEMA};")
@@ -109,9 +113,15 @@ class BuildCache:
             self.db = None  # damaged or locked for too long: build without it
             return default
 
-    def documents(self) -> dict[str, Document]:
+    def documents(self, later: bool = True) -> dict[str, Document]:
+        """The stored documents; with `later`, each reads its body texts from here when first used
+        (most builds use few), else they are read now (`kb serve` keeps them for its next builds)."""
         def load(db: sqlite3.Connection) -> dict[str, Document]:
-            return {key: pickle.loads(data) for key, data in db.execute("SELECT key, data FROM documents")}
+            if not later:
+                return {key: _whole(pickle.loads(data), body) for key, data, body in db.execute(
+                    "SELECT key, data, body FROM documents")}
+            bodies = StoredBodies(self.folder / DB_NAME)
+            return {key: _later(pickle.loads(data), key, bodies) for key, data in db.execute("SELECT key, data FROM documents")}
         return self._safely(load, {})
 
     @property
@@ -127,12 +137,12 @@ class BuildCache:
         """
         if not self.writable:
             return False
-        rows = [(k, pickle.dumps(d, protocol=5)) for k, d in new.items()]
+        rows = [_row(k, d) for k, d in new.items()]
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error:  # locked by the other worker (or unusable: the main process stores them)
             return False
-        return self._safely(lambda db: (db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?)", rows),
+        return self._safely(lambda db: (db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", rows),
                                         db.execute("COMMIT"), True)[-1], False, writes=True)
 
     def save_documents(self, new: dict[str, Document], keep: set[str]) -> None:
@@ -141,8 +151,8 @@ class BuildCache:
             stored = {k for (k,) in db.execute("SELECT key FROM documents")}
             db.execute("BEGIN")
             db.executemany("DELETE FROM documents WHERE key = ?", ((k,) for k in stored - keep))
-            db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?)",
-                           ((k, pickle.dumps(d, protocol=5)) for k, d in new.items() if k not in stored))
+            db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
+                           (_row(k, d) for k, d in new.items() if k not in stored))
             db.execute("COMMIT")
         self._safely(save, None, writes=True)
 
@@ -225,6 +235,61 @@ class BuildCache:
         if self.db is not None:
             self.db.close()
             self.db = None
+
+
+def _row(key: str, doc: Document) -> tuple[str, bytes, bytes]:
+    """A document's row: the document without its body texts or its answers', and those texts."""
+    head = _without_body(doc, answers=tuple(_without_body(a) for a in doc.answers))
+    body = (doc.html, doc.text, tuple((a.html, a.text) for a in doc.answers))
+    return key, pickle.dumps(head, protocol=5), pickle.dumps(body, protocol=5)
+
+
+def _without_body(record, **changes):
+    head = object.__new__(type(record))
+    head.__dict__.update((name, value) for name, value in record.__dict__.items() if name not in (*BODY_TEXTS, "_body"))
+    head.__dict__.update(changes)
+    return head
+
+
+def _whole(head: Document, body: bytes) -> Document:
+    html, text, answers = pickle.loads(body)
+    for record, texts in [(head, (html, text)), *zip(head.answers, answers, strict=True)]:
+        record.__dict__.update(zip(BODY_TEXTS, texts, strict=True))
+    return head
+
+
+def _later(head: Document, key: str, bodies: StoredBodies) -> Document:
+    for i, answer in enumerate(head.answers):
+        body_later(answer, functools.partial(bodies.texts, key, i))
+    return body_later(head, functools.partial(bodies.texts, key))
+
+
+class StoredBodies:
+    """The documents' body texts in the cache, read one at a time by records that need theirs
+    (see model.BodyLater), in whichever process they are in: each opens a connection of its own."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.connections: dict[tuple[int, int], sqlite3.Connection] = {}  # by process and thread: each opens its own
+
+    def __reduce__(self):
+        return StoredBodies, (self.path,)
+
+    def texts(self, key: str, answer: int | None = None) -> dict[str, str]:
+        """The body texts of the document with this key, or of its answer with this index."""
+        who = (os.getpid(), threading.get_ident())
+        try:
+            db = self.connections.get(who)
+            if db is None:
+                db = self.connections[who] = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=30)
+            row = db.execute("SELECT body FROM documents WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            row = None
+        if row is None:  # the cache was deleted or changed by another kb process since this build read it
+            raise SiteError([Problem(SourceLocation(str(self.path), 1), "a document's text is gone from the build cache "
+                                     "(deleted, or changed by another kb process, during this build): run the build again")])
+        html, text, answers = pickle.loads(row[0])
+        return dict(zip(BODY_TEXTS, (html, text) if answer is None else answers[answer], strict=True))
 
 
 def cache_folder(site_root: Path) -> Path:

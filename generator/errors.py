@@ -39,6 +39,9 @@ class SiteError(Exception):
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):  # from a worker process to the build, problems and all
+        return SiteError, (self.problems,)
+
 
 @dataclass
 class Problems:

@@ -5,7 +5,7 @@ object, so the records stay easy to cache, compare and pass between processes.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -13,6 +13,43 @@ from .config import SiteConfig
 from .errors import SourceLocation
 
 SECTIONS = ("highlights", "qa", "lessons")
+
+
+BODY_TEXTS = ("html", "text")  # what a record read from the cache may leave to be read on first use
+
+
+class BodyLater:
+    """For records (documents, entries) whose body texts may be read on first use rather than
+    with the record: ten thousand cached documents load in a fraction of the time without
+    them, and a build after an edit reads a handful (see `body_later`).
+
+    Reading them is invisible: a record lacking `html` and `text` has a loader, which
+    `__getattr__` (asked only for attributes the record lacks) calls once.
+    """
+
+    def __getattr__(self, name: str):
+        load = self.__dict__.get("_body") if name in BODY_TEXTS else None
+        if load is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        texts = load()
+        for key in BODY_TEXTS:
+            object.__setattr__(self, key, texts[key])
+        self.__dict__.pop("_body", None)
+        return texts[name]
+
+
+def body_later(record: BodyLater, load: Callable[[], dict[str, str]]):
+    """The record, its body texts dropped until first used; `load` returns them then (it must
+    pickle, for records sent to other processes)."""
+    for name in BODY_TEXTS:
+        record.__dict__.pop(name, None)
+    object.__setattr__(record, "_body", load)
+    return record
+
+
+def body_loader(record: BodyLater) -> Callable[[], dict[str, str]] | None:
+    """What reads the record's body texts, if it has not read them yet."""
+    return record.__dict__.get("_body")
 
 
 @dataclass(frozen=True)
@@ -33,7 +70,7 @@ class Tag:
 
 
 @dataclass(frozen=True)
-class Answer:
+class Answer(BodyLater):
     author: str  # member id, or a free name
     html: str
     text: str  # plain text, for search and summaries
@@ -75,7 +112,7 @@ class Heading:
 
 
 @dataclass(frozen=True)
-class Entry:
+class Entry(BodyLater):
     section: str
     slug: str
     url: str  # site-relative, "/qa/some-slug/"

@@ -21,7 +21,7 @@ import markdown
 from markdown.extensions.toc import slugify_unicode
 
 from .errors import Problem, SourceLocation, did_you_mean
-from .model import Heading
+from .model import BodyLater, Heading
 from .sanitize import clean_html
 from .sources import SourceFile
 from .text import join_cjk_lines, reading_minutes, slugify, truncate
@@ -44,7 +44,7 @@ ELEMENT_ID = re.compile(r'\bid="([^"]*)"')  # checked once here, not on every bu
 
 
 @dataclass(frozen=True)
-class ParsedAnswer:
+class ParsedAnswer(BodyLater):
     author: str
     html: str
     text: str
@@ -54,7 +54,7 @@ class ParsedAnswer:
 
 
 @dataclass(frozen=True)
-class Document:
+class Document(BodyLater):
     """One parsed file: checked front matter values plus rendered Markdown."""
 
     source: str
@@ -75,6 +75,7 @@ class Document:
     key_lines: Mapping[tuple, int] = field(default_factory=dict)  # front matter ("tags", 1) -> line
     ids: frozenset[str] = frozenset()  # element ids in the body and answers: link anchors can aim at them
     key: str = ""  # its cache key (source digest, path, section, kb's code, options), when it has one
+    placeholders: bool = False  # its body or an answer has `kb:` links for the assembler to resolve
 
     @property
     def ok(self) -> bool:
@@ -520,6 +521,7 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo, k
         minutes=reading_minutes("\n".join(t for t in texts if t)),
         images=tuple(images), anchors=tuple(anchors), key_lines=doc.key_lines,
         ids=frozenset(ELEMENT_ID.findall(html)).union(*(ELEMENT_ID.findall(a.html) for a in answers)), key=key,
+        placeholders=any(PLACEHOLDER_SCHEME in h for h in [html, *(a.html for a in answers)]),
     )
 
 

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from .errors import Problem, SourceLocation
+from .errors import Problem, SiteError, SourceLocation
 from .i18n import format_date, format_month, format_week, format_week_range, translator
 from .model import Site
 
@@ -180,6 +180,8 @@ class Renderer:
         except jinja2.TemplateNotFound as exc:
             raise TemplateProblem(Problem(SourceLocation("templates/" + str(exc.name), 1),
                                           f'template "{exc.name}" not found (needed for {page.url})')) from None
+        except SiteError:  # not the template's (a body the cache no longer has)
+            raise
         except Exception as exc:  # an error while running template code: find its line
             raise TemplateProblem(_runtime_problem(exc, page)) from None
         return OutputFile(output_path(page.url), text.encode("utf-8"))

@@ -1,12 +1,19 @@
 """The build cache: hits, misses, invalidation, and damage that costs only time."""
 from __future__ import annotations
 
+import multiprocessing
+import pickle
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 import generator.build as build_module
+import generator.cache as cache_module
 from generator.build import BuildOptions, build
 from generator.cache import CACHE_DIR, BuildCache, FileRecord, record_of
+from generator.errors import SiteError
 from tests.conftest import NOW
 
 
@@ -84,6 +91,74 @@ def test_outputs_are_kept_per_folder_and_replaced_whole(tmp_path):
     assert cache.outputs(Path("/a")) == {"y.html": FileRecord("k4", 4, 5, 6)}
     assert cache.outputs(Path("/b")) == {"x.html": FileRecord("k3", 1, 2, 3)}
     cache.close()
+
+
+def stored_documents(site: Path, later: bool = True) -> dict:
+    cache = BuildCache(site / CACHE_DIR, readonly=True)
+    try:
+        return cache.documents(later)
+    finally:
+        cache.close()
+
+
+def test_stored_documents_read_their_texts_on_first_use_and_equal_whole_ones(basic_site):
+    build(BuildOptions(source=basic_site, now=NOW))
+    later, whole = stored_documents(basic_site), stored_documents(basic_site, later=False)
+    question = next(doc for doc in whole.values() if doc.answers)
+    assert question.html and question.answers[0].html
+    pending = later[question.key]
+    assert "html" not in pending.__dict__ and "text" not in pending.answers[0].__dict__
+    assert pending.answers[1].text == question.answers[1].text  # one answer read, not its neighbours
+    assert "html" not in pending.answers[0].__dict__
+    assert pending == question  # every field, the texts read as they are compared
+    assert later == whole
+    assert "html" in pending.__dict__ and "_body" not in pending.__dict__
+
+
+def _html_in_a_child(doc, queue) -> None:
+    queue.put(pickle.loads(doc).html)
+
+
+def test_a_document_sent_to_another_process_reads_its_texts_there(basic_site):
+    build(BuildOptions(source=basic_site, now=NOW))
+    doc = next(iter(stored_documents(basic_site).values()))
+    context = multiprocessing.get_context("spawn")  # nothing inherited: the text comes from the cache
+    queue = context.Queue()
+    child = context.Process(target=_html_in_a_child, args=(pickle.dumps(doc), queue))
+    child.start()
+    sent = queue.get(timeout=60)
+    child.join()
+    assert sent == doc.html
+
+
+def test_a_text_gone_from_the_cache_stops_the_build_with_a_clear_error(basic_site):
+    build(BuildOptions(source=basic_site, now=NOW))
+    documents = stored_documents(basic_site)
+    with sqlite3.connect(basic_site / CACHE_DIR / "cache.sqlite") as db:
+        db.execute("DELETE FROM documents")
+    with pytest.raises(SiteError, match="gone from the build cache .* run the build again"):
+        assert next(iter(documents.values())).text is None
+    assert SiteError([]).__reduce__()[1] == ([],)  # and it reaches the build from a worker whole
+
+
+def test_an_edit_reads_the_texts_of_the_few_entries_it_shows(tmp_path, monkeypatch):
+    (tmp_path / "site_config.yaml").write_text("title: 读文本\nfeed_limit: 5\n", encoding="utf-8")
+    folder = tmp_path / "content/lessons"
+    folder.mkdir(parents=True)
+    for n in range(40):
+        (folder / f"l{n:02}.md").write_text(f"---\ntitle: 第 {n} 课\ndate: 2026-01-{n % 28 + 1:02} 10:{n:02}\n"
+                                           f"tags: [标签{n}]\n---\n\n第 {n} 课的正文，讲一件事。\n", encoding="utf-8")
+    build(BuildOptions(source=tmp_path, now=NOW))
+    read: list[str] = []
+    real = cache_module.StoredBodies.texts
+    monkeypatch.setattr(cache_module.StoredBodies, "texts", lambda self, key, answer=None: (
+        read.append(key), real(self, key, answer))[1])
+    monkeypatch.setenv("KB_WORKERS", "1")  # count in this process
+    path = folder / "l00.md"  # the oldest: in no feed but its tag's
+    path.write_text(path.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    result = build(BuildOptions(source=tmp_path, now=NOW))
+    assert result.write.written >= 1 and read  # the entries it shows beside its own page
+    assert len(set(read)) <= 5, len(set(read))
 
 
 def test_a_damaged_database_is_ignored(tmp_path):
