@@ -34,7 +34,7 @@ from .fingerprint import PACKAGE, TemplateDigests, code_version, entry_digests, 
 from .model import SECTIONS, Entry, Site
 from .newcomers import start_files, start_page
 from .pages import entry_pages, listing_pages, utility_pages
-from .parallel import Background, collector_paused, parallel_map
+from .parallel import MIN_ITEMS, Background, collector_paused, parallel_map
 from .parse import Document, MarkdownRenderer, parse_document
 from .related import related_entries
 from .render import THEME, OutputFile, Page, Renderer, TemplateProblem, output_path
@@ -328,6 +328,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
                 cards = Background(lambda: [_card_or_none(renderer, e) for e in site.entries])
             besides = with_alternates(site, pages_besides_entries(site, weeks))  # meanwhile too
             besides_keys = page_keys(besides, site, renderer.env, base, digests, templates) if write else []
+            early = rendered_now(besides, besides_keys, kept, renderer) if kept is not None and not first else {}
             if not first:
                 related = related_work.entries()
             if beside:
@@ -366,6 +367,10 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         result = None
         made = len(pages) + len(files or [])  # write_site lets `files` go
         stop_if_cancelled(cancelled)
+        if early:  # rendered already: written as files, with their page keys
+            files += early.values()
+            pages, keys = (pages[:len(entries_own)] + [p for i, p in enumerate(besides) if i not in early],
+                           keys[:len(entries_own)] + [k for i, k in enumerate(besides_keys) if i not in early])
         if write:
             result = write_site(site, pages, keys, files, renderer, options, cache, problems, timings,
                                 in_place, background_cleanup, later, records, claim, cards)
@@ -631,6 +636,22 @@ class CachedTerms:
             self.cache.save_large_artifact("search", self.key, state)
         self.seconds["search"] = time.perf_counter() - started
         return files
+
+
+def rendered_now(pages: list[Page], keys: list[str | None], kept: OnDisk, renderer: Renderer) -> dict[int, OutputFile]:
+    """The pages that output/ does not hold as keyed, rendered here if they are few (after an edit,
+    while a child works out related entries), by index, each with its key; none if they are many
+    (the render stage shares those among workers) or one fails (that stage reports it)."""
+    stale = [i for i, key in enumerate(keys) if not (key is not None and kept(output_path(pages[i].url), key))]
+    if len(stale) >= MIN_ITEMS:
+        return {}
+    made = {}
+    for i in stale:
+        try:
+            made[i] = replace(renderer.render(pages[i]), key=keys[i] or "")
+        except TemplateProblem:
+            return {}
+    return made
 
 
 def _render_problem(renderer: Renderer, page: Page) -> Problem | None:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+import generator.build as build_module
 from generator import unchanged
 from generator.build import BuildOptions, build
 from generator.cache import CACHE_DIR
 from generator.fingerprint import PACKAGE
-from generator.render import THEME
+from generator.render import THEME, Renderer
 from tests.conftest import NOW, copy_example_site
 from tests.helpers import page, tree
 
@@ -135,6 +136,24 @@ def test_a_title_edit_reaches_the_neighbours_and_lists(basic_site):
     assert any(t.startswith("新版 ") for t in titles)
     neighbour_links = [a.get_text() for p in ("/highlights/meetup/",) for a in page(output, p).select(".prev-next a")]
     assert any("新版 " in text for text in neighbour_links)
+
+
+def test_the_few_lists_an_edit_changed_are_rendered_early_and_kept_by_key(basic_site, monkeypatch):
+    build(BuildOptions(source=basic_site, now=NOW))
+    edit_title(basic_site)
+    early: list[str] = []
+    real = build_module.rendered_now
+    monkeypatch.setattr(build_module, "rendered_now", lambda pages, *rest: (
+        made := real(pages, *rest), early.extend(pages[i].url for i in made))[0])
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert "/highlights/page/2/" in early and "/highlights/rules/" not in early  # its list, not its own page
+    rendered: list[str] = []
+    real_render = Renderer.render
+    monkeypatch.setattr(Renderer, "render", lambda self, page: (rendered.append(page.url), real_render(self, page))[1])
+    os.utime(basic_site / "content/qa/ask.md")  # not a build to skip by looking: each page is keyed
+    result = build(BuildOptions(source=basic_site, now=NOW))
+    assert result.site is not None
+    assert rendered == [] and result.write.written == 0  # each written with its page's key
 
 
 def test_nothing_changed_means_nothing_written(basic_site):
