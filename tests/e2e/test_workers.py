@@ -59,8 +59,9 @@ def test_workers_build_the_same_bytes_as_one_process(tmp_path, monkeypatch):
 
 
 def test_background_children_build_the_same_bytes_as_one_process(tmp_path, monkeypatch):
-    """A large site's cold build has the checks, the entry digests, the related entries and the
-    entries' cards made, and its feeds and search files written, by child processes beside other stages."""
+    """A large site's cold build has the checks, the start page's index, the entry digests, the related
+    entries and the entries' cards made, and its feeds and search files written, by child processes
+    beside other stages."""
     from generator import build as build_module
 
     site = many_entries(tmp_path / "site")
@@ -71,8 +72,8 @@ def test_background_children_build_the_same_bytes_as_one_process(tmp_path, monke
     monkeypatch.setattr(build_module, "MANY_BYTES", 1000)
     forked = forked_tasks(monkeypatch)
     build(BuildOptions(source=site, output=tmp_path / "two", now=NOW))  # cold: no output recorded
-    assert sorted(forked) == ["build.<locals>.<lambda>", "cached_related.<locals>.related", "entry_digests.<locals>.<lambda>",
-                             "load_site.<locals>.checks", "write_site.<locals>.<lambda>"]
+    assert sorted(forked) == ["build.<locals>.<lambda>", "build.<locals>.start_index", "cached_related.<locals>.related",
+                             "entry_digests.<locals>.<lambda>", "load_site.<locals>.checks", "write_site.<locals>.<lambda>"]
     one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
     assert one.keys() == two.keys()
     assert [p for p in one if one[p] != two[p]] == []
