@@ -21,7 +21,7 @@ from typing import Any
 import jinja2
 from jinja2 import meta, nodes
 
-from .model import BODY_FIELDS, Answer, Entry, Site
+from .model import DOCUMENT_FIELDS, Answer, Entry, Site
 from .parallel import MIN_ITEMS, Background
 
 PACKAGE = Path(__file__).parent
@@ -92,15 +92,16 @@ def value_digest(value: Any, entry_digests: dict[int, str] | None = None) -> str
     return hashlib.sha256(buffer.getbuffer()).hexdigest()
 
 
-_NOT_BODY = tuple(f.name for f in dataclasses.fields(Entry) if f.name not in BODY_FIELDS)  # origin among them
+_SITE_FIELDS = tuple(f.name for f in dataclasses.fields(Entry) if f.name not in DOCUMENT_FIELDS)  # origin among them
 
 
 def entry_digest(entry: Entry) -> str:
-    """Digest of the entry's value; its body stands in by the key of the document it came from, if known."""
+    """Digest of the entry's value; the key of the document it came from, if known, stands for
+    what it takes from that document."""
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=5)
     pickler.fast = True
-    pickler.dump(tuple(getattr(entry, name) for name in _NOT_BODY) if entry.origin else entry)
+    pickler.dump(tuple(getattr(entry, name) for name in _SITE_FIELDS) if entry.origin else entry)
     return hashlib.sha256(buffer.getbuffer()).hexdigest()
 
 

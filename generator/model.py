@@ -6,7 +6,7 @@ object, so the records stay easy to cache, compare and pass between processes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 from .config import SiteConfig
@@ -133,9 +133,10 @@ class Entry(BodyLater):
     question: Question | None = None
     links: tuple[tuple[str, int], ...] = ()  # internal links (target URL, line) for checks
     location: SourceLocation | None = None
-    # The key of the document whose body fields (BODY_FIELDS) this entry has as they are: it
-    # stands for them in the entry's digest, so that ten thousand bodies need not be hashed.
-    # Set by the assembler alone (`with_origin`): an entry copied with `replace` has none.
+    # The key of the document this entry was made from, which stands for every field the entry
+    # takes from that document alone (DOCUMENT_FIELDS) in its digest: ten thousand entries need
+    # not be pickled on every build. Set by the assembler alone (`with_origin`): an entry copied
+    # with `replace`, or whose links were resolved, has none.
     origin: str = field(default="", init=False)
 
     @property
@@ -149,12 +150,13 @@ class Entry(BodyLater):
         return tuple(dict.fromkeys(names))
 
 
-# What an entry takes from its document alone (see Entry.origin).
-BODY_FIELDS = frozenset({"html", "text", "summary", "reading_minutes", "toc", "question", "links"})
+# What the assembler takes from an entry's document alone (see Entry.origin): all but its tags,
+# which are spelled as the whole site spells them (tests/unit/test_assemble.py checks this).
+DOCUMENT_FIELDS = frozenset(f.name for f in fields(Entry)) - {"tags", "origin"}
 
 
 def with_origin(entry: Entry, key: str) -> Entry:
-    """The entry, marked as having the body fields of the document with this key."""
+    """The entry, marked as having the DOCUMENT_FIELDS that the document with this key gives."""
     object.__setattr__(entry, "origin", key)
     return entry
 

@@ -86,3 +86,32 @@ def test_tag_key_folds_width_case_and_spaces():
 def test_now_from_flag_then_source_date_epoch():
     assert current_time("2026-11-21 08:00", TZ, {}).isoformat() == "2026-11-21T08:00:00+08:00"
     assert current_time(None, TZ, {"SOURCE_DATE_EPOCH": "0"}).isoformat() == "1970-01-01T08:00:00+08:00"
+
+
+def test_an_entry_takes_all_but_its_tags_from_its_document_alone():
+    """What an entry's `origin` (its document's key) promises in its digest: every field in
+    DOCUMENT_FIELDS is the same wherever the document is assembled, whatever the rest of the site."""
+    from generator.model import DOCUMENT_FIELDS, Member
+
+    question = ("---\ntitle: 怎么办？\ndate: 2026-11-02 10:00\ntags: [Python, 提问]\nasker: bob\nupdated: 2026-11-03\n"
+                "summary: 一个问题\n---\n\n问题正文，链接 [站外](https://example.org)。\n\n## 回答 @alice 2026-11-02 已采纳\n\n这样做。\n"
+                "\n## 回答 @carol\n\n也可以那样。\n")
+    files = {"content/qa/q.md": question,
+             "content/lessons/l.md": entry(extra="tags: [python]\nauthors: [bob, 王老师]\npinned: true\nweight: 2\nslug: 第一课\n")}
+    renderer = MarkdownRenderer()
+
+    def keyed(files: dict[str, str]):
+        return [parse_document(SourceFile(path, path.split("/")[1], text, "d"), renderer, TZ, key=f"key of {path}")
+                for path, text in files.items()]
+
+    alone = assemble_site(SiteConfig(), keyed(files), {}, NOW).site
+    crowded = assemble_site(
+        SiteConfig(title="别的站", base_url="https://other.example/x/", tag_aliases={"提问": "问答"}, per_page=3),
+        keyed({**files, "content/lessons/m.md": entry(extra="tags: [Python, PYTHON, Python]\n"),
+               "content/highlights/h.md": entry(extra="tags: [Python]\n")}),
+        {"bob": Member("bob", "Bob")}, datetime(2027, 1, 1, tzinfo=TZ), include_drafts=True).site
+    twins = [(e, next(t for t in crowded.entries if t.origin == e.origin)) for e in alone.entries]
+    assert len(twins) == 2 and all(e.origin for e, _ in twins)
+    for mine, twin in twins:
+        assert {n: getattr(mine, n) for n in DOCUMENT_FIELDS} == {n: getattr(twin, n) for n in DOCUMENT_FIELDS}
+    assert [e.tags for e, _ in twins] != [t.tags for _, t in twins]  # the premise: the site spells the tags
