@@ -139,6 +139,7 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
     problems: list[Problem] = []
     aliases = {tag_key(k): v for k, v in config.tag_aliases.items()}
     spellings: dict[str, dict[str, list[datetime]]] = {}  # tag key -> spelling -> dates
+    named: dict[str, tuple[str, str]] = {}  # a tag as written -> (its spelling, its key)
     notes: dict[str, str] = {}
     note_docs: dict[str, Document] = {}
     kept: list[tuple[Document, str, str, list[str], Question | None]] = []  # (doc, slug, url, tag keys, question)
@@ -168,10 +169,12 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
         url = f"/{doc.section}/{slug}/"
         url_of_source[doc.source] = url
         entry_tags = []
-        for name in meta.get("tags", []):
-            name = " ".join(unicodedata.normalize("NFC", name).split())
-            name = aliases.get(tag_key(name), name)
-            key = tag_key(name)
+        for written in meta.get("tags", []):
+            if written not in named:  # a few hundred tags, written tens of thousands of times
+                name = " ".join(unicodedata.normalize("NFC", written).split())
+                name = aliases.get(tag_key(name), name)
+                named[written] = name, tag_key(name)
+            name, key = named[written]
             spellings.setdefault(key, {}).setdefault(name, []).append(meta["date"])
             if key not in entry_tags:
                 entry_tags.append(key)
