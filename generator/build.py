@@ -798,7 +798,7 @@ def write_site(site: Site, pages: list[Page], keys: list[str | None], files: lis
     records = [(path, record) for path, (_, _, record) in zip(paths, placed, strict=True) if record]
     records += [(rel, record_of("", output / rel)) for rel in statics]
     records += [(rel, record_of(key, output / rel)) for rel, key in file_keys]
-    cache.save_outputs(output, records)
+    cache.save_outputs(output, records, previous)
     timings["write"] = time.perf_counter() - started
     return result
 

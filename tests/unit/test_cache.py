@@ -93,6 +93,20 @@ def test_outputs_are_kept_per_folder_and_replaced_whole(tmp_path):
     cache.close()
 
 
+def test_outputs_saved_against_what_was_loaded_write_only_the_rows_that_differ(tmp_path):
+    cache = BuildCache(tmp_path / CACHE_DIR)
+    first = {f"p{n}.html": FileRecord(f"k{n}", n, n, n) for n in range(50)}
+    cache.save_outputs(Path("/a"), first.items())
+    cache.save_outputs(Path("/b"), first.items())
+    loaded = cache.outputs(Path("/a"))
+    now = {**{p: r for p, r in first.items() if p != "p0.html"}, "p1.html": FileRecord("new", 1, 1, 9), "q.html": FileRecord("q", 1, 1, 1)}
+    before = cache.db.total_changes
+    cache.save_outputs(Path("/a"), now.items(), loaded)
+    assert cache.db.total_changes - before == 3  # p0 deleted, p1 replaced, q added; 48 rows untouched
+    assert cache.outputs(Path("/a")) == now and cache.outputs(Path("/b")) == first
+    cache.close()
+
+
 def stored_documents(site: Path, later: bool = True) -> dict:
     cache = BuildCache(site / CACHE_DIR, readonly=True)
     try:
