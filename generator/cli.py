@@ -189,8 +189,22 @@ def run_digest(args: argparse.Namespace) -> int:
 COMMANDS = {"build": run_build, "check": run_check, "new": run_new, "digest": run_digest, "serve": run_serve}
 
 
+def not_a_site(source: Path) -> str | None:
+    """Why `source` is not a site's folder, if it is not: a mistyped --source would otherwise
+    build an empty site there (`kb new` may start a site in an empty folder)."""
+    if not source.is_dir():
+        return f"{source}: no such folder; pass the site's folder with --source DIR"
+    if not (source / "content").is_dir() and not (source / "site_config.yaml").is_file():
+        return (f"{source}: not a kb site (it has neither content/ nor site_config.yaml); "
+                f"run kb in the site's folder or pass it with --source DIR")
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    if args.command != "new" and (problem := not_a_site(args.source)):
+        print(f"kb {args.command}: {problem}", file=sys.stderr)
+        return 2
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:

@@ -27,6 +27,24 @@ def test_timings_name_every_stage(basic_site):
     assert all(seconds.endswith("s") and float(seconds[:-1]) >= 0 for seconds in stages.values())
 
 
+@pytest.mark.parametrize("command", ["build", "check", "digest", "serve"])
+def test_a_folder_that_is_not_a_site_is_named_and_nothing_is_made(tmp_path, command):
+    missing, empty = tmp_path / "no-such-site", tmp_path / "empty"
+    empty.mkdir()
+    done = run_kb(command, "--source", str(missing))
+    assert done.returncode == 2 and "no-such-site: no such folder; pass the site's folder with --source DIR" in done.stderr
+    done = run_kb(command, "--source", str(empty))
+    assert done.returncode == 2 and "not a kb site (it has neither content/ nor site_config.yaml)" in done.stderr
+    assert not missing.exists() and list(empty.iterdir()) == []
+
+
+def test_new_may_start_a_site_in_an_empty_folder(tmp_path):
+    done = run_kb("new", "lessons", "第一课", "--slug", "first", "--source", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "content/lessons/first.md").is_file()
+    assert run_kb("build", "--source", str(tmp_path), "--now", NOW).returncode == 0
+
+
 def test_python_dash_m_and_help_for_every_command():
     for command in ("build", "check", "new"):
         done = run_kb(command, "--help")
