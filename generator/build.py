@@ -231,7 +231,7 @@ def site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, dig
                start: Background[list[OutputFile]] | None = None) -> tuple[list[OutputFile], list[Problem]]:
     """Every output that is bytes rather than a templated page (feeds, JSON), from each derive stage,
     the costly ones (the search index, the feeds) reused from earlier builds where they can be
-    (`search`: the caller made the search files already; `start`: is having the start page's made).
+    (`search`: the caller made the search files already; `start`: a child is making the start page's index).
 
     Not stored whole: the search index alone is tens of megabytes, and after an edit most of it is unchanged.
     """
@@ -296,8 +296,8 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         started = time.perf_counter()
         base = options_base(options)
         files_now = not (write and in_place and pages_written is not None)  # else after the pages (`kb serve`)
-        # The start page's index of every entry (a fifth of a second at 10,000) by a child, on the
-        # core that is otherwise idle while this process digests the entries.
+        # The start page's index of every entry (a fifth of a second at 10,000) by a child beside the
+        # entry digests and the checks, not later in a cold build, when one core idles after related entries.
         def start_index() -> list[OutputFile]:
             return start_files(site)
 
