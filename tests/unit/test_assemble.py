@@ -91,7 +91,9 @@ def test_now_from_flag_then_source_date_epoch():
 def test_an_entry_takes_all_but_its_tags_from_its_document_alone():
     """What an entry's `origin` (its document's key) promises in its digest: every field in
     DOCUMENT_FIELDS is the same wherever the document is assembled, whatever the rest of the site."""
-    from generator.model import DOCUMENT_FIELDS, Member
+    from dataclasses import fields
+
+    from generator.model import DOCUMENT_FIELDS, Entry, Member
 
     question = ("---\ntitle: 怎么办？\ndate: 2026-11-02 10:00\ntags: [Python, 提问]\nasker: bob\nupdated: 2026-11-03\n"
                 "summary: 一个问题\n---\n\n问题正文，链接 [站外](https://example.org)。\n\n## 回答 @alice 2026-11-02 已采纳\n\n这样做。\n"
@@ -115,3 +117,4 @@ def test_an_entry_takes_all_but_its_tags_from_its_document_alone():
     for mine, twin in twins:
         assert {n: getattr(mine, n) for n in DOCUMENT_FIELDS} == {n: getattr(twin, n) for n in DOCUMENT_FIELDS}
     assert [e.tags for e, _ in twins] != [t.tags for _, t in twins]  # the premise: the site spells the tags
+    assert DOCUMENT_FIELDS | {"tags", "origin"} == {f.name for f in fields(Entry)}  # today every other field is the document's
