@@ -60,12 +60,12 @@ def collector_paused() -> Iterator[None]:
     loading the documents alone set off eight (0.7 s of a 4.5 s build). The few cycles a
     build leaves are collected after it.
     """
-    paused = gc.isenabled()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if paused:
+        if was_enabled:
             gc.enable()
 
 
