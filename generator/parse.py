@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import markdown
-from markdown.extensions.toc import slugify_unicode
+from markdown.extensions.toc import TocExtension, TocTreeprocessor, slugify_unicode
 
 from .errors import Problem, SourceLocation, did_you_mean
 from .model import BodyLater, Heading
@@ -196,6 +196,18 @@ class _QuickInline(markdown.treeprocessors.InlineProcessor):
         return data
 
 
+class _HeadingIds(TocTreeprocessor):
+    """The toc extension's heading ids and tokens, without the HTML table of contents it would also
+    make and serialise for every document: the page template draws its own from the tokens."""
+
+    def build_toc_div(self, toc_list: list) -> etree.Element:
+        return etree.Element("div")
+
+
+class _Headings(TocExtension):
+    TreeProcessorClass = _HeadingIds
+
+
 class _EntryExtension(markdown.Extension):
     def __init__(self, state: dict):
         super().__init__()
@@ -216,10 +228,12 @@ class MarkdownRenderer:
     def __post_init__(self) -> None:
         self.md = markdown.Markdown(
             extensions=["tables", "fenced_code", "codehilite", "footnotes", "admonition",
-                        "sane_lists", "attr_list", "toc", _EntryExtension(self.state)],
+                        "sane_lists", "attr_list",
+                        # no [TOC] marker: a chat's literal "[TOC]" stays text
+                        _Headings(slugify=_heading_id, permalink=False, toc_depth="2-4", marker=""),
+                        _EntryExtension(self.state)],
             extension_configs={
                 "codehilite": {"css_class": "highlight", "guess_lang": False},
-                "toc": {"slugify": _heading_id, "permalink": False, "toc_depth": "2-4"},
                 "footnotes": {"BACKLINK_TITLE": "↩"},
             },
             output_format="html",
@@ -227,7 +241,7 @@ class MarkdownRenderer:
 
     @property
     def options_key(self) -> str:
-        return f"md{markdown.__version__}-trusted{self.trusted_html}-v1"
+        return f"md{markdown.__version__}-trusted{self.trusted_html}-v2"
 
     def render(self, text: str, source_dir: str, first_line: int):
         """Markdown → (html, toc tokens, links found)."""

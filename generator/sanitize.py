@@ -38,20 +38,23 @@ _INPUT_TAG = re.compile(r'<input((?:\s+[^\s=>"]+(?:="[^"]*")?)*)\s*>')
 _ATTRIBUTE = re.compile(r'[^\s=>"]+(?:="[^"]*")?')
 
 
+# Built once: setting up the sanitiser's allow-lists on every call was a fifth of its time.
+_CLEANER = nh3.Cleaner(
+    tags=TAGS,
+    attributes=ATTRIBUTES,
+    set_tag_attribute_values=FORCED_ATTRIBUTES,
+    url_schemes=URL_SCHEMES,
+    link_rel=None,
+    strip_comments=True,
+    filter_style_properties={"text-align"},
+)
+
+
 def clean_html(html: str, trusted: bool = False) -> str:
     """The HTML with only allowed tags, attributes and URL schemes; scripts removed with their content."""
     if trusted:
         return html
-    clean = nh3.clean(
-        html,
-        tags=TAGS,
-        attributes=ATTRIBUTES,
-        set_tag_attribute_values=FORCED_ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
-        link_rel=None,
-        strip_comments=True,
-        filter_style_properties={"text-align"},
-    )
+    clean = _CLEANER.clean(html)
     if "<input" in clean:  # the forced attributes come in a different order in each process
         clean = _INPUT_TAG.sub(lambda m: "<input " + " ".join(sorted(_ATTRIBUTE.findall(m.group(1)))) + ">", clean)
     return _A_TAG.sub(_with_noopener, clean) if "<a" in clean else clean

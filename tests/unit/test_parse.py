@@ -33,6 +33,21 @@ def test_chinese_headings_get_working_anchors():
     assert '<h2 id="发言规范">' in d.html
 
 
+def test_headings_match_the_stock_toc_extension_and_a_literal_toc_marker_stays_text():
+    import markdown
+
+    body = "## 同名\n\n## 同名\n\n#### 深一层 *强调*\n\n##### 太深\n\n# 顶层\n\n[TOC]\n"
+    d = doc("---\ntitle: t\ndate: 2026-01-01\n---\n" + body)
+    assert [(h.level, h.id) for h in d.toc] == [(2, "同名"), (2, "同名_1"), (4, "深一层-强调")]
+    assert "<p>[TOC]</p>" in d.html  # not replaced by a table of contents
+    stock = MarkdownRenderer()
+    stock.md = markdown.Markdown(extensions=["attr_list", "toc"], extension_configs={"toc": {
+        "slugify": stock.md.treeprocessors["toc"].slugify, "toc_depth": "2-4"}})
+    mine = MarkdownRenderer()
+    sample = body.replace("[TOC]", "")
+    assert mine.render(sample, "content/qa", 1)[:2] == stock.render(sample, "content/qa", 1)[:2]
+
+
 def test_markdown_features():
     body = "| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nprint(1)\n```\n\n脚注[^1]\n\n[^1]: 注释\n\n!!! note \"提示\"\n    内容\n\n- [x] 完成\n- [ ] 未完成\n"
     d = doc("---\ntitle: t\ndate: 2026-01-01\n---\n" + body)
