@@ -41,7 +41,18 @@ from .render import THEME, OutputFile, Page, Renderer, TemplateProblem, output_p
 from .search import Folding, SearchState, doc_entries, index_files, search_page
 from .sources import SourceFile, read_sources, recorded_stamps, with_text
 from .stats import stats_pages
-from .terms import DATA_FILE, EMPTY, EntryTerms, TermIndex, Tokenizer, filter_tokens, load_folding, patched_index
+from .terms import (
+    DATA_FILE,
+    EMPTY,
+    Postings,
+    TermIndex,
+    Tokenizer,
+    filter_tokens,
+    joined,
+    load_folding,
+    patched_index,
+    postings_of,
+)
 from .unchanged import SETTLE_NS, BuildRecord, Inputs, input_digest, next_change
 from .write import (
     InPlaceOutput,
@@ -621,10 +632,14 @@ class CachedTerms:
             entries = doc_entries(self.site)
             tokenizer = Tokenizer(folding)
 
-            def terms_of(docs: list[int]) -> list[EntryTerms]:
-                return parallel_map(lambda d: tokenizer.entry_terms(
-                    entries[d].title, entries[d].text, filter_tokens(entries[d].section, [t.slug for t in entries[d].tags])),
-                    docs)
+            def postings(block: list[int]) -> Postings:
+                return postings_of(block, [tokenizer.entry_terms(entries[d].title, entries[d].text, filter_tokens(
+                    entries[d].section, [t.slug for t in entries[d].tags])) for d in block])
+
+            def terms_of(docs: list[int]) -> Postings:
+                # Inverted block by block in the workers (about 256 blocks): this process only joins them.
+                size = max(1, -(-len(docs) // 256))
+                return joined(parallel_map(postings, [docs[i:i + size] for i in range(0, len(docs), size)]) or [postings([])])
 
             index, changed = patched_index(previous or EMPTY, self.keys, terms_of)
             if previous is None or index.docs != previous.docs:  # the index is a function of the docs

@@ -164,6 +164,57 @@ class EntryTerms:
     names: tuple[str, ...]  # the tokens of four or more characters: their numbers are the last ones, in order
 
 
+@dataclass(frozen=True)
+class Postings:
+    """Some docs' tokens inverted: the index of those docs alone. A worker makes one per block
+    of docs, so that the sorting is shared among cores and the blocks are merely joined."""
+
+    ids: np.ndarray  # uint64, ascending
+    counts: np.ndarray  # int64 per token: its postings are the next `count` values
+    values: np.ndarray  # uint32: doc << 4 | weight, by token, then value
+    names: dict[int, str]  # number → token, for the tokens of four or more characters
+
+
+def postings_of(docs: Sequence[int], terms: Sequence[EntryTerms]) -> Postings:
+    """The postings of these docs (their terms in the same order): one sort of uint64 keys,
+    local row << 32 | doc << 4 | weight."""
+    sizes = [len(t.weights) for t in terms]
+    every = np.concatenate([np.frombuffer(t.ids, dtype="<u8") for t in terms]) if terms else np.zeros(0, np.uint64)
+    ids = np.unique(every)
+    key = np.searchsorted(ids, every).astype(np.uint64) << np.uint64(32)
+    del every
+    key |= np.frombuffer(b"".join(t.weights for t in terms), dtype=np.uint8).astype(np.uint64)
+    key |= np.repeat(np.array(docs, dtype=np.uint64) << np.uint64(4), sizes)
+    key.sort()
+    values = key.astype(np.uint32)  # the low 32 bits
+    counts = np.bincount((key >> np.uint64(32)).astype(np.int64), minlength=len(ids))
+    names: dict[int, str] = {}
+    for t in terms:
+        numbers = np.frombuffer(t.ids, dtype="<u8")
+        names.update(zip(numbers[len(numbers) - len(t.names):].tolist(), t.names, strict=True))
+    return Postings(ids.astype(np.uint64), counts, values, names)
+
+
+def joined(blocks: Sequence[Postings]) -> Postings:
+    """The postings of all the blocks' docs, each block's docs after the last block's."""
+    if len(blocks) == 1:
+        return blocks[0]
+    ids = np.unique(np.concatenate([b.ids for b in blocks])) if blocks else np.zeros(0, np.uint64)
+    rows = [np.searchsorted(ids, b.ids) for b in blocks]
+    counts = np.zeros(len(ids), dtype=np.int64)
+    for b, row in zip(blocks, rows, strict=True):
+        counts[row] += b.counts
+    filled = np.concatenate([[0], np.cumsum(counts)[:-1]])  # where each token's next posting goes
+    values = np.empty(int(counts.sum()), dtype=np.uint32)
+    names: dict[int, str] = {}
+    for b, row in zip(blocks, rows, strict=True):
+        local_first = np.cumsum(b.counts) - b.counts
+        values[np.repeat(filled[row] - local_first, b.counts) + np.arange(len(b.values))] = b.values
+        filled[row] += b.counts
+        names.update(b.names)
+    return Postings(ids.astype(np.uint64), counts, values, names)
+
+
 @dataclass
 class Tokenizer:
     """Tokens of texts as `raw_token_counts` + `fold_token` make them, from arrays of code points.
@@ -329,10 +380,11 @@ def _tokens(ids: np.ndarray, names: Mapping[int, str]) -> list[str]:
     return [next(decoded) if s else names[n] for s, n in zip(short.tolist(), ids.tolist(), strict=True)]
 
 
-def patched_index(old: TermIndex, keys: Sequence[str], terms_of: Callable[[list[int]], list[EntryTerms]]
+def patched_index(old: TermIndex, keys: Sequence[str], terms_of: Callable[[list[int]], Postings | list[EntryTerms]]
                   ) -> tuple[TermIndex, np.ndarray]:
     """The index of docs with these keys (oldest first), from `old` and the terms of the docs that are
-    new or changed (`terms_of(doc numbers)`); and the shard-key CRCs of the tokens whose postings changed.
+    new or changed (`terms_of(doc numbers)`: their terms, or their postings, which the build makes block
+    by block in workers); and the shard-key CRCs of the tokens whose postings changed.
 
     The docs of `old` that are still there, in the same order, keep their postings (renumbered
     if docs before them came or went); every other doc is added from its terms.
@@ -378,29 +430,28 @@ def patched_index(old: TermIndex, keys: Sequence[str], terms_of: Callable[[list[
         removed = removed_rows = np.zeros(0, np.int64)
 
     fresh = terms_of(added)
-    names = dict(old.names)
-    for t in fresh:
-        numbers = np.frombuffer(t.ids, dtype="<u8")
-        names.update(zip(numbers[len(numbers) - len(t.names):].tolist(), t.names, strict=True))
-    new_unique = _unique_ids(fresh)
-    if sum(len(t.weights) for t in fresh) + len(removed) <= MANY_NEW:  # an edit: a doc added again may leave a token as it was
-        new_ids, new_values = _postings_of(added, fresh)
-        changed[removed_rows[_differ(old.ids[removed_rows], old.postings[removed], new_ids, new_values)]] = True
-        touched = np.unique(new_ids[_differ(new_ids, new_values, old.ids[removed_rows], old.postings[removed])])
-        del new_ids, new_values
+    if not isinstance(fresh, Postings):
+        fresh = postings_of(added, fresh)
+    names = {**old.names, **fresh.names}
+    if len(fresh.values) + len(removed) <= MANY_NEW:  # an edit: a doc added again may leave a token as it was
+        new_ids = np.repeat(fresh.ids, fresh.counts)
+        changed[removed_rows[_differ(old.ids[removed_rows], old.postings[removed], new_ids, fresh.values)]] = True
+        touched = np.unique(new_ids[_differ(new_ids, fresh.values, old.ids[removed_rows], old.postings[removed])])
+        del new_ids
     else:
         changed[removed_rows] = True
-        touched = new_unique
+        touched = fresh.ids
     remaining = kept_counts > 0
-    ids = np.union1d(old.ids[remaining], new_unique).astype(np.uint64)
+    ids = np.union1d(old.ids[remaining], fresh.ids).astype(np.uint64)
     old_rows = np.searchsorted(ids, old.ids[remaining])
-    new_rows, new_values = _grouped(ids, added, fresh)
-    del fresh
-    counts = np.bincount(new_rows, minlength=len(ids))
+    new_rows = np.searchsorted(ids, fresh.ids)
+    counts = np.zeros(len(ids), dtype=np.int64)
+    counts[new_rows] = fresh.counts
     counts[old_rows] += kept_counts[remaining]
     starts = np.zeros(len(ids) + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
-    merged = _merged(postings, old_rows, kept_counts[remaining], len(ids), new_rows, new_values)
+    merged = _merged(postings, old_rows, kept_counts[remaining], len(ids), new_rows, fresh.counts, fresh.values)
+    del fresh
 
     names = {n: names[n] for n in ids[ids >= np.uint64(LONG)].tolist()}
     crcs = np.zeros(len(ids), dtype=np.uint32)
@@ -424,55 +475,13 @@ def _differ(ids: np.ndarray, values: np.ndarray, other_ids: np.ndarray, other_va
     return np.array([n not in same for n in ids.tolist()], dtype=bool)
 
 
-def _postings_of(docs: list[int], terms: list[EntryTerms]) -> tuple[np.ndarray, np.ndarray]:
-    """(token numbers, postings) of these docs' terms, doc after doc."""
-    sizes = [len(t.weights) for t in terms]
-    ids = np.empty(sum(sizes), dtype=np.uint64)
-    values = np.empty(sum(sizes), dtype=np.uint32)
-    at = 0
-    for doc, t, size in zip(docs, terms, sizes, strict=True):
-        ids[at:at + size] = np.frombuffer(t.ids, dtype="<u8")
-        values[at:at + size] = np.frombuffer(t.weights, dtype=np.uint8)
-        values[at:at + size] |= np.uint32(doc << 4)
-        at += size
-    return ids, values
-
-
-def _unique_ids(terms: list[EntryTerms]) -> np.ndarray:
-    """The token numbers of these terms, once each, ascending (a thousand docs at a time: small temporaries)."""
-    found = np.zeros(0, dtype=np.uint64)
-    for first in range(0, len(terms), 1000):
-        chunk = np.sort(np.concatenate([np.frombuffer(t.ids, dtype="<u8") for t in terms[first:first + 1000]]))
-        found = np.union1d(found, chunk[_starts_of_runs(chunk)]).astype(np.uint64)
-    return found
-
-
-def _grouped(ids: np.ndarray, docs: list[int], terms: list[EntryTerms | None]) -> tuple[np.ndarray, np.ndarray]:
-    """(row in `ids`, posting) of every posting of these docs' terms, by row, then posting: one sort
-    of uint64 keys (row << 32 | posting), made doc by doc, with no gathers at random.
-
-    Empties `terms` as it goes: on a cold build they are the largest thing in memory, and the
-    keys take their place."""
-    key = np.empty(sum(len(t.weights) for t in terms), dtype=np.uint64)
-    at = 0
-    for i, doc in enumerate(docs):
-        t, terms[i] = terms[i], None
-        part = key[at:at + len(t.weights)]
-        part[:] = np.searchsorted(ids, np.frombuffer(t.ids, dtype="<u8"))
-        part <<= np.uint64(32)
-        part |= np.frombuffer(t.weights, dtype=np.uint8).astype(np.uint64) | np.uint64(doc << 4)
-        at += len(t.weights)
-    key.sort()
-    values = key.astype(np.uint32)  # the low 32 bits
-    key >>= np.uint64(32)
-    return key.astype(np.uint32), values
-
-
 def _merged(postings: np.ndarray, old_rows: np.ndarray, kept_counts: np.ndarray, rows: int,
-            new_rows: np.ndarray, new_values: np.ndarray) -> np.ndarray:
-    """Kept and new postings in one array, by row then posting (both inputs are in that order)."""
-    if not len(new_rows) or not len(postings):
-        return new_values if len(new_rows) else postings
+            new_rows: np.ndarray, new_counts: np.ndarray, new_values: np.ndarray) -> np.ndarray:
+    """Kept and new postings in one array, by row then posting (both inputs are in that order;
+    the new ones: `new_counts[k]` values for row `new_rows[k]`)."""
+    if not len(new_values) or not len(postings):
+        return new_values if len(new_values) else postings
+    new_rows = np.repeat(new_rows, new_counts)
     kept_in_row = np.zeros(rows, dtype=np.int64)
     kept_in_row[old_rows] = kept_counts
     kept_start = np.concatenate([[0], np.cumsum(kept_in_row)])
@@ -489,6 +498,6 @@ def _merged(postings: np.ndarray, old_rows: np.ndarray, kept_counts: np.ndarray,
     return np.insert(postings, at, new_values)
 
 
-def fresh_index(keys: Sequence[str], terms_of: Callable[[list[int]], list[EntryTerms]]) -> TermIndex:
+def fresh_index(keys: Sequence[str], terms_of: Callable[[list[int]], Postings | list[EntryTerms]]) -> TermIndex:
     """The index of every doc, made from nothing: what patching must always give."""
     return patched_index(EMPTY, keys, terms_of)[0]

@@ -20,8 +20,10 @@ from generator.terms import (
     Tokenizer,
     fold_token,
     fresh_index,
+    joined,
     load_folding,
     patched_index,
+    postings_of,
     raw_token_counts,
     shard_key,
     short_names,
@@ -118,6 +120,22 @@ def assert_same(a, b):
         assert np.array_equal(getattr(a, field), getattr(b, field)), field
         assert getattr(a, field).dtype == getattr(b, field).dtype, field
     assert dict(a.names) == dict(b.names)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_postings_joined_block_by_block_equal_the_postings_of_all_docs(tokenizer, seed):
+    rng = random.Random(seed)
+    docs = [random_doc(rng, n) for n in range(rng.randint(0, 60))]
+    docs += [("标题", "community 社群", ())]  # a long token: its name travels with its block
+    every = [tokenizer.entry_terms(title, text, [f"§t:{t}" for t in tags]) for title, text, tags in docs]
+    whole = postings_of(range(len(docs)), every)
+    cuts = sorted({0, len(docs), *(rng.randrange(len(docs) + 1) for _ in range(rng.randint(0, 8)))})
+    parts = joined([postings_of(range(a, b), every[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)])
+    for field in ("ids", "counts", "values"):
+        assert np.array_equal(getattr(parts, field), getattr(whole, field)), field
+        assert getattr(parts, field).dtype == getattr(whole, field).dtype, field
+    assert parts.names == whole.names and token_id("community") in whole.names
+    assert whole.counts.sum() == len(whole.values) == sum(len(t.weights) for t in every)
 
 
 @pytest.mark.parametrize("many_new", [terms.MANY_NEW, 0])
