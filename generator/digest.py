@@ -6,7 +6,7 @@ its first dated answer, else the entry's own date), and to the week it was asked
 """
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -90,6 +90,8 @@ class WeekIndex:
     answers: dict[Week, list[tuple[str, Entry]]]
     questions: tuple[tuple[Entry, datetime | None], ...]  # (question, when answered), newest first
     notes: dict[str, str]
+    asked: list[float] = field(default_factory=list)  # the questions' timestamps, negated: ascending
+    closed: list[float] = field(default_factory=list)  # when each answered question was both asked and answered, ascending
 
     @property
     def current(self) -> Week:
@@ -121,7 +123,9 @@ def week_index(site: Site) -> WeekIndex:
         for who, moment in answer_moments(e):
             answers[week_of(moment, tz)].append((who, e))
     questions = tuple((e, answered_at(e)) for e in site.entries if e.question is not None)
-    return WeekIndex(tz, site.now, dict(new), dict(answered), dict(answers), questions, dict(site.notes))
+    asked = [-e.date.timestamp() for e, _ in questions]
+    closed = sorted(max(e.date, when).timestamp() for e, when in questions if when is not None)
+    return WeekIndex(tz, site.now, dict(new), dict(answered), dict(answers), questions, dict(site.notes), asked, closed)
 
 
 def _counts(index: WeekIndex, week: Week) -> WeekCounts:
@@ -143,10 +147,19 @@ def _contributions(new: list[Entry], answers: list[tuple[str, Entry]]) -> Counte
     return counter
 
 
-def _open_at_end(index: WeekIndex, week: Week) -> list[Entry]:
-    """Questions asked by the end of the week that were still unanswered then."""
+def _open_at_end(index: WeekIndex, week: Week) -> tuple[list[Entry], int]:
+    """The newest OPEN_SHOWN questions asked by the end of the week that were still unanswered
+    then, and how many there were: found by bisection, as a site has hundreds of weeks."""
     end = week.end(index.tz)
-    return [e for e, when in index.questions if e.date < end and (when is None or when >= end)]
+    first = bisect_right(index.asked, -end.timestamp())  # the newest asked before the end
+    total = len(index.asked) - first - bisect_left(index.closed, end.timestamp())
+    shown: list[Entry] = []
+    for e, when in index.questions[first:]:
+        if len(shown) >= min(OPEN_SHOWN, total):
+            break
+        if when is None or when >= end:
+            shown.append(e)
+    return shown, total
 
 
 def _past_years(index: WeekIndex, week: Week) -> list[tuple[int, tuple[Entry, ...]]]:
@@ -173,7 +186,7 @@ def week_digest(site: Site, week: Week, index: WeekIndex | None = None,
     top_tags = tuple((tag_of[slug], n) for slug, n in sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TAGS])
     people = _contributions(new, answers)
     contributors = tuple(sorted(people.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_CONTRIBUTORS])
-    open_now = _open_at_end(index, week)
+    open_now, open_total = _open_at_end(index, week)
     weeks = index.weeks() if weeks is None else weeks
     position = bisect_left(weeks, week)
     earlier = weeks[:position]
@@ -185,8 +198,8 @@ def week_digest(site: Site, week: Week, index: WeekIndex | None = None,
         lessons=tuple(e for e in new if e.section == "lessons"),
         asked=tuple(e for e in new if e.section == "qa"),
         answered=tuple(answered),
-        open_questions=tuple(open_now[:OPEN_SHOWN]),
-        open_total=len(open_now),
+        open_questions=tuple(open_now),
+        open_total=open_total,
         top_tags=top_tags,
         contributors=contributors,
         counts=_counts(index, week),

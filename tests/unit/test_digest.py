@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.build import BuildOptions, load_site
-from generator.digest import digest_pages, site_digests, week_digest, week_index
+from generator.digest import answered_at, digest_pages, site_digests, week_digest, week_index
 from generator.errors import Problems
 from generator.weeks import Week
 from tests.conftest import NOW, copy_site
@@ -120,3 +120,36 @@ def test_the_week_in_progress_is_shown_before_its_first_entry(tmp_path):
     assert last.week == Week(2026, 48) and last.in_progress and last.is_empty
     assert last.prev_week == W47 and not week_digest(monday, W47).in_progress
     assert titles(last.open_questions) == {"至今没人回答的问题"}  # still asking for help
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_open_questions_at_each_weeks_end_are_those_asked_before_it_and_answered_after(seed):
+    import random
+    from datetime import timedelta
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    from generator.digest import OPEN_SHOWN
+    from generator.model import Answer, Entry, Question
+
+    rng, tz = random.Random(seed), ZoneInfo("Asia/Shanghai")
+    start = datetime(2026, 1, 1, tzinfo=tz)
+    entries = []
+    for k in range(rng.randint(0, 120)):
+        asked = start + timedelta(hours=rng.randrange(24 * 7 * 20))
+        if rng.random() < 0.3:  # midnight: some fall exactly on a week's end
+            asked = asked.replace(hour=0)
+        answers = tuple(Answer("a", "", "", asked + timedelta(days=rng.randint(-3, 40)), accepted=rng.random() < 0.3)
+                        for _ in range(rng.choice([0, 0, 1, 2])))
+        entries.append(Entry(section="qa", slug=f"q{k}", url=f"/qa/q{k}/", source=f"content/qa/q{k}.md", title=f"q{k}",
+                             date=asked, html="", text="", summary="", reading_minutes=1,
+                             question=Question(None, answers, forced_open=rng.random() < 0.1)))
+    entries.sort(key=lambda e: (-e.date.timestamp(), e.url))  # as the site holds them: newest first
+    site = SimpleNamespace(config=SimpleNamespace(tz=tz), now=start + timedelta(days=150), entries=tuple(entries), notes={})
+    index = week_index(site)
+    for number in range(1, 23):
+        digest = week_digest(site, Week(2026, number), index)
+        end = Week(2026, number).end(tz)
+        still_open = [e for e in entries if e.date < end and (answered_at(e) is None or answered_at(e) >= end)]
+        assert digest.open_total == len(still_open)
+        assert list(digest.open_questions) == still_open[:OPEN_SHOWN]
