@@ -90,8 +90,8 @@ class WeekIndex:
     answers: dict[Week, list[tuple[str, Entry]]]
     questions: tuple[tuple[Entry, datetime | None], ...]  # (question, when answered), newest first
     notes: dict[str, str]
-    asked: list[float] = field(default_factory=list)  # the questions' timestamps, negated: ascending
-    closed: list[float] = field(default_factory=list)  # when each answered question was both asked and answered, ascending
+    asked: list[float]  # the questions' timestamps, negated: ascending
+    closed: list[float]  # when each answered question was both asked and answered, ascending
 
     @property
     def current(self) -> Week:
