@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,13 @@ from generator.build import BuildOptions, build
 SITES = Path(__file__).parent / "sites"
 REPO = Path(__file__).parent.parent
 NOW = "2026-11-21T12:00:00+08:00"
+
+
+def pytest_configure(config) -> None:
+    """A suite started as a background job (`nohup bash .ci/run &`) inherits SIGINT ignored, and
+    so would every kb process the tests start: the Ctrl-C tests need the usual handler back."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def copy_site(name: str, dest: Path) -> Path:
