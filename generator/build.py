@@ -639,7 +639,7 @@ class CachedTerms:
             def terms_of(docs: list[int]) -> Postings:
                 # Inverted block by block in the workers (about 256 blocks): this process only joins them.
                 size = max(1, -(-len(docs) // 256))
-                return joined(parallel_map(postings, [docs[i:i + size] for i in range(0, len(docs), size)]) or [postings([])])
+                return joined(parallel_map(postings, [docs[i:i + size] for i in range(0, len(docs), size)]))
 
             index, changed = patched_index(previous or EMPTY, self.keys, terms_of)
             if previous is None or index.docs != previous.docs:  # the index is a function of the docs

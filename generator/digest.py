@@ -153,9 +153,10 @@ def _open_at_end(index: WeekIndex, week: Week) -> tuple[list[Entry], int]:
     end = week.end(index.tz)
     first = bisect_right(index.asked, -end.timestamp())  # the newest asked before the end
     total = len(index.asked) - first - bisect_left(index.closed, end.timestamp())
+    wanted = min(OPEN_SHOWN, total)
     shown: list[Entry] = []
     for e, when in index.questions[first:]:
-        if len(shown) >= min(OPEN_SHOWN, total):
+        if len(shown) >= wanted:
             break
         if when is None or when >= end:
             shown.append(e)

@@ -136,6 +136,10 @@ def test_postings_joined_block_by_block_equal_the_postings_of_all_docs(tokenizer
         assert getattr(parts, field).dtype == getattr(whole, field).dtype, field
     assert parts.names == whole.names and token_id("community") in whole.names
     assert whole.counts.sum() == len(whole.values) == sum(len(t.weights) for t in every)
+    nothing, no_blocks = postings_of([], []), joined([])  # a site with no entries
+    for field in ("ids", "counts", "values"):
+        assert np.array_equal(getattr(no_blocks, field), getattr(nothing, field)), field
+        assert getattr(no_blocks, field).dtype == getattr(nothing, field).dtype, field
 
 
 @pytest.mark.parametrize("many_new", [terms.MANY_NEW, 0])
