@@ -33,7 +33,7 @@ MEMBER_GLOBALS = frozenset({"members", "name", "card"})
 # Globals that render a template by name: a template that calls one loads that template too.
 TEMPLATE_GLOBALS = {"card": "partials/entry_card.html"}
 # Filters and tests that read nothing but their arguments.
-PURE_FILTERS = frozenset(jinja2.filters.FILTERS) | {"date", "isodate", "month", "ymd", "week", "week_range", "tojson_safe"}
+PURE_FILTERS = frozenset(jinja2.filters.FILTERS) | {"date", "isodate", "month", "month_only", "ymd", "week", "week_range", "tojson_safe"}
 PURE_TESTS = frozenset(jinja2.tests.TESTS)
 
 

@@ -21,7 +21,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "answered": "已解答", "no_answers": "还没有人回答。知道答案？在群里回复，管理员会整理进来。",
         "question": "问题", "wrote": "写的内容", "asked": "提的问题", "answered_list": "回答过的问题",
         "joined": "{date} 入群", "first_contribution": "首次贡献：{date}", "no_entries": "暂无内容",
-        "contributions": "{n} 次贡献", "month": "{y} 年 {m} 月", "year": "{y} 年",
+        "contributions": "{n} 次贡献", "month": "{y} 年 {m} 月", "month_only": "{m} 月", "year": "{y} 年",
         "all_entries": "全部内容", "footer_built": "由 kb 生成", "pinned_badge": "必读",
         "draft": "草稿", "guest": "嘉宾", "date_format": "{y} 年 {m} 月 {d} 日",
         "accepted_answer": "已采纳的回答", "other_answers": "其他回答",
@@ -32,7 +32,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "search_hint": "输入关键词，多个词之间用空格分开；用引号搜索完整短语，例如 \"社群运营\"",
         "search_see_all": "查看全部结果 →", "search_more": "更多结果", "search_section": "栏目", "search_tag": "标签",
         "search_all_sections": "全部栏目", "search_all_tags": "全部标签", "search_noscript": "搜索需要启用 JavaScript。",
-        "archive_about": "按月份浏览全部内容", "tags_about": "按话题浏览", "members_about": "这些成员贡献了本站的内容",
+        "archive_about": "按年份和月份浏览全部内容", "archive_year_about": "{y} 年的全部内容，按月份排列", "all_years": "全部年份", "tags_about": "按话题浏览", "members_about": "这些成员贡献了本站的内容",
         "honor_roll": "光荣榜", "honor_roll_about": "谢谢这些群友：写精华和经验、提问、回答，都算一次贡献。",
         "honor_week": "本周", "honor_month": "本月", "honor_all": "总榜", "honor_empty": "这段时间还没有贡献，等你来第一个。",
         "rank_n": "第 {n} 名", "times": "次", "n_wrote": "写了 {n} 篇", "n_answered": "回答 {n} 次",
@@ -99,7 +99,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "answered": "Answered", "no_answers": "No answers yet. Know the answer? Reply in the group and a curator will add it.",
         "question": "Question", "wrote": "Wrote", "asked": "Asked", "answered_list": "Answered",
         "joined": "Joined {date}", "first_contribution": "First contribution: {date}", "no_entries": "Nothing here yet",
-        "contributions": "{n} contributions", "month": "{month_name} {y}", "year": "{y}",
+        "contributions": "{n} contributions", "month": "{month_name} {y}", "month_only": "{month_name}", "year": "{y}",
         "all_entries": "All entries", "footer_built": "Built with kb", "pinned_badge": "Must-read",
         "draft": "Draft", "guest": "Guest", "date_format": "{month_name} {d}, {y}",
         "accepted_answer": "Accepted answer", "other_answers": "Other answers",
@@ -110,7 +110,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "search_hint": "Type words separated by spaces; quote a phrase to find it exactly, e.g. \"code of conduct\"",
         "search_see_all": "See all results →", "search_more": "More results", "search_section": "Section", "search_tag": "Tag",
         "search_all_sections": "All sections", "search_all_tags": "All tags", "search_noscript": "Search needs JavaScript.",
-        "archive_about": "Every entry, by month", "tags_about": "Browse by topic", "members_about": "The members who wrote this site",
+        "archive_about": "Every entry, by year and month", "archive_year_about": "Every entry of {y}, by month", "all_years": "All years", "tags_about": "Browse by topic", "members_about": "The members who wrote this site",
         "honor_roll": "Honor roll", "honor_roll_about": "Thank you: writing a highlight or a lesson, asking and answering each count as a contribution.",
         "honor_week": "This week", "honor_month": "This month", "honor_all": "All time", "honor_empty": "No contributions yet in this period: be the first.",
         "rank_n": "Rank {n}", "times": "", "n_wrote": "wrote {n}", "n_answered": "answered {n}",
@@ -181,9 +181,10 @@ def format_date(moment, language: str) -> str:
                                        month_name=MONTHS_EN[moment.month - 1])
 
 
-def format_month(year: int, month: int, language: str) -> str:
+def format_month(year: int, month: int, language: str, key: str = "month") -> str:
+    """"2026 年 3 月" / "March 2026"; with key="month_only", "3 月" / "March"."""
     table = STRINGS.get(language, STRINGS["en"])
-    return table["month"].format(y=year, m=month, month_name=MONTHS_EN[month - 1])
+    return table[key].format(y=year, m=month, month_name=MONTHS_EN[month - 1])
 
 
 def format_week(week, language: str) -> str:

@@ -112,11 +112,25 @@ def tag_pages(site: Site) -> list[Page]:
     return pages
 
 
-def archive_page(site: Site) -> Page:
-    months: dict[tuple[int, int], list[Entry]] = defaultdict(list)
+def archive_pages(site: Site) -> list[Page]:
+    """/archive/: each year with its months and their counts; /archive/YYYY/: that year's entries
+    by month, newest first. A page per year stays small on a phone (one page of ten thousand
+    entries was 2 MB), and after an edit only the entry's year is rendered again."""
+    by_month: dict[tuple[int, int], list[Entry]] = defaultdict(list)
     for e in site.entries:
-        months[(e.date.year, e.date.month)].append(e)
-    return Page("/archive/", "archive.html", {"months": sorted(months.items(), reverse=True)})
+        by_month[(e.date.year, e.date.month)].append(e)
+    years: dict[int, list[tuple[tuple[int, int], list[Entry]]]] = defaultdict(list)
+    for ym, entries in sorted(by_month.items(), reverse=True):
+        years[ym[0]].append((ym, entries))
+    order = list(years)  # newest first
+    overview = [(year, sum(len(entries) for _, entries in months), [(ym, len(entries)) for ym, entries in months])
+                for year, months in years.items()]
+    pages = [Page("/archive/", "archive.html", {"years": overview})]
+    for i, year in enumerate(order):
+        pages.append(Page(f"/archive/{year}/", "archive_year.html", {
+            "year": year, "months": years[year],
+            "newer": order[i - 1] if i > 0 else None, "older": order[i + 1] if i + 1 < len(order) else None}))
+    return pages
 
 
 def utility_pages(site: Site, page_urls: list[str]) -> list[Page]:
@@ -139,4 +153,5 @@ def browsing_pages(site: Site, related: dict[str, list[Entry]] | None = None,
 def listing_pages(site: Site, events: list[Contribution] | None = None) -> list[Page]:
     """The browsing pages but the entries' own: home, sections, tags, members, archive."""
     events = contributions(site) if events is None else events
-    return [home_page(site, events), *section_pages(site), *tag_pages(site), *member_pages(site, events), archive_page(site)]
+    return [home_page(site, events), *section_pages(site), *tag_pages(site), *member_pages(site, events),
+            *archive_pages(site)]

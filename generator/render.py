@@ -156,6 +156,7 @@ class Renderer:
         self.env.filters["date"] = lambda moment: format_date(moment, language)
         self.env.filters["isodate"] = lambda moment: moment.isoformat()
         self.env.filters["month"] = lambda ym: format_month(ym[0], ym[1], language)
+        self.env.filters["month_only"] = lambda ym: format_month(ym[0], ym[1], language, "month_only")
         self.env.filters["ymd"] = lambda moment: moment.strftime("%Y-%m-%d")
         self.env.filters["week"] = lambda week: format_week(week, language)
         self.env.filters["week_range"] = lambda week: format_week_range(week, language)

@@ -11,7 +11,7 @@ REPO = Path(__file__).parent.parent.parent
 
 
 
-PAGES = ["/", "/highlights/group-rules/", "/qa/newcomer-silence/", "/tags/", "/members/", "/members/lin-xiao/", "/archive/"]
+PAGES = ["/", "/highlights/group-rules/", "/qa/newcomer-silence/", "/tags/", "/members/", "/members/lin-xiao/", "/archive/", "/archive/2026/"]
 
 
 @pytest.mark.parametrize("width", [390, 1280])

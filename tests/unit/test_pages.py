@@ -95,7 +95,20 @@ def test_sitemap_lists_pages_with_absolute_urls(built_basic):
     assert "Sitemap: https://test.example.org/kb/sitemap.xml" in (output / "robots.txt").read_text()
 
 
-def test_archive_groups_by_month(built_basic):
+def test_archive_lists_years_and_months_and_a_page_per_year(built_basic):
     output, _ = built_basic
-    months = [h.get_text(" ", strip=True) for h in page(output, "/archive/").select("main h2")]
-    assert months == ["2026 年 11 月 4", "2025 年 11 月 1"]
+    overview = page(output, "/archive/")
+    years = [h.get_text(" ", strip=True) for h in overview.select("main h2")]
+    assert years == ["2026 年 4 篇", "2025 年 1 篇"]
+    months = {a.get_text(" ", strip=True): a["href"] for a in overview.select(".archive-months a")}
+    assert months == {"11 月 4": "/kb/archive/2026/#m-2026-11", "11 月 1": "/kb/archive/2025/#m-2025-11"}
+
+    year = page(output, "/archive/2026/")
+    assert [h.get_text(" ", strip=True) for h in year.select("main h2")] == ["2026 年 11 月 4"]
+    assert year.select_one("#m-2026-11")  # where the overview's month links point
+    assert [a.get_text() for a in year.select(".archive-list a")] == [
+        "机器人会被封号吗？", "怎样提一个好问题？", "十一月线下活动复盘", "群规"]  # newest first
+    assert year.select_one("a[rel=next]")["href"] == "/kb/archive/2025/" and not year.select_one("a[rel=prev]")
+    older = page(output, "/archive/2025/")
+    assert [a.get_text() for a in older.select(".archive-list a")] == ["场地选错的教训"]
+    assert older.select_one("a[rel=prev]")["href"] == "/kb/archive/2026/" and not older.select_one("a[rel=next]")
