@@ -307,23 +307,22 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         started = time.perf_counter()
         base = options_base(options)
         files_now = not (write and in_place and pages_written is not None)  # else after the pages (`kb serve`)
-        # The start page's index of every entry (a fifth of a second at 10,000) by a child beside the
-        # entry digests and the checks, not later in a cold build, when one core idles after related entries.
-        def start_index() -> list[OutputFile]:
-            return start_files(site)
-
-        start = Background(start_index, here=not files_now or len(site.entries) < BACKGROUND_ENTRIES)
+        records = cache.outputs(options.output_dir.resolve()) if write and not in_place else None
+        kept = on_disk(records, options.output_dir.resolve()) if records is not None else None  # files not loaded
+        # Built here before, a large site's term index needs a small patch: a child makes the search
+        # files and related entries from it while this process makes the feeds and pages.
+        # Otherwise the search files first: they use both cores at times, and their timing is theirs alone.
+        beside = files_now and bool(records) and len(site.entries) >= BACKGROUND_ENTRIES
+        if files_now and not beside and len(site.entries) >= BACKGROUND_ENTRIES:
+            # The start page's index of every entry (a fifth of a second at 10,000) by a child beside the entry
+            # digests and the checks, not later in a cold build, when one core idles after related entries.
+            # Beside the term index's child, a third cost more than it saved (forking, copied pages): made here.
+            start = Background(lambda: start_files(site))
         digests = entry_digests(site.entries, memo.entry_digests if memo else None)
         whole_site = value_digest(site, digests)
         terms = CachedTerms(site, cache, [digests[id(e)] for e in doc_entries(site)])
-        records = cache.outputs(options.output_dir.resolve()) if write and not in_place else None
-        kept = on_disk(records, options.output_dir.resolve()) if records is not None else None  # files not loaded
         related_work = None
         try:
-            # Built here before, a large site's term index needs a small patch: a child makes the search
-            # files and related entries from it while this process makes the feeds and pages.
-            # Otherwise the search files first: they use both cores at times, and their timing is theirs alone.
-            beside = files_now and bool(records) and len(site.entries) >= BACKGROUND_ENTRIES
             search = terms.search_files() if files_now and not beside else None
             related_work = cached_related(site, cache, base, whole_site, memo,
                                           compute=not (preview and memo and memo.related), terms=terms, search=beside)
@@ -559,8 +558,15 @@ def on_disk(records: dict[str, FileRecord], output: Path) -> OnDisk:
     """For files whose bytes are a function of a key (feeds): the manifest says output/ has the file
     made with that key, and the file is the very one recorded (size, mtime, inode)."""
     folder = f"{output}{os.sep}"
-    return lambda path, key: bool(key) and (r := records.get(path)) is not None and r.key == key \
-        and r.matches(folder + path)
+    looked: dict[tuple[str, str], bool] = {}  # asked twice for most pages: by `rendered_now`, then by the write stage
+
+    def kept(path: str, key: str) -> bool:
+        if (path, key) not in looked:
+            looked[path, key] = bool(key) and (r := records.get(path)) is not None and r.key == key \
+                and r.matches(folder + path)
+        return looked[path, key]
+
+    return kept
 
 
 def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: str, digests: dict[int, str],
@@ -764,9 +770,11 @@ def write_site(site: Site, pages: list[Page], keys: list[str | None], files: lis
         return [(path, key) for path, key, _ in placed]
 
     placing: Background[list[tuple[str, str, bool]]] | None = None
+    kept_files: set[str] = set()  # files kept as recorded: their records stand, no need to look at them again
     try:
         file_keys = []
         if files is not None:
+            kept_files = {f.path for f in files if f.data is None}
             # Tens of megabytes (a cold build's search files and feeds) are written by a child while
             # the pages are rendered; this process lets them go before it forks the render workers.
             placing = Background(lambda: placed_files(files), here=sum(len(f.data or b"") for f in files) < MANY_BYTES)
@@ -798,6 +806,7 @@ def write_site(site: Site, pages: list[Page], keys: list[str | None], files: lis
             problems.extend(path_collisions(paths + [f.path for f in files], later[2], later[3]))
             problems.raise_if_errors(options.strict)
             statics = statics_for(files)
+            kept_files = {f.path for f in files if f.data is None}
             file_keys = counted(placed_files(files))
         for path, (_, written, _) in zip(paths, placed, strict=True):
             writer.add(path, written)
@@ -812,7 +821,7 @@ def write_site(site: Site, pages: list[Page], keys: list[str | None], files: lis
         raise
     records = [(path, record) for path, (_, _, record) in zip(paths, placed, strict=True) if record]
     records += [(rel, record_of("", output / rel)) for rel in statics]
-    records += [(rel, record_of(key, output / rel)) for rel, key in file_keys]
+    records += [(rel, previous[rel] if rel in kept_files else record_of(key, output / rel)) for rel, key in file_keys]
     cache.save_outputs(output, records, previous)
     timings["write"] = time.perf_counter() - started
     return result

@@ -264,10 +264,14 @@ def with_alternates(site: Site, pages: list[Page]) -> list[Page]:
     """Pages with their feeds added to the context (pages that set their own keep them)."""
     out = []
     t = translator(site.config.language, dict(site.config.section_labels))
+    known: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # by what page_alternates reads of a URL
     for page in pages:
         if not page.url.endswith("/") or "alternates" in page.context:
             out.append(page)
             continue
-        out.append(Page(page.url, page.template, {**page.context, "alternates": page_alternates(site, page.url, t)},
-                        page.derived))
+        parts = page.url.strip("/").split("/")
+        kind = tuple(parts[:2]) if parts[0] == "tags" else (parts[0],)
+        if kind not in known:
+            known[kind] = page_alternates(site, page.url, t)
+        out.append(Page(page.url, page.template, {**page.context, "alternates": known[kind]}, page.derived))
     return out
