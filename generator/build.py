@@ -317,7 +317,10 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             # The start page's index of every entry (a fifth of a second at 10,000) by a child beside the entry
             # digests and the checks, not later in a cold build, when one core idles after related entries.
             # Beside the term index's child, a third cost more than it saved (forking, copied pages): made here.
-            start = Background(lambda: start_files(site))
+            def start_index() -> list[OutputFile]:
+                return start_files(site)
+
+            start = Background(start_index)
         digests = entry_digests(site.entries, memo.entry_digests if memo else None)
         whole_site = value_digest(site, digests)
         terms = CachedTerms(site, cache, [digests[id(e)] for e in doc_entries(site)])

@@ -224,6 +224,7 @@ def test_after_an_edit_a_child_makes_the_search_files_and_related_entries_as_one
     forked = forked_tasks(monkeypatch)
     build(BuildOptions(source=site, now=NOW))
     assert "cached_related.<locals>.search_and_related" in forked
+    assert "build.<locals>.start_index" not in forked  # made in this process: one more child cost more than it saved
     monkeypatch.setenv("KB_WORKERS", "1")
     build(BuildOptions(source=site, output=tmp_path / "clean", now=NOW, cache=False))
     edited, clean = tree(site / "output"), tree(tmp_path / "clean")
