@@ -49,7 +49,8 @@ def contributions(site: Site) -> list[Contribution]:
         for answer in question.answers:
             if answer.author:
                 out.append(Contribution(answer.author, "answered", entry, answer.date or entry.date, answer))
-    out.sort(key=lambda c: (c.date, c.entry.url, KINDS.index(c.kind), c.who))
+    rank = {kind: i for i, kind in enumerate(KINDS)}
+    out.sort(key=lambda c: (c.date, c.entry.url, rank[c.kind], c.who))
     return out
 
 

@@ -6,6 +6,7 @@ time, so the site needs no server: pick a date, see every week since then.
 from __future__ import annotations
 
 import json
+from datetime import date
 from urllib.parse import quote
 
 from .config import SiteConfig
@@ -15,7 +16,7 @@ from .model import Site
 from .pages import pinned_entries
 from .render import OutputFile, Page
 from .text import truncate
-from .weeks import Week, is_complete, week_of
+from .weeks import Week, is_complete, week_of_date
 
 INDEX_PATH = "start/entries.json"
 SUMMARY_UNITS = 60
@@ -39,11 +40,14 @@ def catchup_index(site: Site, weeks: list[Week] | None = None) -> dict:
             "url": page_href(config, digest_url(week)), "in_progress": not is_complete(week, site.now, tz),
         }
     entries = []
+    days: dict[date, tuple[str, str]] = {}  # a day's name and week's label, worked out once per day
     for e in site.entries:
         local = e.date.astimezone(tz)
+        if (day := local.date()) not in days:
+            days[day] = (local.strftime("%Y-%m-%d"), week_of_date(day).label)
         entries.append({
             "url": page_href(config, e.url), "title": e.title, "section": e.section, "section_label": t(e.section),
-            "date": local.isoformat(), "day": local.strftime("%Y-%m-%d"), "week": week_of(e.date, tz).label,
+            "date": local.isoformat(), "day": days[day][0], "week": days[day][1],
             "summary": truncate(e.summary, SUMMARY_UNITS),
         })
     return {"timezone": config.timezone, "weeks": labels, "entries": entries}

@@ -34,6 +34,8 @@ def reading_minutes(text: str) -> int:
 def truncate(text: str, limit: int) -> str:
     """Cut to about `limit` units (CJK characters or Latin words), on a boundary."""
     text = " ".join(text.split())
+    if len(text) <= limit:  # a unit is a character at least: short enough as it is (most summaries)
+        return text
     units = 0
     for match in re.finditer(f"[{CJK}]|{LATIN_WORD.pattern}", text):
         units += 1

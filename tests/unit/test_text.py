@@ -27,6 +27,8 @@ def test_truncate_counts_units_and_marks_the_cut():
     assert truncate("一二三四五六", 4) == "一二三四…"
     assert truncate("one two three four", 2) == "one two…"
     assert truncate("短", 10) == "短"
+    assert truncate("一二三四", 4) == "一二三四" and truncate("一二三四五", 4) == "一二三四…"  # at the limit, and past it
+    assert truncate(" 短\n  文 ", 10) == "短 文"  # short, and its spaces still collapsed
 
 
 def test_slugify_keeps_unicode_and_drops_separators():
