@@ -251,7 +251,14 @@ def site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, dig
     feeds = cached_entry_feeds(site, cache, base, digests, kept)
     digest_feed, problems = cached_digest_feed(site, renderer, cache, base, digests, weeks, kept, templates)
     start = start.result() if start else start_files(site, [w.week for w in weeks])
-    return feeds + digest_feed + start + [open_questions_feed(site)] + search, problems
+    return feeds + digest_feed + by_content(start + [open_questions_feed(site)], kept) + search, problems
+
+
+def by_content(files: list[OutputFile], kept: OnDisk | None) -> list[OutputFile]:
+    """Files keyed by their bytes, those that output/ holds as they are without them: not written, not even
+    compared (after an edit, the start page's index of every entry is megabytes, most often the same)."""
+    keyed = [replace(f, key=sha(f.data)) if f.data is not None and not f.key else f for f in files]
+    return [OutputFile(f.path, None, f.key) if kept is not None and kept(f.path, f.key) else f for f in keyed]
 
 
 def options_base(options: BuildOptions) -> str:
@@ -323,7 +330,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             start = Background(start_index)
         digests = entry_digests(site.entries, memo.entry_digests if memo else None)
         whole_site = value_digest(site, digests)
-        terms = CachedTerms(site, cache, [digests[id(e)] for e in doc_entries(site)])
+        terms = CachedTerms(site, cache, [digests[id(e)] for e in doc_entries(site)], kept)
         related_work = None
         try:
             search = terms.search_files() if files_now and not beside else None
@@ -618,6 +625,7 @@ class CachedTerms:
     site: Site
     cache: BuildCache
     keys: list[str]  # entry digests in doc-id order (search.doc_entries)
+    kept: OnDisk | None = None  # search files output/ holds as made with the same key are given without their bytes
     made: tuple[TermIndex, np.ndarray | None, str, Folding] | None = None
     seconds: dict[str, float] = field(default_factory=dict)  # "terms", "search": for the build's timings
 
@@ -666,6 +674,8 @@ class CachedTerms:
                                    previous)
         if state != previous:
             self.cache.save_large_artifact("search", self.key, state)
+        if self.kept is not None:  # after an edit, most of them: not sent to the build, read or written again
+            files = [OutputFile(f.path, None, f.key) if self.kept(f.path, f.key) else f for f in files]
         self.seconds["search"] = time.perf_counter() - started
         return files
 

@@ -25,6 +25,7 @@ import operator
 import os
 import re
 import sys
+import zlib
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -149,6 +150,11 @@ def decode_shard(data: bytes) -> dict[str, list[tuple[int, int, bool]]]:
 def compress(data: bytes) -> bytes:
     """gzip without a timestamp, so the same index gives the same bytes."""
     return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+def compressed_key(body_digest: bytes) -> str:
+    """What a file that `compress` made is a function of: its body, and zlib (its version's deflate)."""
+    return hashlib.sha256(zlib.ZLIB_RUNTIME_VERSION.encode() + b"\0" + body_digest).hexdigest()
 
 
 # --- The index ---------------------------------------------------------------------------
@@ -289,9 +295,12 @@ def index_files(site: Site, index: TermIndex, folding: Folding,
         "tags": [[slug, site.tags[slug].name, n]
                  for slug, n in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))],
     }
-    files = [OutputFile("search/meta.bin", compress(json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")))]
-    files += [OutputFile(f"search/s/{n}.bin", data) for n, (data, _) in enumerate(shards)]
-    files += [OutputFile(f"search/d/{n}.bin", bundles[key][0]) for n, key in enumerate(bundle_keys)]
+    meta_body = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # each keyed by its body's digest: after an edit, the build keeps the thousands unchanged as output/ holds them
+    files = [OutputFile("search/meta.bin", compress(meta_body), compressed_key(hashlib.sha256(meta_body).digest()))]
+    files += [OutputFile(f"search/s/{n}.bin", data, compressed_key(body)) for n, (data, body) in enumerate(shards)]
+    files += [OutputFile(f"search/d/{n}.bin", bundles[key][0], compressed_key(bundles[key][1]))
+              for n, key in enumerate(bundle_keys)]
     return files, SearchState(index.digest(), shards, bundles)
 
 
