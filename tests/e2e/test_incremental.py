@@ -126,6 +126,27 @@ def test_a_body_edit_rewrites_only_the_pages_that_show_it(basic_site):
     assert "再看精华区" in page(basic_site / "output", "/qa/ask/").get_text()
 
 
+def test_after_an_edit_files_output_holds_as_they_are_are_given_without_their_bytes(basic_site, tmp_path, monkeypatch):
+    """The search files (keyed by their bodies), the start page's index (by its bytes): kept, not sent or compared."""
+    from generator import search
+
+    monkeypatch.setattr(search, "shard_count", lambda postings: 16)  # as many files as a large site has, nearly
+    monkeypatch.setattr(search, "BUNDLE", 1)
+    build(BuildOptions(source=basic_site, now=NOW))
+    edit_body(basic_site)
+    given: list = []
+    real = build_module.write_site
+    monkeypatch.setattr(build_module, "write_site", lambda site, pages, keys, files, *rest, **kw: (
+        given.extend(files or []), real(site, pages, keys, files, *rest, **kw))[1])
+    build(BuildOptions(source=basic_site, now=NOW))
+    search = {f.path: f.data for f in given if f.path.startswith("search/")}
+    sent = sorted(path for path, data in search.items() if data is not None)
+    assert len(search) > 20 and 0 < len(sent) < len(search) / 2, sent  # the shards of the edit's words, its bundle
+    assert "search/meta.bin" in sent and "search/d/0.bin" not in sent  # the index's build digest; another entry
+    assert [f.data for f in given if f.path == "start/entries.json"] == [None]  # a body edit: same bytes
+    assert tree(basic_site / "output") == clean_build(basic_site, tmp_path)
+
+
 def test_a_title_edit_reaches_the_neighbours_and_lists(basic_site):
     build(BuildOptions(source=basic_site, now=NOW))
     edit_title(basic_site)
