@@ -66,7 +66,7 @@ from .write import (
 )
 
 BACKGROUND_ENTRIES = 500  # from this many entries, checks and related entries are worked out beside other stages
-MANY_BYTES = 4 << 20  # from this many bytes of feeds and search files, a child writes them beside the render stage
+MANY_BYTES = 16 << 20  # from this many bytes of feeds and search files (a cold build: ~80 MB at 10,000), a child writes them beside the render stage
 
 
 @dataclass(frozen=True)
