@@ -157,3 +157,19 @@ def test_avatars_given_as_site_paths_must_be_static_files():
     site = assemble_site(SiteConfig(), [], members, NOW).site
     found = site_problems(site, [], SiteFiles(frozenset({"images/alice.png"}), frozenset()), set, True)
     assert [str(p) for p in found] == ['content/members.yaml:7: avatar of "carol" not found: put the file at static/images/carol.png']
+
+
+def test_plain_relative_links_resolve_as_parsed_urls_do():
+    """The shortcut for links like "../slug/" gives what parsing the URL gives, for every shape it takes."""
+    import itertools
+
+    from generator.check import _PLAIN_RELATIVE, _site_path, _site_path_of_any
+
+    heres = ["/", "/qa/ask/", "/highlights/a/", "/kb/qa/ask/", "/digest/2026-W47/", "/404.html", "/members/林晓/"]
+    hrefs = [up + rest for up, rest in itertools.product(["", "../", "../../", "../../../../"],
+                                                         ["slug/", "slug", "qa/x/", "a_b-c/d", "群规/", "x2/y3/z/"])]
+    assert all(_PLAIN_RELATIVE.fullmatch(h) for h in hrefs)
+    for here, href, base in itertools.product(heres, hrefs, ["/", "/kb/"]):
+        assert _site_path(href, here, base) == _site_path_of_any(href, here, base), (href, here, base)
+    for other in ["./x/", "../x/../y/", "x//y/", "../x#a", "x%20y/", "../x?q=1", "https://e.org/x/", "/x/", "../.x/"]:
+        assert not _PLAIN_RELATIVE.fullmatch(other), other  # the general way: dots, fragments, escapes, schemes
