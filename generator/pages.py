@@ -23,21 +23,31 @@ LATEST_ON_HOME = 5
 class Pager:
     number: int
     total: int
-    prev_url: str | None
-    next_url: str | None
-    urls: tuple[str, ...]
+    base_url: str  # the first page's
+
+    def url_of(self, number: int) -> str:
+        return self.base_url if number == 1 else f"{self.base_url}page/{number}/"
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """Every page's URL, first to last (made when a template asks: a page's key digests its fields alone)."""
+        return tuple(self.url_of(n) for n in range(1, self.total + 1))
+
+    @property
+    def prev_url(self) -> str | None:
+        return self.url_of(self.number - 1) if self.number > 1 else None
+
+    @property
+    def next_url(self) -> str | None:
+        return self.url_of(self.number + 1) if self.number < self.total else None
 
 
 def paginated(base_url: str, items: list, per_page: int) -> list[tuple[str, list, Pager]]:
     """Split a list into pages at base_url, base_url/page/2/, …; always at least one."""
     total = max(1, math.ceil(len(items) / per_page))
-    urls = tuple(base_url if n == 1 else f"{base_url}page/{n}/" for n in range(1, total + 1))
-    out = []
-    for n in range(1, total + 1):
-        chunk = items[(n - 1) * per_page: n * per_page]
-        pager = Pager(n, total, urls[n - 2] if n > 1 else None, urls[n] if n < total else None, urls)
-        out.append((urls[n - 1], chunk, pager))
-    return out
+    pagers = [Pager(n, total, base_url) for n in range(1, total + 1)]
+    return [(pager.url_of(pager.number), items[(pager.number - 1) * per_page: pager.number * per_page], pager)
+            for pager in pagers]
 
 
 def pinned_entries(site: Site) -> list[Entry]:

@@ -7,6 +7,8 @@ def test_paginated_urls_and_links():
     pages = paginated("/qa/", list(range(5)), 2)
     assert [url for url, _, _ in pages] == ["/qa/", "/qa/page/2/", "/qa/page/3/"]
     assert pages[1][2].prev_url == "/qa/" and pages[1][2].next_url == "/qa/page/3/"
+    assert pages[0][2].prev_url is None and pages[2][2].next_url is None
+    assert pages[2][2].urls == ("/qa/", "/qa/page/2/", "/qa/page/3/")  # for templates that number their links
     assert paginated("/qa/", [], 2)[0][1] == []
 
 
