@@ -209,7 +209,7 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
     new = {doc.key: doc for _, doc in parsed}
     documents = [new[k] if k in new else known[k] for k in keys]
     if new or len(known) != len(set(keys)):
-        cache.save_documents(new, set(keys))  # what workers did not store, and none that is not used
+        cache.save_documents(new, set(keys), dict(zip(keys, documents, strict=True)))  # what workers did not store, and none that is not used
     if memo is not None:
         memo.clear()
         memo.update(zip(keys, documents, strict=True))

@@ -129,6 +129,44 @@ def test_stored_documents_read_their_texts_on_first_use_and_equal_whole_ones(bas
     assert "html" in pending.__dict__ and "_body" not in pending.__dict__
 
 
+def test_documents_read_from_the_snapshot_and_from_their_rows_are_the_same(basic_site, monkeypatch):
+    build(BuildOptions(source=basic_site, now=NOW))
+    snapshot = basic_site / CACHE_DIR / f"{cache_module.SNAPSHOT}.pickle"
+    assert snapshot.is_file()  # taken by the first build
+    from_snapshot = stored_documents(basic_site)
+    rows_read: list[str] = []
+    real_loads = pickle.loads
+    monkeypatch.setattr(cache_module.pickle, "loads", lambda data: (rows_read.append("row"), real_loads(data))[1])
+    snapshot.unlink()
+    from_rows = stored_documents(basic_site)
+    monkeypatch.setattr(cache_module.pickle, "loads", real_loads)
+    assert len(rows_read) == len(from_rows) > 0 and from_rows == from_snapshot  # heads, then texts read on use
+    assert from_snapshot == stored_documents(basic_site, later=False)
+    snapshot.write_bytes(b"damaged" * 100)
+    assert stored_documents(basic_site) == from_rows  # a damaged snapshot only costs time
+
+
+def test_the_snapshot_is_taken_again_only_when_it_has_drifted(basic_site, monkeypatch):
+    build(BuildOptions(source=basic_site, now=NOW))
+    taken: list[int] = []
+    real = BuildCache.save_large_artifact
+    monkeypatch.setattr(BuildCache, "save_large_artifact", lambda self, name, key, value: (
+        taken.append(len(value)) if name == cache_module.SNAPSHOT else None, real(self, name, key, value))[1])
+    path = basic_site / "content/qa/ask.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert taken == []  # one document the snapshot lacks: read from its row
+    documents = stored_documents(basic_site)
+    assert len(documents) == len(list((basic_site / "content").rglob("*.md")))
+    assert any("补充一句" in doc.text for doc in documents.values())
+    monkeypatch.setattr(cache_module, "SNAPSHOT_SLACK", 0)
+    path.write_text(path.read_text(encoding="utf-8") + "\n再补一句。\n", encoding="utf-8")
+    build(BuildOptions(source=basic_site, now=NOW))
+    documents = stored_documents(basic_site)
+    assert taken == [len(documents)]  # drifted past the slack: taken again, of the build's documents
+    assert path.relative_to(basic_site).as_posix() in {doc.source for doc in documents.values()}
+
+
 def _html_in_a_child(doc, queue) -> None:
     queue.put(pickle.loads(doc).html)
 
