@@ -338,6 +338,8 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
                                           compute=not (preview and memo and memo.related), terms=terms, search=beside)
             stop_if_cancelled(cancelled)
             weeks = site_digests(site)  # for the digest pages and the digest feed
+            # Each week's digest digested once: the digest pages, their index and the feed's items refer to it so.
+            digests.update({id(week): digest for week in weeks if (digest := value_digest(week, digests))})
             renderer = Renderer(site, options.source, cache.folder_for("templates", code_version()))
             facts = cache.artifact(_TEMPLATE_FACTS, code_version())
             templates = TemplateDigests(renderer.env, dict(facts) if isinstance(facts, dict) else {})
@@ -355,7 +357,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
                 related = related_work.entries()
                 cards = Background(lambda: [_card_or_none(renderer, e) for e in site.entries])
             besides = with_alternates(site, pages_besides_entries(site, weeks))  # meanwhile too
-            besides_keys = page_keys(besides, site, renderer.env, base, digests, templates) if write else []
+            besides_keys = page_keys(besides, site, renderer.env, base, digests, templates, (WeekDigest,)) if write else []
             early = rendered_now(besides, besides_keys, kept, renderer) if kept is not None and not first else {}
             if not first:
                 related = related_work.entries()
@@ -592,8 +594,8 @@ def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: 
     except jinja2.TemplateError:  # made (and its error reported) below
         template = None
     shared = value_digest((site.config, dict(site.members))) if template and not template.reads_site else None
-    keys = [sha(base, "digest-item", template.digest, shared, value) if shared and (value := value_digest(week, digests))
-            else "" for week in weeks]
+    keys = [sha(base, "digest-item", template.digest, shared, value)
+            if shared and (value := digests.get(id(week)) or value_digest(week, digests)) else "" for week in weeks]
     key = sha(base, "digest-feed", shared, *keys) if shared and all(keys) else ""  # shared: when there are no weeks
     if key and kept is not None and kept("digest/feed.xml", key):
         return [OutputFile("digest/feed.xml", None, key)], []

@@ -67,9 +67,10 @@ def _entry_ref(digest: str) -> str:
 
 
 class _Pickler(pickle.Pickler):
-    """Entries (and their answers) become their digest; everything else is pickled by value."""
+    """Entries (and their answers), and objects of `kinds` digested already, become their digest;
+    everything else is pickled by value."""
 
-    def __init__(self, file: io.BytesIO, entry_digests: dict[int, str]):
+    def __init__(self, file: io.BytesIO, entry_digests: dict[int, str], kinds: tuple[type, ...] = ()):
         super().__init__(file, protocol=5)
         self.fast = True  # no memo: identical values give identical bytes
 
@@ -79,14 +80,18 @@ class _Pickler(pickle.Pickler):
 
         # Looked up for these two classes alone: a reducer_override would be called for every
         # object that is not a plain str, list, dict… (dates, tags, markup: 600,000 calls at 10,000)
-        self.dispatch_table = {**copyreg.dispatch_table, Entry: by_digest, Answer: by_digest}
+        self.dispatch_table = {**copyreg.dispatch_table, **dict.fromkeys((Entry, Answer, *kinds), by_digest)}
 
 
-def value_digest(value: Any, entry_digests: dict[int, str] | None = None) -> str | None:
-    """Digest of a value by content; None when it cannot be serialised (never cached)."""
+def value_digest(value: Any, entry_digests: dict[int, str] | None = None, kinds: tuple[type, ...] = ()) -> str | None:
+    """Digest of a value by content; None when it cannot be serialised (never cached).
+
+    `entry_digests` (id → digest): entries and answers, and objects of `kinds` (a week's digest, say,
+    which several pages show), stand for themselves by their digest there, if they have one.
+    """
     buffer = io.BytesIO()
     try:
-        _Pickler(buffer, entry_digests or {}).dump(value)
+        _Pickler(buffer, entry_digests or {}, kinds).dump(value)
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError, ValueError):
         return None
     return hashlib.sha256(buffer.getbuffer()).hexdigest()
@@ -206,7 +211,8 @@ class TemplateDigests:
 
 
 def page_keys(pages: list, site: Site, env: jinja2.Environment, base: str,
-              digests: dict[int, str] | None = None, templates: TemplateDigests | None = None) -> list[str | None]:
+              digests: dict[int, str] | None = None, templates: TemplateDigests | None = None,
+              kinds: tuple[type, ...] = ()) -> list[str | None]:
     """One key per page: what its rendered bytes depend on, or None when that cannot be told.
 
     `base` stands for the code and the build options. Every key covers the config and
@@ -231,7 +237,7 @@ def page_keys(pages: list, site: Site, env: jinja2.Environment, base: str,
         info, page = infos[index], pages[index]
         if info is None:
             return None
-        context = value_digest((page.url, page.template, page.context), digests)
+        context = value_digest((page.url, page.template, page.context), digests, kinds)
         if context is None or not common or not members or (info.reads_site and not whole_site):
             return None
         return sha(base, info.digest, common, members if info.reads_members or page.derived else "",
