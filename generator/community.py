@@ -186,13 +186,14 @@ def member_records(site: Site, events: list[Contribution] | None = None) -> dict
     return dict(sorted(records.items()))
 
 
-def member_pages(site: Site, events: list[Contribution] | None = None) -> list[Page]:
-    """/members/ (honor rolls, every member, guests) and /members/<id>/ (`events`: `contributions(site)`)."""
+def member_pages(site: Site, events: list[Contribution] | None = None, full: list[HonorRoll] | None = None) -> list[Page]:
+    """/members/ (honor rolls, every member, guests) and /members/<id>/ (`events`: `contributions(site)`;
+    `full`: the honor rolls of everyone, if the caller has them)."""
     events = contributions(site) if events is None else events
     records = member_records(site, events)
     members = sorted(site.members.values(), key=lambda m: (-records.get(m.id, EMPTY_RECORD).count, m.id))
     guests = sorted((r for who, r in records.items() if who not in site.members), key=lambda r: (-r.count, r.who))
-    full = honor_rolls(site, limit=len(records), events=events)
+    full = honor_rolls(site, limit=len(records), events=events) if full is None else full
     rolls = [HonorRoll(r.key, r.start, r.end, r.rows[:10]) for r in full]
     pages = [Page("/members/", "members.html", {"members": members, "records": records, "empty": EMPTY_RECORD,
                                                 "guests": guests, "honor_rolls": rolls})]

@@ -9,7 +9,7 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from .community import Contribution, contributions, honor_rolls, member_pages
+from .community import HONOR_ROLL_SIZE, Contribution, HonorRoll, contributions, honor_rolls, member_pages
 from .community import open_questions as longest_waiting
 from .model import SECTIONS, Entry, Site
 from .related import related_entries
@@ -54,14 +54,17 @@ def pinned_entries(site: Site) -> list[Entry]:
     return sorted((e for e in site.entries if e.pinned), key=lambda e: (e.weight or 999, e.date))
 
 
-def home_page(site: Site, events: list[Contribution] | None = None) -> Page:
+def home_page(site: Site, events: list[Contribution] | None = None, rolls: list[HonorRoll] | None = None) -> Page:
+    """`rolls`: the honor rolls of everyone (`honor_rolls` with no limit), if the caller has them."""
     latest = {s: site.in_section(s)[:LATEST_ON_HOME] for s in SECTIONS}
     counts = {s: len(site.in_section(s)) for s in SECTIONS}
     waiting = longest_waiting(site)
     return Page("/", "home.html", {
         "pinned": pinned_entries(site), "latest": latest, "counts": counts,
         "open_count": len(waiting), "waiting": waiting[:LATEST_ON_HOME],
-        "top_tags": top_tags(site, 16), "honor_rolls": honor_rolls(site, events=events),
+        "top_tags": top_tags(site, 16),
+        "honor_rolls": [HonorRoll(r.key, r.start, r.end, r.rows[:HONOR_ROLL_SIZE]) for r in rolls] if rolls is not None
+        else honor_rolls(site, events=events),
     })
 
 
@@ -163,5 +166,6 @@ def browsing_pages(site: Site, related: dict[str, list[Entry]] | None = None,
 def listing_pages(site: Site, events: list[Contribution] | None = None) -> list[Page]:
     """The browsing pages but the entries' own: home, sections, tags, members, archive."""
     events = contributions(site) if events is None else events
-    return [home_page(site, events), *section_pages(site), *tag_pages(site), *member_pages(site, events),
+    rolls = honor_rolls(site, limit=len(events), events=events)  # everyone: each page shows the first few
+    return [home_page(site, events, rolls), *section_pages(site), *tag_pages(site), *member_pages(site, events, rolls),
             *archive_pages(site)]

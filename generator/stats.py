@@ -102,21 +102,26 @@ def activity_review(site: Site, recent_weeks: int = RECENT_WEEKS,
     answered = [0] * len(weeks)
     people: list[set[str]] = [set() for _ in weeks]
 
+    first, end = weeks[0].start(tz), weeks[-1].end(tz)  # a moment outside is in none of them: no week to work out
+
+    def recent(moment: datetime) -> int | None:
+        return index[week_of(moment, tz)] if first <= moment < end else None
+
     questions = [e for e in site.entries if e.question]
     for entry in site.entries:
-        i = index.get(week_of(entry.date, tz))
+        i = recent(entry.date)
         if i is not None:
             per_section[i][entry.section] += 1
             if entry.question:
                 asked[i] += 1
     for entry in questions:  # answered when the digests say so: the accepted answer's date, else the first's
         if not entry.question.is_open:
-            i = index.get(week_of(entry.question.answered_at or entry.date, tz))
+            i = recent(entry.question.answered_at or entry.date)
             if i is not None:
                 answered[i] += 1
     events = contributions(site) if events is None else events
     for c in events:
-        i = index.get(week_of(c.date, tz))
+        i = recent(c.date)
         if i is not None:
             people[i].add(c.who)
 
