@@ -65,6 +65,7 @@ from .write import (
     static_files,
 )
 
+STALE_DOCS = 8  # docs the stored term index may lack before a build stores its own (see CachedTerms.index)
 BACKGROUND_ENTRIES = 500  # from this many entries, checks and related entries are worked out beside other stages
 MANY_BYTES = 16 << 20  # from this many bytes of feeds and search files (a cold build: ~80 MB at 10,000), a child writes them beside the render stage
 
@@ -618,8 +619,9 @@ class CachedTerms:
     """The site's term index (for search and related entries), made once when first asked for by
     patching the last build's, and its search files, remade only where a token's postings changed.
 
-    Both are kept in the cache for the next build; a clean build patches an empty index, so
-    the two give the same bytes (tests/e2e/test_incremental.py).
+    Both are kept in the cache for the next builds, which patch them, and stored again once they lack
+    more than STALE_DOCS of a build's docs; a clean build patches an empty index, so the two give the
+    same bytes (tests/e2e/test_incremental.py).
     """
 
     site: Site
@@ -628,6 +630,7 @@ class CachedTerms:
     kept: OnDisk | None = None  # search files output/ holds as made with the same key are given without their bytes
     made: tuple[TermIndex, np.ndarray | None, str, Folding] | None = None
     seconds: dict[str, float] = field(default_factory=dict)  # "terms", "search": for the build's timings
+    store: bool = False  # the index made is stored for the next build (and so are its search files)
 
     def release(self) -> None:
         """Let the index go once search and related entries have it: rendering forks workers, smaller is better."""
@@ -659,7 +662,10 @@ class CachedTerms:
                 return joined(parallel_map(postings, [docs[i:i + size] for i in range(0, len(docs), size)]))
 
             index, changed = patched_index(previous or EMPTY, self.keys, terms_of)
-            if previous is None or index.docs != previous.docs:  # the index is a function of the docs
+            # Stored (tens of megabytes) when it differs from the stored one by more than a few docs: until
+            # then each build patches the stored one again, which costs less than storing it after every edit.
+            self.store = previous is None or len(set(index.docs) ^ set(previous.docs)) > STALE_DOCS
+            if self.store:
                 self.cache.save_large_artifact("terms", self.key, index)
             self.made = (index, changed if previous else None, previous.digest() if previous else "", folding)
             self.seconds["terms"] = time.perf_counter() - started
@@ -670,9 +676,12 @@ class CachedTerms:
         started = time.perf_counter()
         previous = self.cache.large_artifact("search", self.key)
         previous = previous if isinstance(previous, SearchState) else None  # its bundles are named by content
-        files, state = index_files(self.site, index, folding, changed if previous and previous.index == patched else None,
-                                   previous)
-        if state != previous:
+        matching = previous is not None and previous.index == patched
+        files, state = index_files(self.site, index, folding, changed if matching else None, previous)
+        if not matching and not self.store:  # made from nothing: stored, with the index they were made from
+            self.store = True
+            self.cache.save_large_artifact("terms", self.key, index)
+        if self.store and state != previous:  # the search files of the stored index, which the next build patches
             self.cache.save_large_artifact("search", self.key, state)
         if self.kept is not None:  # after an edit, most of them: not sent to the build, read or written again
             files = [OutputFile(f.path, None, f.key) if self.kept(f.path, f.key) else f for f in files]

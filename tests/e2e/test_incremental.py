@@ -147,6 +147,29 @@ def test_after_an_edit_files_output_holds_as_they_are_are_given_without_their_by
     assert tree(basic_site / "output") == clean_build(basic_site, tmp_path)
 
 
+def test_the_term_index_is_stored_again_once_it_lacks_more_than_a_few_docs(basic_site, tmp_path, monkeypatch):
+    from generator.cache import BuildCache
+
+    build(BuildOptions(source=basic_site, now=NOW))
+    stored: list[str] = []
+    real = BuildCache.save_large_artifact
+    monkeypatch.setattr(BuildCache, "save_large_artifact", lambda self, name, key, value: (
+        self.folder and stored.append(name), real(self, name, key, value))[1])  # not the clean builds' (no cache)
+    monkeypatch.setattr(build_module, "STALE_DOCS", 2)  # an edit here changes one doc: two keys differ
+    for name, expected in [("qa/ask.md", []), ("highlights/rules.md", ["terms", "search"]), ("qa/open-question.md", [])]:
+        path = basic_site / "content" / name  # another doc each time: one, then two differ from the stored index
+        path.write_text(path.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+        build(BuildOptions(source=basic_site, now=NOW))
+        assert tree(basic_site / "output") == clean_build(basic_site, tmp_path)  # patched from the stored one
+        assert (name, [kind for kind in stored if kind in ("terms", "search")]) == (name, expected)
+        stored.clear()
+    (basic_site / CACHE_DIR / "search.pickle").unlink()  # search files made from nothing: stored with their index
+    _replace(basic_site / "content/qa/open-question.md", "补充一句。", "补充两句。")  # still two docs differ
+    build(BuildOptions(source=basic_site, now=NOW))
+    assert [kind for kind in stored if kind in ("terms", "search")] == ["terms", "search"]
+    assert tree(basic_site / "output") == clean_build(basic_site, tmp_path)
+
+
 def test_a_title_edit_reaches_the_neighbours_and_lists(basic_site):
     build(BuildOptions(source=basic_site, now=NOW))
     edit_title(basic_site)
