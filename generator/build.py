@@ -55,6 +55,7 @@ from .terms import (
 )
 from .unchanged import SETTLE_NS, BuildRecord, Inputs, input_digest, next_change
 from .write import (
+    BACKGROUND_CLEANUP_FILES,
     InPlaceOutput,
     SpareClaim,
     StagedOutput,
@@ -308,14 +309,17 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             timings["look"] = time.perf_counter() - started
             last = looked[0]
             return BuildResult(None, last.entries, last.pages, WriteResult(0, last.written, 0), last.warnings, timings)
+        records: dict[str, FileRecord] | None = None  # the output manifest (see on_disk)
         if write and not in_place and background_cleanup:
-            claim = SpareClaim(options.output_dir)
+            records = cache.outputs(options.output_dir.resolve())
+            claim = SpareClaim(options.output_dir, make=len(records) > BACKGROUND_CLEANUP_FILES)
         site = load_site(options, problems, timings, cache, memo, later_checks if write else None)
         stop_if_cancelled(cancelled)
         started = time.perf_counter()
         base = options_base(options)
         files_now = not (write and in_place and pages_written is not None)  # else after the pages (`kb serve`)
-        records = cache.outputs(options.output_dir.resolve()) if write and not in_place else None
+        if records is None and write and not in_place:
+            records = cache.outputs(options.output_dir.resolve())
         kept = on_disk(records, options.output_dir.resolve()) if records is not None else None  # files not loaded
         # Built here before, a large site's term index needs a small patch: a child makes the search
         # files and related entries from it while this process makes the feeds and pages.

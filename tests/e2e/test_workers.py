@@ -156,9 +156,9 @@ def test_a_cold_build_beside_a_spare_tree_still_parses_on_every_core(tmp_path, m
             f.write(f"{os.getpid()}\n")
         return real(*args)
 
-    def slow_walk(root):  # a big spare takes a while: the parse must not wait for it, nor give up a core
+    def slow_walk(*args):  # a big spare takes a while: the parse must not wait for it, nor give up a core
         time.sleep(1)
-        return walk(root)
+        return walk(*args)
 
     monkeypatch.setattr(build_module, "parse_document", parse_document)
     walk = write_module.found_tree

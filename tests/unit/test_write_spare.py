@@ -101,3 +101,29 @@ def test_a_spare_claimed_as_the_build_begins_is_walked_beside_it_and_handed_over
     later = StagedOutput(output, spare=True)
     assert later.reusing
     later.abort()
+
+
+def test_a_large_site_without_a_spare_has_one_made_of_links_beside_the_build(tmp_path, monkeypatch):
+    """The build after a cold one: its child links output/'s files into a new spare, which is then
+    updated like any spare (the changed files replaced, the others already there)."""
+    from generator.write import SpareClaim
+
+    monkeypatch.setattr(write_module, "BACKGROUND_CLEANUP_FILES", 0)
+    monkeypatch.setenv("KB_WORKERS", "2")
+    output, spare = tmp_path / "output", tmp_path / ".kb-spare-output"
+    staged_write(output, {"a/index.html": b"a", "b/index.html": b"b1", "c/x/index.html": b"c", "old.html": b"o"})
+    assert not spare.exists()
+    inode_a = (output / "a/index.html").stat().st_ino
+    claim = SpareClaim(output, make=True)
+    assert claim.walk is not None and claim.walk.forked  # made in a child
+    staged = StagedOutput(output, spare=True, claimed=claim)
+    assert staged.reusing
+    assert (spare / "a/index.html").stat().st_ino == inode_a  # made of links to output/'s files
+    for rel, data in {"a/index.html": b"a", "b/index.html": b"b2", "c/x/index.html": b"c"}.items():
+        staged.add(rel, staged.put(rel, data)[1])
+    result = staged.commit(background_cleanup=True)
+    assert tree(output) == {"a/index.html": b"a", "b/index.html": b"b2", "c/x/index.html": b"c"}
+    assert tree(spare) == {"a/index.html": b"a", "b/index.html": b"b1", "c/x/index.html": b"c", "old.html": b"o"}
+    assert (output / "a/index.html").stat().st_ino == inode_a and (result.written, result.removed) == (1, 1)
+    SpareClaim(tmp_path / "small", make=True).release()  # no output/ to link: no spare made
+    assert not (tmp_path / ".kb-spare-small").exists()
