@@ -253,14 +253,16 @@ def site_files(site: Site, renderer: Renderer, cache: BuildCache, base: str, dig
     feeds = cached_entry_feeds(site, cache, base, digests, kept)
     digest_feed, problems = cached_digest_feed(site, renderer, cache, base, digests, weeks, kept, templates)
     start = start.result() if start else start_files(site, [w.week for w in weeks])
-    return feeds + digest_feed + by_content(start + [open_questions_feed(site)], kept) + search, problems
+    # keyed by their bytes: after an edit, the start page's index of every entry is megabytes, most often the same
+    own = [replace(f, key=sha(f.data)) if f.data is not None and not f.key else f
+           for f in start + [open_questions_feed(site)]]
+    return feeds + digest_feed + as_kept(own, kept) + search, problems
 
 
-def by_content(files: list[OutputFile], kept: OnDisk | None) -> list[OutputFile]:
-    """Files keyed by their bytes, those that output/ holds as they are without them: not written, not even
-    compared (after an edit, the start page's index of every entry is megabytes, most often the same)."""
-    keyed = [replace(f, key=sha(f.data)) if f.data is not None and not f.key else f for f in files]
-    return [OutputFile(f.path, None, f.key) if kept is not None and kept(f.path, f.key) else f for f in keyed]
+def as_kept(files: list[OutputFile], kept: OnDisk | None) -> list[OutputFile]:
+    """The files, those that output/ holds as made with their key without their bytes: not sent
+    between processes, written or even compared."""
+    return [OutputFile(f.path, None, f.key) if kept is not None and kept(f.path, f.key) else f for f in files]
 
 
 def options_base(options: BuildOptions) -> str:
@@ -309,17 +311,15 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             timings["look"] = time.perf_counter() - started
             last = looked[0]
             return BuildResult(None, last.entries, last.pages, WriteResult(0, last.written, 0), last.warnings, timings)
-        records: dict[str, FileRecord] | None = None  # the output manifest (see on_disk)
-        if write and not in_place and background_cleanup:
-            records = cache.outputs(options.output_dir.resolve())
+        # the output manifest (see on_disk), which also says whether output/ holds a large site
+        records = cache.outputs(options.output_dir.resolve()) if write and not in_place else None
+        if records is not None and background_cleanup:
             claim = SpareClaim(options.output_dir, make=len(records) > BACKGROUND_CLEANUP_FILES)
         site = load_site(options, problems, timings, cache, memo, later_checks if write else None)
         stop_if_cancelled(cancelled)
         started = time.perf_counter()
         base = options_base(options)
         files_now = not (write and in_place and pages_written is not None)  # else after the pages (`kb serve`)
-        if records is None and write and not in_place:
-            records = cache.outputs(options.output_dir.resolve())
         kept = on_disk(records, options.output_dir.resolve()) if records is not None else None  # files not loaded
         # Built here before, a large site's term index needs a small patch: a child makes the search
         # files and related entries from it while this process makes the feeds and pages.
@@ -687,8 +687,7 @@ class CachedTerms:
             self.cache.save_large_artifact("terms", self.key, index)
         if self.store and state != previous:  # the search files of the stored index, which the next build patches
             self.cache.save_large_artifact("search", self.key, state)
-        if self.kept is not None:  # after an edit, most of them: not sent to the build, read or written again
-            files = [OutputFile(f.path, None, f.key) if self.kept(f.path, f.key) else f for f in files]
+        files = as_kept(files, self.kept)  # after an edit, most of them
         self.seconds["search"] = time.perf_counter() - started
         return files
 

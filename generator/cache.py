@@ -179,10 +179,18 @@ class BuildCache:
                            (_row(k, d) for k, d in new.items() if k not in stored))
             db.execute("COMMIT")
         self._safely(save, None, writes=True)
-        if used is not None and self.snapshot_keys is not None and (used and not self.snapshot_keys or
-                                                                    len(self.snapshot_keys ^ used.keys()) > max(SNAPSHOT_SLACK, len(used) // 16)):
+        if used is not None and self._snapshot_is_stale(used.keys()):
             self.save_large_artifact(SNAPSHOT, _snapshot_key(), {key: _head(doc) for key, doc in used.items()})
             self.snapshot_keys = set(used)
+
+    def _snapshot_is_stale(self, used: Iterable[str]) -> bool:
+        """This cache looked for the heads' snapshot (see `documents`) and found none, or one that lacks
+        or holds more than a sixteenth of these documents (SNAPSHOT_SLACK at least)."""
+        if self.snapshot_keys is None:  # never looked (`kb serve` keeps its documents itself)
+            return False
+        used = set(used)
+        return bool(used) and not self.snapshot_keys or \
+            len(self.snapshot_keys ^ used) > max(SNAPSHOT_SLACK, len(used) // 16)
 
     def reopened(self) -> BuildCache:
         """The same cache on a connection of its own that never waits for a lock, for a forked

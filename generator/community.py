@@ -111,6 +111,10 @@ class HonorRoll:
     def last_day(self) -> date | None:
         return (self.end - timedelta(days=1)).date() if self.end else None
 
+    def first(self, count: int) -> HonorRoll:
+        """The same roll cut to its first `count` rows (ranks stay: they were worked out in order)."""
+        return HonorRoll(self.key, self.start, self.end, self.rows[:count])
+
 
 def month_bounds(moment: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
     """The calendar month a moment falls in, in the site's timezone: [first day, next first day)."""
@@ -194,7 +198,7 @@ def member_pages(site: Site, events: list[Contribution] | None = None, full: lis
     members = sorted(site.members.values(), key=lambda m: (-records.get(m.id, EMPTY_RECORD).count, m.id))
     guests = sorted((r for who, r in records.items() if who not in site.members), key=lambda r: (-r.count, r.who))
     full = honor_rolls(site, limit=len(records), events=events) if full is None else full
-    rolls = [HonorRoll(r.key, r.start, r.end, r.rows[:10]) for r in full]
+    rolls = [roll.first(10) for roll in full]
     pages = [Page("/members/", "members.html", {"members": members, "records": records, "empty": EMPTY_RECORD,
                                                 "guests": guests, "honor_rolls": rolls})]
     for member in members:

@@ -29,6 +29,10 @@ class Pager:
         return self.base_url if number == 1 else f"{self.base_url}page/{number}/"
 
     @property
+    def url(self) -> str:
+        return self.url_of(self.number)
+
+    @property
     def urls(self) -> tuple[str, ...]:
         """Every page's URL, first to last (made when a template asks: a page's key digests its fields alone)."""
         return tuple(self.url_of(n) for n in range(1, self.total + 1))
@@ -46,8 +50,7 @@ def paginated(base_url: str, items: list, per_page: int) -> list[tuple[str, list
     """Split a list into pages at base_url, base_url/page/2/, …; always at least one."""
     total = max(1, math.ceil(len(items) / per_page))
     pagers = [Pager(n, total, base_url) for n in range(1, total + 1)]
-    return [(pager.url_of(pager.number), items[(pager.number - 1) * per_page: pager.number * per_page], pager)
-            for pager in pagers]
+    return [(p.url, items[(p.number - 1) * per_page: p.number * per_page], p) for p in pagers]
 
 
 def pinned_entries(site: Site) -> list[Entry]:
@@ -63,7 +66,7 @@ def home_page(site: Site, events: list[Contribution] | None = None, rolls: list[
         "pinned": pinned_entries(site), "latest": latest, "counts": counts,
         "open_count": len(waiting), "waiting": waiting[:LATEST_ON_HOME],
         "top_tags": top_tags(site, 16),
-        "honor_rolls": [HonorRoll(r.key, r.start, r.end, r.rows[:HONOR_ROLL_SIZE]) for r in rolls] if rolls is not None
+        "honor_rolls": [roll.first(HONOR_ROLL_SIZE) for roll in rolls] if rolls is not None
         else honor_rolls(site, events=events),
     })
 

@@ -176,3 +176,15 @@ def test_ranks_follow_the_order_and_ties_share_them(site, limit):
     for position, (row, key) in enumerate(zip(roll, keys, strict=True), start=1):
         assert row.rank == (roll[position - 2].rank if position > 1 and keys[position - 2] == key else position)
         assert row.count == row.wrote + row.asked + row.answered and row.accepted <= row.answered
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_sites(), st.integers(1, 4))
+def test_a_roll_of_everyone_cut_to_its_first_rows_is_the_roll_of_that_many(site, limit):
+    """What the home and members pages show: the rolls of everyone, made once, cut to their first rows."""
+    from generator.pages import home_page
+
+    events = contributions(site)
+    everyone = honor_rolls(site, limit=len(events), events=events)
+    assert [roll.first(limit) for roll in everyone] == honor_rolls(site, limit=limit)
+    assert home_page(site, events, everyone).context["honor_rolls"] == home_page(site, events).context["honor_rolls"]
