@@ -6,6 +6,10 @@ process boundaries. This process works too (on the chunks nearest the end) rathe
 than wait: one worker fewer is one process fewer whose touches copy the site's pages
 (each forked worker ends up with a private copy of much of the small-object heap).
 Below a few dozen items, or with one core, the work stays in this process.
+
+Every child dies with the process that forked it (`_die_with`): a build killed with SIGKILL
+leaves no worker behind, blocked on a pipe nobody reads and holding the files and the
+spare tree's lock it inherited.
 """
 from __future__ import annotations
 
@@ -16,12 +20,14 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 MIN_ITEMS = 48  # below this, starting workers costs more than it saves
+PR_SET_PDEATHSIG = 1  # Linux's prctl option: the signal a process gets when its parent dies
 
 _task: Callable | None = None  # set in each worker by _install, before any task runs
 _claims = None  # in parallel_map's workers: which chunks are taken (shared with the parent)
@@ -38,10 +44,45 @@ def worker_count() -> int:
         return os.cpu_count() or 1
 
 
-def _install(task: Callable, claims=None) -> None:
-    """In each worker: the task, and default signal handling whatever the parent set up
-    (`kb serve` turns SIGTERM into Ctrl-C; the pool stops its workers with SIGTERM)."""
+def _die_with(parent: int) -> None:
+    """In a child just forked from `parent`: be killed when it ends, however it ends (SIGKILL too).
+
+    Linux sends the child a signal of its choice (prctl's parent-death signal); elsewhere a thread
+    watches the parent's id. A parent that died before that was set up is seen by its id. A write
+    to a pipe whose reader is gone ends the child quietly (SIGPIPE) rather than with a traceback.
+    """
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if not _parent_death_signal(signal.SIGKILL):
+        threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _parent_death_signal(signum: int) -> bool:
+    """Ask Linux to send `signum` to this process when its parent ends; False where it cannot.
+
+    Linux sends it when the thread that forked ends: kb's children are waited for by that thread.
+    """
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return False
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    return prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _install(task: Callable, claims=None, parent: int | None = None) -> None:
+    """In each worker: die with `parent`; the task, and default signal handling whatever the parent
+    set up (`kb serve` turns SIGTERM into Ctrl-C; the pool stops its workers with SIGTERM)."""
     global _task, _claims
+    if parent is not None:
+        _die_with(parent)
     _task, _claims = task, claims
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
@@ -117,7 +158,8 @@ def parallel_map(task: Callable[[T], R], items: Sequence[T], workers: int | None
     gc.freeze()  # keep the collector from touching (and so copying) the parent's objects in workers
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
-        pool = context.Pool(workers - 1 if here else workers, initializer=_install, initargs=(task, claims))
+        pool = context.Pool(workers - 1 if here else workers, initializer=_install,
+                            initargs=(task, claims, os.getpid()))
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     try:
@@ -139,9 +181,13 @@ def parallel_map(task: Callable[[T], R], items: Sequence[T], workers: int | None
             gc.unfreeze()
 
 
-def _send_result(task: Callable[[], R], sender) -> None:
-    """In a Background's child: task's result, or the exception it raised, to the parent."""
-    _install(task)
+def _send_result(task: Callable[[], R], sender, receiver, parent: int) -> None:
+    """In a Background's child: task's result, or the exception it raised, to the parent.
+
+    The child closes its copy of the pipe's reading end, so that the pipe breaks when the parent goes.
+    """
+    receiver.close()
+    _install(task, parent=parent)
     try:
         outcome: tuple[bool, object] = (True, task())
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
@@ -177,7 +223,7 @@ class Background(Generic[R]):
         gc.freeze()
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
         try:
-            process = context.Process(target=_send_result, args=(task, sender))
+            process = context.Process(target=_send_result, args=(task, sender, self.receiver, os.getpid()))
             process.start()
             self.process = process
             # Taken as soon as it is sent, so that the child can exit: a child that lives on holds

@@ -1,6 +1,8 @@
 import os
 import time
 
+import pytest
+
 from generator.parallel import MIN_ITEMS, parallel_map, worker_count
 
 
@@ -169,3 +171,62 @@ def test_the_collector_is_paused_here_while_workers_keep_theirs(monkeypatch):
         assert not gc.isenabled()  # not turned on if it was off
     finally:
         gc.enable()
+
+
+ORPHAN_SCRIPT = """
+import os, sys, time
+os.environ["KB_WORKERS"] = "2"
+from generator import parallel
+if sys.argv[1] == "no-prctl":
+    parallel._parent_death_signal = lambda signum: False  # as where Linux's prctl is missing
+work = parallel.Background(lambda: time.sleep(60))
+print(work.process.pid, flush=True)
+
+def task(i):
+    print(os.getpid(), flush=True)
+    time.sleep(60)
+
+parallel.parallel_map(task, range(parallel.MIN_ITEMS))
+"""
+
+
+def running(pid: int) -> bool:
+    """True while the process exists and is not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to follow the children")
+@pytest.mark.parametrize("how", ["prctl", "no-prctl"])
+def test_children_die_with_a_parent_killed_with_sigkill(tmp_path, how):
+    """A Background child and a pool worker, both busy for a minute, end within a second or two of
+    their parent's SIGKILL (with Linux's parent-death signal, or by watching the parent), quietly."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    errors = tmp_path / "stderr"
+    with open(errors, "w") as stderr:
+        parent = subprocess.Popen([sys.executable, "-c", ORPHAN_SCRIPT, how], stdout=subprocess.PIPE,
+                                  stderr=stderr, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    children: set[int] = set()
+    while len(children) < 2:  # the Background child and the pool's worker (the parent works too)
+        line = parent.stdout.readline()
+        assert line, errors.read_text()
+        if int(line) != parent.pid:
+            children.add(int(line))
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 3
+    while any(map(running, children)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    survivors = [pid for pid in children if running(pid)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    assert survivors == []
+    assert errors.read_text() == ""
