@@ -3,6 +3,10 @@ schemes (nh3, the Rust ammonia sanitiser), unless the site opts in to trust it.
 
 Markdown's own output goes through the same filter, so a `javascript:` link
 written in Markdown syntax is dropped as surely as one written in HTML.
+
+A tag that is not on the list is shown as written, as text: members write about
+"the <script> tag" far more often than they mean one, and removing it would take
+everything up to its end tag (the rest of the entry, when there is none) with it.
 """
 from __future__ import annotations
 
@@ -36,6 +40,11 @@ _A_TAG = re.compile(r'<a((?:\s+[^\s=>"]+(?:="[^"]*")?)*)\s*>')
 _EXTERNAL_HREF = re.compile(r'\shref="(?:https?:)?//', re.I)
 _INPUT_TAG = re.compile(r'<input((?:\s+[^\s=>"]+(?:="[^"]*")?)*)\s*>')
 _ATTRIBUTE = re.compile(r'[^\s=>"]+(?:="[^"]*")?')
+# A "<" that opens markup the sanitiser would remove: a tag not on the list (its name runs, as for
+# an HTML parser, to ASCII whitespace, "/" or ">"), an end tag without a name, "<!" or "<?" (which
+# a parser reads as a comment up to the next ">"). Comments ("<!--") are looked at on their own.
+_NAMES = "|".join(sorted(TAGS, key=len, reverse=True))
+_FOREIGN = re.compile(rf"<(?=[A-Za-z/!?])(?!/?(?:{_NAMES})[\t\n\f\r />])(?!!--)", re.I)
 
 
 # Built once: setting up the sanitiser's allow-lists on every call was a fifth of its time.
@@ -54,10 +63,29 @@ def clean_html(html: str, trusted: bool = False) -> str:
     """The HTML with only allowed tags, attributes and URL schemes; scripts removed with their content."""
     if trusted:
         return html
-    clean = _CLEANER.clean(html)
+    clean = _CLEANER.clean(foreign_markup_as_text(html))
     if "<input" in clean:  # the forced attributes come in a different order in each process
         clean = _INPUT_TAG.sub(lambda m: "<input " + " ".join(sorted(_ATTRIBUTE.findall(m.group(1)))) + ">", clean)
     return _A_TAG.sub(_with_noopener, clean) if "<a" in clean else clean
+
+
+def foreign_markup_as_text(html: str) -> str:
+    """The HTML with every tag the sanitiser would remove, and a comment left open, made text."""
+    if _FOREIGN.search(html):
+        html = _FOREIGN.sub("&lt;", html)
+    last_open = html.rfind("<!--")
+    if last_open >= 0 and last_open + 2 > html.rfind("-->"):  # "<!-->" is a closed, empty comment
+        html = _open_comment_as_text(html)
+    return html
+
+
+def _open_comment_as_text(html: str) -> str:
+    """A "<!--" with no "-->" after it would hide the rest of the entry: it and those after it are shown."""
+    closed_until = html.rfind("-->")
+    at = html.find("<!--")
+    while at + 2 <= closed_until:
+        at = html.find("<!--", at + 4)
+    return html[:at] + html[at:].replace("<!--", "&lt;!--")
 
 
 def _with_noopener(match: re.Match) -> str:

@@ -1,9 +1,12 @@
 from zoneinfo import ZoneInfo
 
 import pytest
+from bs4 import BeautifulSoup
 
+from generator.cli import main
 from generator.parse import MarkdownRenderer, parse_document, parse_when
 from generator.sources import SourceFile
+from tests.conftest import NOW
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -63,7 +66,7 @@ def test_link_to_entry_file_becomes_placeholder_with_line():
     assert d.links == (("content/qa/rules.md#发言规范", 6),)
 
 
-def test_external_links_get_noopener_and_scripts_are_removed():
+def test_external_links_get_noopener_and_scripts_do_not_run():
     d = doc('---\ntitle: t\ndate: 2026-01-01\n---\n[x](https://a.org) <script>alert(1)</script> <img src=x onerror="alert(1)"> [y](javascript:alert(1))\n')
     assert 'rel="noopener"' in d.html
     assert "<script" not in d.html and "onerror" not in d.html and "javascript:" not in d.html
@@ -154,3 +157,73 @@ def test_the_quick_inline_processor_gives_python_markdowns_html():
     # The shortcut is on: every registered pattern is known (a Markdown upgrade adding one turns it off)
     assert quick.md.treeprocessors["inline"].patterns is not None
     assert hasattr(markdown.treeprocessors.InlineProcessor, "_InlineProcessor__handleInline")
+
+
+# Tags whose content an HTML parser or the sanitiser takes with them (raw text, foreign content,
+# elements removed whole), tags it would drop with their words, and lone tags that reshape what follows.
+SWALLOWING = ["script", "style", "template", "textarea", "title", "xmp", "noembed", "noframes", "iframe",
+              "plaintext", "noscript", "select", "option", "svg", "math", "object", "button", "form", "marquee",
+              "listing", "desc", "annotation-xml", "head", "body", "html", "my-widget", "SCRIPT",
+              "p", "div", "pre", "table", "li", "kbd", "details"]
+
+
+def soup(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "html.parser")
+
+
+@pytest.mark.parametrize("tag", SWALLOWING)
+@pytest.mark.parametrize("where", ["inline", "line start"])
+def test_a_tag_written_about_is_shown_and_the_rest_of_the_entry_survives(tag, where):
+    said = f"the <{tag}> tag" if where == "inline" else f"<{tag}> is a tag"
+    d = doc(f"---\ntitle: t\ndate: 2026-01-01\n---\n\n开头。\n\n{said}, **as written**.\n\n- 列表\n\n## 后面\n\n最后一段。\n")
+    page = soup(d.html)
+    assert d.ok and [p.get_text() for p in page.find_all("p")] == ["开头。", f"{said}, as written.", "最后一段。"]
+    assert page.find("strong").get_text() == "as written" and page.find("li").get_text() == "列表"
+    assert [h.get_text() for h in page.find_all("h2")] == ["后面"]
+    assert {element.name for element in page.find_all()} == {"p", "strong", "ul", "li", "h2"}
+    assert "最后一段" in d.text
+
+
+@pytest.mark.parametrize("written", ["<!-- 没写完的注释", "<![CDATA[ x ]]>", "<?php echo 1 ?>", "<!DOCTYPE html>", "</script>", "</>"])
+def test_markup_a_parser_would_read_to_its_end_is_shown_as_text(written):
+    d = doc(f"---\ntitle: t\ndate: 2026-01-01\n---\n\n{written}\n\n写在 {written} 之后。\n\n最后一段。\n")
+    shown = [line for line in soup(d.html).get_text().split("\n") if line]
+    assert shown == [written, f"写在 {written} 之后。", "最后一段。"]
+
+
+def test_a_complete_script_is_text_never_an_element_and_comments_stay_hidden():
+    d = doc("---\ntitle: t\ndate: 2026-01-01\n---\n\n<script>alert(1)</script>\n\n说 <style>p{}</style> 和 <!-- 备注 --> 完。\n")
+    page = soup(d.html)
+    assert page.find("script") is None and page.find("style") is None
+    assert [p.get_text() for p in page.find_all("p")] == ["<script>alert(1)</script>", "说 <style>p{}</style> 和  完。"]
+
+
+def test_allowed_html_that_is_complete_is_kept_and_code_stays_code():
+    d = doc("---\ntitle: t\ndate: 2026-01-01\n---\n\n按 <kbd>Ctrl</kbd>，换行<br>再说 `<script>` 与 `</kbd>`。\n\n"
+            "<details>\n<summary>更多</summary>\n内容\n</details>\n\n```html\n<style>\n```\n")
+    page = soup(d.html)
+    assert page.find("kbd").get_text() == "Ctrl" and page.find("br") is not None
+    assert [c.get_text() for c in page.find_all("code")] == ["<script>", "</kbd>", "<style>\n"]
+    assert page.find("details").find("summary").get_text() == "更多"
+
+
+def test_a_site_that_trusts_raw_html_keeps_it_as_written():
+    renderer = MarkdownRenderer(trusted_html=True)
+    d = parse_document(SourceFile("content/highlights/x.md", "highlights",
+                                  "---\ntitle: t\ndate: 2026-01-01\n---\n\n<div>\n<script src=\"/w.js\"></script>\n</div>\n\nthe <p> tag\n",
+                                  "digest"), renderer, TZ)
+    page = soup(d.html)
+    assert page.find("script")["src"] == "/w.js" and page.find("div") is not None
+    assert "&lt;" not in d.html
+
+
+def test_the_built_page_shows_every_word_after_a_tag_and_check_is_clean(basic_site, capsys):
+    (basic_site / "content/lessons/tags.md").write_text(
+        "---\ntitle: 讲标签\ndate: 2026-11-01\n---\n\n页面里的 <script> 标签和 <style> 标签要放在哪里？\n\n"
+        "<template> 也一样。\n\n## 结论\n\n放在最后。\n", encoding="utf-8")
+    assert main(["check", "--source", str(basic_site), "--now", NOW]) == 0
+    assert main(["build", "--source", str(basic_site), "--now", NOW]) == 0
+    capsys.readouterr()
+    prose = soup((basic_site / "output/lessons/tags/index.html").read_text(encoding="utf-8")).find("div", class_="prose")
+    assert [p.get_text() for p in prose.find_all("p")] == ["页面里的 <script> 标签和 <style> 标签要放在哪里？", "<template> 也一样。", "放在最后。"]
+    assert prose.find("h2").get_text().strip() == "结论" and prose.find("script") is None

@@ -2,7 +2,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from generator.sanitize import clean_html, is_safe_url
+from generator.sanitize import clean_html, foreign_markup_as_text, is_safe_url
 
 
 class Elements(HTMLParser):
@@ -85,3 +85,28 @@ def test_trusted_html_is_kept_as_written():
 ])
 def test_safe_urls_for_member_profiles(url, safe):
     assert is_safe_url(url) is safe
+
+
+@pytest.mark.parametrize("html,text", [
+    ("<p>the <script> tag and the rest</p>", "the <script> tag and the rest"),
+    ("<p>a <STYLE>b</p><p>c</p>", "a <STYLE>bc"),
+    ("<p>a <template>b</p><p>c</p>", "a <template>bc"),
+    ("<p>a <textarea>b</p><p>c</p>", "a <textarea>bc"),
+    ("<p>a <svg><p>b</p></svg></p>", "a <svg>b</svg>"),
+    ("<p>a <plaintext>b</p><p>c</p>", "a <plaintext>bc"),
+    ('<p>a <script src="x>y">b</p>', 'a <script src="x>y">b'),
+    ("<p>a <!-- open</p><p>c</p>", "a <!-- openc"),
+    ("<p>a <!-- closed --> b <!-- open</p><p>c</p>", "a  b <!-- openc"),
+    ("<p>a <!--> b</p>", "a  b"),
+    ("<p>a <? b ?> <!x> </ c> </> d</p>", "a <? b ?> <!x> </ c> </> d"),
+])
+def test_markup_the_sanitiser_would_remove_is_shown_as_text(html, text):
+    from bs4 import BeautifulSoup
+
+    assert BeautifulSoup(clean_html(html), "html.parser").get_text() == text
+
+
+def test_allowed_tags_are_not_taken_for_foreign_ones():
+    html = '<p><a href="/x">a</a> <abbr title="t">b</abbr> <b>c</b> <br/> <h1\tid="x">d</h1> </p>'
+    assert foreign_markup_as_text(html) == html
+    assert foreign_markup_as_text("<ab>x</ab><h7>y</h7><a-b>z</a-b>") == "&lt;ab>x&lt;/ab>&lt;h7>y&lt;/h7>&lt;a-b>z&lt;/a-b>"
