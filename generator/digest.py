@@ -192,6 +192,7 @@ def week_digest(site: Site, week: Week, index: WeekIndex | None = None,
     position = bisect_left(weeks, week)
     earlier = weeks[:position]
     later = weeks[position + (position < len(weeks) and weeks[position] == week):]
+    previous = week.shifted(-1)  # none before the calendar's first week
     return WeekDigest(
         week=week,
         in_progress=not is_complete(week, index.now, index.tz),
@@ -204,7 +205,7 @@ def week_digest(site: Site, week: Week, index: WeekIndex | None = None,
         top_tags=top_tags,
         contributors=contributors,
         counts=_counts(index, week),
-        previous_counts=_counts(index, week.shifted(-1)),
+        previous_counts=_counts(index, previous) if previous != week else WeekCounts(),
         past_years=tuple(_past_years(index, week)),
         note=index.notes.get(week.label, ""),
         prev_week=earlier[-1] if earlier else None,

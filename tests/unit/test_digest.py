@@ -153,3 +153,11 @@ def test_open_questions_at_each_weeks_end_are_those_asked_before_it_and_answered
         still_open = [e for e in entries if e.date < end and (answered_at(e) is None or answered_at(e) >= end)]
         assert digest.open_total == len(still_open)
         assert list(digest.open_questions) == still_open[:OPEN_SHOWN]
+
+
+def test_the_first_and_last_weeks_of_the_calendar_have_digests(weeks_site):
+    """0001-W01 has no week before it, 9999-W52 no Monday after it: neither is an OverflowError."""
+    first, last = week_digest(weeks_site, Week(1, 1)), week_digest(weeks_site, Week(9999, 52))
+    assert first.is_empty and first.previous_counts.entries == 0 and not first.in_progress
+    assert last.is_empty and last.in_progress and last.prev_week is not None and last.next_week is None
+    assert first.prev_week is None and first.next_week is not None
