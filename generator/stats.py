@@ -8,7 +8,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from .charts import Chart, Series, chart_svg
 from .community import Contribution, contributions, honor_roll
@@ -20,6 +20,9 @@ from .weeks import Week, week_of
 RECENT_WEEKS = 26
 TOP_TAGS = 10
 TOP_CONTRIBUTORS = 10
+# Columns of a chart since the start: months while they fit, else years, else spans of years,
+# so that an archive of 1995–2026 draws no more bars than one of four years.
+MAX_PERIODS = 48
 # Largest number of calendar days in each time-to-answer bucket; the last one is open-ended.
 ANSWER_BUCKETS = (("same_day", 0), ("next_day", 1), ("d2_3", 3), ("d4_7", 7), ("over_week", None))
 
@@ -38,21 +41,32 @@ class WeekActivity:
 
 
 @dataclass(frozen=True)
-class MonthActivity:
+class PeriodActivity:
+    """A column of the charts since the start: a month, or whole years when months would not fit."""
+
     year: int
-    month: int
-    new_contributors: tuple[str, ...]  # people whose first contribution is in this month
-    entries: dict[str, int]  # section -> entries dated in the month
+    month: int  # its first month
+    months: int  # its length: 1, or a multiple of 12
+    new_contributors: tuple[str, ...]  # people whose first contribution is in this period
+    entries: dict[str, int]  # section -> entries dated in the period
 
     @property
     def label(self) -> str:
-        return f"{self.year}-{self.month:02d}"
+        """"2026-09", "2026" or "1970–1974"."""
+        if self.months == 1:
+            return f"{self.year}-{self.month:02d}"
+        years = self.months // 12
+        return str(self.year) if years == 1 else f"{self.year}–{self.year + years - 1}"
+
+    @property
+    def axis_label(self) -> str:
+        return self.label[2:] if self.months == 1 else str(self.year)
 
 
 @dataclass(frozen=True)
 class ActivityReview:
     weeks: tuple[WeekActivity, ...]  # the last RECENT_WEEKS weeks, oldest first, up to this week
-    months: tuple[MonthActivity, ...]  # from the first entry's or contribution's month to this month
+    periods: tuple[PeriodActivity, ...]  # from the first entry's or contribution's month to this month
     entries: int
     contributors: int
     questions: int
@@ -91,11 +105,47 @@ def days_to_answer(entry: Entry, tz) -> int | None:
     return max(0, (answered.astimezone(tz).date() - entry.date.astimezone(tz).date()).days)
 
 
+def period_length(first: tuple[int, int], last: tuple[int, int]) -> int:
+    """Months per column from `first` to `last` (year, month): one while MAX_PERIODS columns hold
+    the span, else the fewest whole years that do."""
+    if (last[0] - first[0]) * 12 + last[1] - first[1] < MAX_PERIODS:
+        return 1
+    return 12 * -(-(last[0] - first[0] + 1) // MAX_PERIODS)
+
+
+def activity_periods(newcomers: dict[tuple[int, int], list[str]], entry_months: dict[tuple[int, int], dict[str, int]],
+                     last: tuple[int, int]) -> list[PeriodActivity]:
+    """The columns from the first month with a newcomer or an entry to `last`, oldest first."""
+    if not newcomers and not entry_months:
+        return []
+    first = min([*newcomers, *entry_months])
+    length = period_length(first, last)
+    if length > 1:
+        first = (first[0], 1)  # whole years
+
+    def column(ym: tuple[int, int]) -> int:
+        return ((ym[0] - first[0]) * 12 + ym[1] - first[1]) // length
+
+    count = max(0, column(last) + 1)
+    people: list[list[str]] = [[] for _ in range(count)]
+    entries = [dict.fromkeys(SECTIONS, 0) for _ in range(count)]
+    for ym, who in newcomers.items():
+        if 0 <= (i := column(ym)) < count:
+            people[i] += who
+    for ym, counts in entry_months.items():
+        if 0 <= (i := column(ym)) < count:
+            for section, n in counts.items():
+                entries[i][section] += n
+    offsets = [first[1] - 1 + i * length for i in range(count)]  # months after January of the first year
+    return [PeriodActivity(first[0] + offset // 12, offset % 12 + 1, length, tuple(sorted(people[i])), entries[i])
+            for i, offset in enumerate(offsets)]
+
+
 def activity_review(site: Site, recent_weeks: int = RECENT_WEEKS,
                     events: list[Contribution] | None = None) -> ActivityReview:
     tz = site.config.tz
     this_week = week_of(site.now, tz)
-    weeks = [this_week.shifted(-n) for n in range(recent_weeks - 1, -1, -1)]
+    weeks = sorted({this_week.shifted(-n) for n in range(recent_weeks)})  # fewer in the calendar's first weeks
     index = {w: i for i, w in enumerate(weeks)}
     per_section = [dict.fromkeys(SECTIONS, 0) for _ in weeks]
     asked = [0] * len(weeks)
@@ -136,14 +186,8 @@ def activity_review(site: Site, recent_weeks: int = RECENT_WEEKS,
     newcomers: dict[tuple[int, int], list[str]] = {}
     for who, ym in first_month.items():
         newcomers.setdefault(ym, []).append(who)
-    months: list[MonthActivity] = []
-    if first_month or entry_months:
-        year, month = min([*first_month.values(), *entry_months])
-        now = site.now.astimezone(tz)
-        while (year, month) <= (now.year, now.month):
-            months.append(MonthActivity(year, month, tuple(sorted(newcomers.get((year, month), []))),
-                                        entry_months.get((year, month), dict.fromkeys(SECTIONS, 0))))
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    now = site.now.astimezone(tz)
+    periods = activity_periods(newcomers, entry_months, (now.year, now.month))
 
     answered_questions = [e for e in questions if not e.question.is_open]
     days = sorted(d for d in (days_to_answer(e, tz) for e in answered_questions) if d is not None)
@@ -156,7 +200,7 @@ def activity_review(site: Site, recent_weeks: int = RECENT_WEEKS,
 
     return ActivityReview(
         weeks=tuple(WeekActivity(w, per_section[i], asked[i], answered[i], len(people[i])) for i, w in enumerate(weeks)),
-        months=tuple(months),
+        periods=tuple(periods),
         entries=len(site.entries),
         contributors=len(first_month),
         questions=len(questions),
@@ -176,9 +220,9 @@ def review_charts(site: Site, review: ActivityReview, events: list[Contribution]
     # a label every fourth week, counted back from this week so the newest is always labelled
     week_axis = tuple(f"{w.week.monday.month}/{w.week.monday.day}" if (len(weeks) - 1 - i) % 4 == 0 else ""
                       for i, w in enumerate(weeks))
-    months = review.months
-    step = max(1, -(-len(months) // 8))
-    month_axis = tuple(m.label[2:] if (len(months) - 1 - i) % step == 0 else "" for i, m in enumerate(months))
+    periods = review.periods
+    step = max(1, -(-len(periods) // 8))
+    period_axis = tuple(p.axis_label if (len(periods) - 1 - i) % step == 0 else "" for i, p in enumerate(periods))
     top = honor_roll(site, None, None, TOP_CONTRIBUTORS, events=events)
     return [
         Chart("entries-per-week", t("chart_entries_per_week", n=len(weeks)), week_labels,
@@ -193,15 +237,23 @@ def review_charts(site: Site, review: ActivityReview, events: list[Contribution]
               (Series("tags", t("series_entries"), tuple(n for _, n in review.top_tags)),), horizontal=True),
         Chart("contributors-per-week", t("chart_contributors_per_week", n=len(weeks)), week_labels,
               (Series("people", t("series_contributors"), tuple(w.contributors for w in weeks)),), week_axis),
-        Chart("entries-per-month", t("chart_entries_per_month"), tuple(m.label for m in months),
-              tuple(Series(s, t(s), tuple(m.entries[s] for m in months)) for s in SECTIONS), month_axis),
+        Chart("entries-per-month", _since_start_title(t, "entries", periods), tuple(p.label for p in periods),
+              tuple(Series(s, t(s), tuple(p.entries[s] for p in periods)) for s in SECTIONS), period_axis),
         Chart("top-contributors", t("chart_top_contributors", n=len(top)), tuple(r.name for r in top),
               (Series("wrote", t("series_wrote"), tuple(r.wrote for r in top)),
                Series("answered", t("series_answers"), tuple(r.answered for r in top)),
                Series("asked", t("series_asked"), tuple(r.asked for r in top))), horizontal=True),
-        Chart("new-contributors", t("chart_new_contributors"), tuple(m.label for m in months),
-              (Series("new", t("series_new_contributors"), tuple(len(m.new_contributors) for m in months)),), month_axis),
+        Chart("new-contributors", _since_start_title(t, "new_contributors", periods), tuple(p.label for p in periods),
+              (Series("new", t("series_new_contributors"), tuple(len(p.new_contributors) for p in periods)),), period_axis),
     ]
+
+
+def _since_start_title(t, kind: str, periods: tuple[PeriodActivity, ...]) -> str:
+    """"New entries per month", or per year, or per N years: what one column of the chart holds."""
+    years = periods[0].months // 12 if periods else 0
+    if not years:
+        return t("chart_entries_per_month" if kind == "entries" else "chart_new_contributors")
+    return t(f"chart_{kind}_per_year") if years == 1 else t(f"chart_{kind}_per_years", n=years)
 
 
 def duration_text(days: float | None, t) -> str:
@@ -222,5 +274,5 @@ def stats_pages(site: Site, events: list[Contribution] | None = None) -> list[Pa
         "review": review, "charts": [(c, chart_svg(c)) for c in charts],
         "median_text": duration_text(review.median_days_to_answer, t),
         "weeks_from": review.weeks[0].week.monday if review.weeks else None,
-        "weeks_to": review.weeks[-1].week.monday + timedelta(days=6) if review.weeks else None,
+        "weeks_to": review.weeks[-1].week.sunday if review.weeks else None,
     })]

@@ -5,8 +5,9 @@ import pytest
 
 from generator.build import BuildOptions, build
 from generator.i18n import translator
-from generator.stats import activity_review, days_to_answer, duration_text, review_charts
+from generator.stats import MAX_PERIODS, activity_periods, activity_review, days_to_answer, duration_text, review_charts
 from tests.conftest import NOW, copy_site
+from tests.helpers import page
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +43,10 @@ def test_questions_and_time_to_answer(review):
 
 
 def test_new_contributors_per_month_and_top_tags(review):
-    assert [m.entries for m in review.months] == [{"highlights": 0, "qa": 1, "lessons": 0},
+    assert [m.entries for m in review.periods] == [{"highlights": 0, "qa": 1, "lessons": 0},
                                                   {"highlights": 0, "qa": 1, "lessons": 1},
                                                   {"highlights": 3, "qa": 3, "lessons": 2}]
-    assert [(m.label, m.new_contributors) for m in review.months] == [
+    assert [(m.label, m.new_contributors) for m in review.periods] == [
         ("2026-09", ("carol", "dave")), ("2026-10", ("bob",)), ("2026-11", ("alice", "王老师")),
     ]
     assert review.contributors == 5
@@ -75,3 +76,59 @@ def test_charts_carry_the_same_numbers_as_the_review(site, review):
     top = charts["top-contributors"]
     assert top.labels == ("鲍勃", "Carol", "爱丽丝", "大卫", "王老师")
     assert [s.key for s in top.series] == ["wrote", "answered", "asked"] and top.totals == (5, 5, 3, 3, 1)
+
+
+def columns(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[str, int]]:
+    """The labels of the columns since the start, with the entries each holds (one in the first month)."""
+    periods = activity_periods({}, {first: {"highlights": 0, "qa": 1, "lessons": 0}}, last)
+    return [(p.label, sum(p.entries.values())) for p in periods]
+
+
+def test_columns_since_the_start_are_months_while_they_fit_then_years():
+    assert [label for label, _ in columns((2022, 12), (2026, 11))] == [f"{y}-{m:02d}" for y in range(2022, 2027)
+                                                                          for m in range(1, 13)][11:-1]  # 48 months
+    assert columns((2022, 11), (2026, 11)) == [("2022", 1), ("2023", 0), ("2024", 0), ("2025", 0), ("2026", 0)]
+    archive = columns((1995, 3), (2026, 11))
+    assert [label for label, _ in archive] == [str(y) for y in range(1995, 2027)] and archive[0] == ("1995", 1)
+    widest = columns((1970, 1), (2100, 12))
+    assert len(widest) == 44 <= MAX_PERIODS
+    assert widest[0] == ("1970–1972", 1) and widest[-1] == ("2099–2101", 0)
+    assert columns((2027, 1), (2026, 11)) == []  # everything after now
+
+
+@pytest.fixture(scope="module")
+def far_apart(tmp_path_factory):
+    """The community site with one entry in 1970 and one in 2100, built on the last day of 2100: output."""
+    source = copy_site("community", tmp_path_factory.mktemp("far"))
+    for slug, day, who in (("first", "1970-01-01 08:00", "alice"), ("last", "2100-12-30 08:00", "bob")):
+        (source / f"content/lessons/{slug}.md").write_text(
+            f"---\ntitle: {slug}\ndate: {day}\nauthors: [{who}]\n---\n\n正文。\n", encoding="utf-8")
+    build(BuildOptions(source=source, now="2100-12-31T12:00:00+08:00"))
+    return source / "output"
+
+
+def test_stats_of_a_site_spanning_131_years_draw_at_most_max_periods_columns(far_apart, tmp_path):
+    stats = page(far_apart, "/stats/")
+    for figure in stats.select("figure.chart"):
+        assert len(figure.select("tbody tr")) <= MAX_PERIODS, figure["id"]
+        assert len(figure.select("svg rect")) <= MAX_PERIODS * 3, figure["id"]
+    entries = stats.select_one("figure#entries-per-month")
+    assert entries.h2.get_text() == "建站以来每 3 年新增内容"
+    rows = {row.th.get_text(): [int(td.get_text()) for td in row.select("td")] for row in entries.select("tbody tr")}
+    assert rows["1970–1972"] == [0, 0, 1, 1] and rows["2099–2101"] == [0, 0, 1, 1]  # highlights, qa, lessons, total
+    near = copy_site("community", tmp_path)
+    build(BuildOptions(source=near, now=NOW))
+    assert (far_apart / "stats/index.html").stat().st_size < 1.5 * (near / "output/stats/index.html").stat().st_size
+
+
+def test_digests_archive_start_and_honor_roll_of_that_site_follow_its_entries_not_its_years(far_apart):
+    """The pages beside /stats/ that count time: a page per week or year with entries, none for the years between."""
+    import json
+
+    digests = sorted(p.name for p in (far_apart / "digest").iterdir() if p.is_dir())
+    assert digests[0] == "1970-W01" and digests[-1] == "2100-W52" and len(digests) == 9
+    assert sorted(p.name for p in (far_apart / "archive").iterdir() if p.is_dir()) == ["1970", "2026", "2100"]
+    index = json.loads((far_apart / "start/entries.json").read_text(encoding="utf-8"))
+    assert len(index["entries"]) == 13 and sorted(index["weeks"]) == digests
+    week_roll = page(far_apart, "/").select(".honor-card")[0]
+    assert "2100-12-27 – 2101-01-02" in week_roll.get_text(" ", strip=True)
