@@ -411,6 +411,10 @@ def parse_when(value: Any, tz: tzinfo) -> datetime:
             raise ValueError(f'"{raw}" is not a valid date-time: write it as 2026-11-03 21:30 or 2026-11-03T21:30:00+08:00') from None
     else:
         raise ValueError(f"{value!r} is not a date: write it as 2026-11-03 or 2026-11-03 21:30")
+    from .weeks import year_problem  # the years every later stage can count weeks and months in
+
+    if problem := year_problem(moment, str(value).strip()):
+        raise ValueError(problem)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(tz)
