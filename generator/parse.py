@@ -504,9 +504,27 @@ def check_front_matter(data: Any, doc, path: str, tz: tzinfo) -> tuple[dict, lis
         elif not slug or slug in (".", "..") or re.search(r"[/\\]|\.\.|[\x00-\x1f\s]", slug):
             problems.append(Problem(at("slug"), f'slug "{meta["slug"]}" must be one path segment: no "/", "\\", "..", spaces or control characters'))
             del meta["slug"]
+        elif reserved := _reserved_in_slug(slug):
+            problems.append(Problem(at("slug"), f'slug "{slug}" has {reserved}, which would break its links or '
+                                                f"its folder on some systems: {_slug_advice(slug)}"))
+            del meta["slug"]
         else:
             meta["slug"] = slug
     return meta, problems
+
+
+SLUG_RESERVED = re.compile(r"[?#%:*|\x7f]|\.$")  # a query, a fragment, an escape; not in a Windows file name
+
+
+def _reserved_in_slug(slug: str) -> str:
+    """The characters of an explicit slug that would break its links or its folder, quoted; '' if none."""
+    found = dict.fromkeys(match.group() for match in SLUG_RESERVED.finditer(slug))
+    return ", ".join('a final "."' if ch == "." else f'"{ch}"' if ch != "\x7f" else "a control character" for ch in found)
+
+
+def _slug_advice(slug: str) -> str:
+    suggestion = slugify(slug)
+    return f"write slug: {suggestion}" if suggestion else 'use letters, digits and "-"'
 
 
 # --- Q&A --------------------------------------------------------------------------------
@@ -575,7 +593,9 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo, k
     """`key`: what the document is a function of, if the caller knows it (see Document.key)."""
     path = source.rel_path
     source_dir = posixpath.dirname(path)
-    problems: list[Problem] = []
+    problems: list[Problem] = list(source.problems)  # reading it: not UTF-8 (then nothing to parse), control characters
+    if any(p.severity == "error" for p in problems):
+        return Document(path, source.section, source.stem, {}, {}, "", "", "", (), (), (), tuple(problems), key=key)
     try:
         if source.section == "digest" and source.text.split("\n", 1)[0].strip() != "---":
             front, body, body_line = "", source.text, 1  # a week's note needs no front matter
@@ -583,7 +603,8 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo, k
             front, body, body_line = split_front_matter(source.text, path)
         doc = load_yaml(front, path, line_offset=1)
     except YamlError as exc:
-        return Document(path, source.section, source.stem, {}, {}, "", "", "", (), (), (), (exc.problem,), key=key)
+        return Document(path, source.section, source.stem, {}, {}, "", "", "", (), (), (), (*problems, exc.problem), key=key)
+    problems.extend(doc.problems)  # keys given twice, lone surrogates, control characters
     meta, meta_problems = check_front_matter(doc.data, doc, path, tz)
     problems.extend(meta_problems)
     meta_lines = {str(k[0]): line for k, line in doc.key_lines.items() if len(k) == 1}

@@ -45,9 +45,13 @@ def truncate(text: str, limit: int) -> str:
     return text
 
 
+# What cannot stand in a URL path segment as written, or in a file name on some system.
+NOT_IN_SLUG = re.compile(r"[\s\x00-\x1f\x7f/\\?#%\"'<>`|^{}\[\]:*]+")
+
+
 def slugify(value: str) -> str:
-    """A URL segment that keeps Unicode: NFC, lower-cased, whitespace → '-'."""
+    """A URL segment that keeps Unicode: NFC, lower-cased, whitespace and reserved characters → '-'."""
     value = unicodedata.normalize("NFC", value).strip().lower()
-    value = re.sub(r"[\s/\\?#%\"'<>`|^{}\[\]]+", "-", value)
+    value = NOT_IN_SLUG.sub("-", value)
     value = re.sub(r"-{2,}", "-", value).strip("-.")
     return value

@@ -227,3 +227,21 @@ def test_the_built_page_shows_every_word_after_a_tag_and_check_is_clean(basic_si
     prose = soup((basic_site / "output/lessons/tags/index.html").read_text(encoding="utf-8")).find("div", class_="prose")
     assert [p.get_text() for p in prose.find_all("p")] == ["页面里的 <script> 标签和 <style> 标签要放在哪里？", "<template> 也一样。", "放在最后。"]
     assert prose.find("h2").get_text().strip() == "结论" and prose.find("script") is None
+
+
+@pytest.mark.parametrize("slug,message", [
+    ("a?b#c", 'slug "a?b#c" has "?", "#", which would break its links or its folder on some systems: write slug: a-b-c'),
+    ("a%2Fb", 'slug "a%2Fb" has "%", which would break its links or its folder on some systems: write slug: a-2fb'),
+    ("x:y*z|w", 'slug "x:y*z|w" has ":", "*", "|", which would break its links or its folder on some systems: write slug: x-y-z-w'),
+    ("v1.", 'slug "v1." has a final ".", which would break its links or its folder on some systems: write slug: v1'),
+    ("'?'", 'slug "?" has "?", which would break its links or its folder on some systems: use letters, digits and "-"'),
+])
+def test_a_slug_with_url_reserved_characters_is_an_error_with_a_suggestion(slug, message):
+    d = doc(f"---\ntitle: t\ndate: 2026-01-01\nslug: {slug}\n---\n")
+    assert messages(d) == [f"content/highlights/x.md:4: {message}"] and "slug" not in d.meta
+
+
+@pytest.mark.parametrize("slug", ["社群-运营", "a&b", "c++", "x<b>", "v1.2", "_under_", "emoji-🎉"])
+def test_slugs_a_url_can_hold_are_kept(slug):
+    d = doc(f"---\ntitle: t\ndate: 2026-01-01\nslug: '{slug}'\n---\n")
+    assert d.ok and d.meta["slug"] == slug

@@ -1,3 +1,6 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
 from generator.text import join_cjk_lines, reading_minutes, slugify, text_length, truncate
 
 
@@ -36,3 +39,18 @@ def test_slugify_keeps_unicode_and_drops_separators():
     assert slugify("Python 入门/../x") == "python-入门-..-x"
     assert slugify("  Community  ") == "community"
     assert "/" not in slugify("a/b\\c")
+
+
+RESERVED = set('?#%/\\:*|"<>')  # a query, a fragment, an escape, a folder; not in a Windows file name
+
+
+@given(st.text())
+def test_a_slug_made_from_any_text_holds_nothing_a_link_or_a_file_name_cannot(text):
+    slug = slugify(text)
+    assert not RESERVED & set(slug) and not any(ch.isspace() or ord(ch) < 0x20 or ch == "\x7f" for ch in slug)
+    assert slug not in (".", "..") and not slug.endswith(".")
+
+
+def test_reserved_characters_in_a_title_become_dashes():
+    assert [slugify(t) for t in ("a?b#c", "a%2Fb", "Python: tips", "x*y|z", "C#", "a\x00b\x7fc")] == [
+        "a-b-c", "a-2fb", "python-tips", "x-y-z", "c", "a-b-c"]
