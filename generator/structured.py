@@ -9,13 +9,20 @@ from __future__ import annotations
 import html as html_lib
 import re
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
+from .config import SiteConfig
 from .model import Answer, Entry, Site
 
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|li|h[1-6]|pre|blockquote|tr|div)>", re.I)
 _IMG = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]+)\"", re.I)
+URL_SAFE = "/#?=&%:@~+-._"  # what the templates' url() and abs_url() leave as it is
+
+
+def absolute_url(config: SiteConfig, path: str) -> str:
+    """The URL the page's canonical link and og: tags give for a site path: percent-encoded once."""
+    return config.absolute(quote(path, safe=URL_SAFE))
 
 
 def plain_text(html: str) -> str:
@@ -39,7 +46,7 @@ def ordered_answers(entry: Entry) -> list[tuple[int, Answer]]:
 def person(site: Site, who: str) -> dict[str, str]:
     data = {"@type": "Person", "name": site.member_name(who)}
     if who in site.members:
-        data["url"] = site.config.absolute(f"/members/{who}/")
+        data["url"] = absolute_url(site.config, f"/members/{who}/")
     return data
 
 
@@ -55,7 +62,7 @@ def entry_image(entry: Entry, site: Site) -> str:
 
 def structured_data(site: Site, entry: Entry) -> dict[str, Any]:
     """The JSON-LD object of an entry page."""
-    url = site.config.absolute(entry.url)
+    url = absolute_url(site.config, entry.url)
     image = entry_image(entry, site)
     if entry.question is None:
         data: dict[str, Any] = {
@@ -69,7 +76,7 @@ def structured_data(site: Site, entry: Entry) -> dict[str, Any]:
         if entry.tags:
             data["keywords"] = [t.name for t in entry.tags]
         if image:
-            data["image"] = site.config.absolute(image)
+            data["image"] = absolute_url(site.config, image)
         return data
 
     question = entry.question
