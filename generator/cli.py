@@ -2,22 +2,31 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from datetime import datetime
+import unicodedata
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .build import BuildOptions, build
 from .config import SECTION_IDS, load_config
 from .errors import Problem, SiteError
 from .parse import SEGMENT_BYTES
 from .text import slugify
+from .weeks import LAST_YEAR, YEARS, Week, parse_week
+
+MAX_WORKERS = 512
+EPOCH_EXAMPLE = 1795233600  # 2026-11-21 12:00 in Shanghai
+LAST_EPOCH = int(datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC).timestamp())
+
+# Option values are checked by argparse (`type=`), which names the option and exits 2; each
+# message says what is wrong and what to write instead.
 
 
 def _moment(value: str) -> str:
-    """--now must be a date-time; say so the way argparse reports any bad option."""
-    from datetime import UTC
-
+    """--now must be a date-time kb takes."""
     from .parse import parse_when
 
     try:
@@ -25,6 +34,36 @@ def _moment(value: str) -> str:
     except (ValueError, OverflowError) as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return value
+
+
+def _week(value: str) -> Week:
+    try:
+        return parse_week(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _port(value: str) -> int:
+    if not 0 <= (port := _whole_number(value)) <= 65535:
+        raise argparse.ArgumentTypeError(f"{_quoted(value)} is not a port: write a number from 1 to 65535, or 0 for a free one")
+    return port
+
+
+def _base_url(value: str) -> str:
+    """--base-url must be what base_url in site_config.yaml must be: an absolute http(s) URL."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - a port that is not a number in 0-65535 raises ValueError
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not value.isprintable() or " " in value:
+        raise argparse.ArgumentTypeError(f"{_quoted(value)} is not an absolute http(s) URL: write it as https://kb.example.org/")
+    return value
+
+
+def _quoted(value: str) -> str:
+    """A value from the command line or the environment, quoted on one line and cut short."""
+    return json.dumps(value if len(value) <= 60 else value[:60] + "…", ensure_ascii=False)
 
 
 def _source_arg(parser: argparse.ArgumentParser) -> None:
@@ -40,17 +79,17 @@ def make_parser() -> argparse.ArgumentParser:
     _source_arg(p)
     p.add_argument("--output", type=Path, metavar="DIR", help="where to write the site (default: SOURCE/output)")
     p.add_argument("--drafts", action="store_true", help="include entries marked draft: true")
-    p.add_argument("--base-url", metavar="URL", help="override base_url from site_config.yaml")
+    p.add_argument("--base-url", metavar="URL", type=_base_url, help="override base_url from site_config.yaml")
     p.add_argument("--now", metavar="ISO-8601", type=_moment, help='fix "now" (scheduled entries, current week); SOURCE_DATE_EPOCH works too')
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--timings", action="store_true", help="print the seconds each stage took (to stderr)")
 
     p = commands.add_parser("serve", help="build, serve and rebuild on every change", description="Build the site, serve it on http://127.0.0.1:8000/, watch content/, templates/, static/ and site_config.yaml, rebuild what changed and reload open browser tabs. Ctrl-C stops.")
     _source_arg(p)
-    p.add_argument("--port", type=int, default=8000, metavar="N", help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--port", type=_port, default=8000, metavar="N", help="port (default 8000; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1", metavar="H", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--drafts", action="store_true", help="include entries marked draft: true")
-    p.add_argument("--now", metavar="ISO-8601", help='fix "now"')
+    p.add_argument("--now", metavar="ISO-8601", type=_moment, help='fix "now"')
 
     p = commands.add_parser("check", help="validate content without writing", description="Check every entry, member and link; print every problem; exit 1 on errors.")
     _source_arg(p)
@@ -65,7 +104,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("digest", help="print one week's digest, ready to paste", description="Print one week's digest to stdout: txt for chat groups (split into messages under digest_message_limit characters), md for Markdown, html for e-mail.")
     _source_arg(p)
-    p.add_argument("--week", metavar="YYYY-Www", help="the ISO week, e.g. 2026-W47 (default: the last completed week)")
+    p.add_argument("--week", metavar="YYYY-Www", type=_week, help="the ISO week, e.g. 2026-W47 (default: the last completed week)")
     p.add_argument("--format", choices=("md", "txt", "html"), default="md", help="md (default), txt or html")
     p.add_argument("--now", metavar="ISO-8601", type=_moment, help='fix "now" (which week is the last completed one)')
     return parser
@@ -135,6 +174,10 @@ def new_entry_text(title: str, section: str, now: datetime) -> str:
 
 
 def run_new(args: argparse.Namespace) -> int:
+    for name, value in (("title", args.title), ("--slug", args.slug or "")):
+        if problem := _typed_text_problem(value):
+            print(f"kb new: the {name} {problem}", file=sys.stderr)
+            return 2
     try:
         config = load_config(args.source)
     except SiteError as exc:
@@ -149,13 +192,28 @@ def run_new(args: argparse.Namespace) -> int:
         return 2
     folder = args.source / "content" / args.section
     path = folder / f"{slug}.md"
-    if path.exists():
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as file:  # "x": never over a file that is there
+            file.write(new_entry_text(args.title, args.section, datetime.now(config.tz)))
+    except FileExistsError:
         print(f"kb new: {path} already exists; choose another title or --slug", file=sys.stderr)
         return 1
-    folder.mkdir(parents=True, exist_ok=True)
-    path.write_text(new_entry_text(args.title, args.section, datetime.now(config.tz)), encoding="utf-8")
+    except OSError as exc:
+        print(f"kb new: cannot write {exc.filename or path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(path)
     return 0
+
+
+def _typed_text_problem(value: str) -> str | None:
+    """What keeps text typed on the command line out of a front matter line, if anything: bytes
+    that are not UTF-8 (the terminal's encoding is another), or a control character."""
+    if any("\ud800" <= char <= "\udfff" for char in value):
+        return "is not UTF-8 text: set the terminal to UTF-8, or type it in the file kb makes"
+    if control := next((char for char in value if unicodedata.category(char) == "Cc"), None):
+        return f"holds a control character (U+{ord(control):04X}): type it without"
+    return None
 
 
 def run_digest(args: argparse.Namespace) -> int:
@@ -163,7 +221,7 @@ def run_digest(args: argparse.Namespace) -> int:
     from .digest import week_digest
     from .digest_text import digest_text
     from .errors import Problems
-    from .weeks import last_completed_week, parse_week, week_of
+    from .weeks import last_completed_week, week_of
 
     try:
         site = load_site(BuildOptions(source=args.source, now=args.now), Problems(), {})
@@ -172,11 +230,7 @@ def run_digest(args: argparse.Namespace) -> int:
         return 1
     tz = site.config.tz
     if args.week:
-        try:
-            week = parse_week(args.week)
-        except ValueError as exc:
-            print(f"kb digest: {exc}", file=sys.stderr)
-            return 2
+        week = args.week
         if week > week_of(site.now, tz):
             print(f"kb digest: {week.label} has not started yet (this week is {week_of(site.now, tz).label})", file=sys.stderr)
             return 2
@@ -189,9 +243,18 @@ def run_digest(args: argparse.Namespace) -> int:
 COMMANDS = {"build": run_build, "check": run_check, "new": run_new, "digest": run_digest, "serve": run_serve}
 
 
-def not_a_site(source: Path) -> str | None:
+def not_a_site(source: Path, command: str) -> str | None:
     """Why `source` is not a site's folder, if it is not: a mistyped --source would otherwise
-    build an empty site there (`kb new` may start a site in an empty folder)."""
+    build an empty site there (`kb new` may start a site in an empty folder, or make the folder)."""
+    try:
+        str(source.absolute()).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(source).decode("utf-8", "backslashreplace")  # the byte that is not UTF-8 as \xff
+        return f"{shown}: the folder's path is not UTF-8 text; move the site to a folder whose path is"
+    if source.exists() and not source.is_dir():
+        return f"{source}: a file, not a folder; pass the site's folder with --source DIR"
+    if command == "new":
+        return None
     if not source.is_dir():
         return f"{source}: no such folder; pass the site's folder with --source DIR"
     if not (source / "content").is_dir() and not (source / "site_config.yaml").is_file():
@@ -200,9 +263,32 @@ def not_a_site(source: Path) -> str | None:
     return None
 
 
+def environment_problem(args: argparse.Namespace, environ: dict[str, str]) -> str | None:
+    """Why SOURCE_DATE_EPOCH or KB_WORKERS cannot be used, if one cannot: a build would stop on
+    either with a traceback, or start as many processes as KB_WORKERS says."""
+    epoch = environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch and getattr(args, "now", None) is None and not 0 <= _whole_number(epoch) < LAST_EPOCH:
+        return (f"SOURCE_DATE_EPOCH={_quoted(epoch)} is not a time kb takes: set it to whole seconds since "
+                f"1970-01-01 00:00 UTC, such as {EPOCH_EXAMPLE} ({YEARS})")
+    workers = environ.get("KB_WORKERS", "")
+    if workers and not 1 <= _whole_number(workers) <= MAX_WORKERS:
+        return (f"KB_WORKERS={_quoted(workers)} is not a number of worker processes: set it to a whole number "
+                f"from 1 to {MAX_WORKERS}, or unset it to use every core")
+    return None
+
+
+def _whole_number(text: str) -> int:
+    """The number ASCII digits (and spaces around them) write; -1 for anything else."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 20 else -1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    if args.command != "new" and (problem := not_a_site(args.source)):
+    problem = not_a_site(args.source, args.command)
+    if problem is None and args.command != "new":
+        problem = environment_problem(args, dict(os.environ))
+    if problem:
         print(f"kb {args.command}: {problem}", file=sys.stderr)
         return 2
     try:

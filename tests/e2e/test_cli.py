@@ -1,10 +1,13 @@
 """The CLI run as a user runs it: a subprocess in a scratch copy of a site."""
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 
+from generator.cli import main
 from tests.conftest import NOW, SITES, copy_example_site, copy_site, run_kb
 from tests.helpers import page, tree
 
@@ -135,3 +138,67 @@ def test_example_site_builds_every_contract_page(tmp_path):
     for url in ["/", "/highlights/", "/qa/", "/lessons/", "/tags/", "/members/", "/archive/"]:
         assert page(out, url).find("h1"), url
     assert (out / "404.html").is_file() and (out / "sitemap.xml").is_file() and (out / "robots.txt").is_file()
+
+
+# --- hostile values: exit 2 and a line that says what is wrong and what to write --------------
+
+HOSTILE = [  # (command and its values, environment, what the last line of stderr says)
+    (["build", "--now", "9999-12-31"], {}, 'argument --now: "9999-12-31" is after 2100, so it looks like a mistyped year'),
+    (["check", "--now", "0001-01-01"], {}, 'argument --now: "0001-01-01" is before 1970, so it looks like an unset date'),
+    (["digest", "--now", "2026-11-21T12:00+99:00"], {}, "is not a valid date-time: write it as 2026-11-03 21:30"),
+    (["digest", "--week", "0001-W01"], {}, '"0001-W01" is not a week kb can show (kb takes years 1970 to 2100): write it as 2026-W47'),
+    (["digest", "--week", "0000-W01"], {}, '"0000-W01" is not a week kb can show'),
+    (["digest", "--week", "2026-W54"], {}, "argument --week: 2026 has no week 54: its weeks are 2026-W01 to 2026-W53"),
+    (["build", "--base-url", "javascript:x"], {}, '"javascript:x" is not an absolute http(s) URL: write it as https://kb.example.org/'),
+    (["build", "--base-url", "http://[x"], {}, '"http://[x" is not an absolute http(s) URL'),
+    (["build", "--base-url", "https://kb.example.org:99999/"], {}, "is not an absolute http(s) URL"),
+    (["build"], {"SOURCE_DATE_EPOCH": "abc"}, 'SOURCE_DATE_EPOCH="abc" is not a time kb takes: set it to whole seconds since 1970-01-01 00:00 UTC'),
+    (["check"], {"SOURCE_DATE_EPOCH": "-1"}, 'SOURCE_DATE_EPOCH="-1" is not a time kb takes'),
+    (["digest"], {"SOURCE_DATE_EPOCH": "1.5e9"}, 'SOURCE_DATE_EPOCH="1.5e9" is not a time kb takes'),
+    (["build"], {"SOURCE_DATE_EPOCH": "9" * 30}, "is not a time kb takes"),
+    (["check"], {"KB_WORKERS": "²"}, 'KB_WORKERS="²" is not a number of worker processes: set it to a whole number from 1 to 512'),
+    (["build"], {"KB_WORKERS": "100000000000"}, 'KB_WORKERS="100000000000" is not a number of worker processes'),
+    (["new", "qa", "a\x01b"], {}, "kb new: the title holds a control character (U+0001): type it without"),
+    (["new", "qa", "x", "--slug", "a\udcffb"], {}, "kb new: the --slug is not UTF-8 text"),
+]
+
+
+@pytest.mark.parametrize(("argv", "environ", "said"), HOSTILE, ids=lambda v: str(v)[:40])
+def test_a_hostile_value_is_exit_2_with_one_line_saying_the_fix(basic_site, capsys, monkeypatch, argv, environ, said):
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    before = tree(basic_site)
+    try:
+        code = main([*argv, "--source", str(basic_site)])
+    except SystemExit as exc:  # argparse's way to say a value is wrong
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert said in err.splitlines()[-1] and err.splitlines()[-1].startswith(f"kb {argv[0]}: ")
+    assert "Traceback" not in err and tree(basic_site) == before
+    if environ:  # not argparse's: no usage lines, the one line alone
+        assert len(err.splitlines()) == 1
+
+
+def test_a_source_that_is_a_file_or_not_utf8_is_named(tmp_path, capsys):
+    file = tmp_path / "notes.txt"
+    file.write_text("x", encoding="utf-8")
+    odd = tmp_path / os.fsdecode(b"site-\xff")
+    shutil.copytree(SITES / "basic", odd)
+    for argv in (["build"], ["check"], ["new", "qa", "x"]):
+        assert main([*argv, "--source", str(file)]) == 2
+        assert capsys.readouterr().err == f"kb {argv[0]}: {file}: a file, not a folder; pass the site's folder with --source DIR\n"
+        assert main([*argv, "--source", str(odd)]) == 2
+        assert "the folder's path is not UTF-8 text; move the site to a folder whose path is" in capsys.readouterr().err
+    assert file.read_text(encoding="utf-8") == "x" and not (odd / "output").exists()
+
+
+@pytest.mark.parametrize(("values", "environ", "said"), [
+    (["--port", "70000"], {}, 'argument --port: "70000" is not a port: write a number from 1 to 65535, or 0 for a free one'),
+    (["--port", "-1"], {}, 'argument --port: "-1" is not a port'),
+    (["--now", "garbage"], {}, 'argument --now: "garbage" is not a date: write it as 2026-11-03'),
+    (["--port", "0"], {"SOURCE_DATE_EPOCH": "abc"}, 'kb serve: SOURCE_DATE_EPOCH="abc" is not a time kb takes'),
+])
+def test_serve_checks_its_values_before_it_starts(basic_site, values, environ, said):
+    done = run_kb("serve", "--source", str(basic_site), *values, env=environ, timeout=20)
+    assert done.returncode == 2 and said in done.stderr.splitlines()[-1] and "Traceback" not in done.stderr
