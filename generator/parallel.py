@@ -118,6 +118,28 @@ def _return_free_memory() -> None:
         pass
 
 
+@contextlib.contextmanager
+def _forking() -> Iterator[None]:
+    """Around a fork: the child starts with SIGTERM blocked (see `_install`), and a Ctrl-C (or the
+    SIGTERM that `kb serve` turns into one) that comes meanwhile is raised once the fork is done:
+    raised in Python's fork hooks, it would be printed as ignored, and lost."""
+    held: list[int] = []
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():  # where Python runs signal handlers
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if callable(signal.getsignal(signum)):
+                handlers[signum] = signal.signal(signum, lambda caught, frame: held.append(caught))
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+        for signum in held:
+            signal.raise_signal(signum)
+
+
 def _claimed(claims, index: int) -> bool:
     """Take chunk `index` unless another process has: each chunk is worked on once."""
     with claims.get_lock():
@@ -156,13 +178,11 @@ def parallel_map(task: Callable[[T], R], items: Sequence[T], workers: int | None
     _return_free_memory()  # what the stages before freed, so that it is not resident in every fork
     frozen = gc.get_freeze_count() > 0  # by a Background still at work: it unfreezes
     gc.freeze()  # keep the collector from touching (and so copying) the parent's objects in workers
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    pool = None
     try:
-        pool = context.Pool(workers - 1 if here else workers, initializer=_install,
-                            initargs=(task, claims, os.getpid()))
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-    try:
+        with _forking():
+            pool = context.Pool(workers - 1 if here else workers, initializer=_install,
+                                initargs=(task, claims, os.getpid()))
         pending = pool.imap(_run_chunk, enumerate(chunks))
         mine: dict[int, list[R]] = {}
         for index in reversed(range(len(chunks)) if here else range(0)):
@@ -174,7 +194,8 @@ def parallel_map(task: Callable[[T], R], items: Sequence[T], workers: int | None
         pool.join()
         return [result for results in done for result in results]
     except BaseException:
-        pool.terminate()  # an error or Ctrl-C: stop the rest now
+        if pool is not None:
+            pool.terminate()  # an error or Ctrl-C: stop the rest now
         raise
     finally:
         if not frozen:
@@ -221,10 +242,10 @@ class Background(Generic[R]):
         self.receiver, sender = context.Pipe(duplex=False)
         _return_free_memory()
         gc.freeze()
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        process = context.Process(target=_send_result, args=(task, sender, self.receiver, os.getpid()))
         try:
-            process = context.Process(target=_send_result, args=(task, sender, self.receiver, os.getpid()))
-            process.start()
+            with _forking():
+                process.start()
             self.process = process
             # Taken as soon as it is sent, so that the child can exit: a child that lives on holds
             # private copies of every page this process writes to meanwhile (it doubled the peak).
@@ -232,10 +253,12 @@ class Background(Generic[R]):
             self.receiving = threading.Thread(target=self._receive, daemon=True)
             self.receiving.start()
         except BaseException:
+            if process.pid is not None:  # Ctrl-C as it was forked: the child is not wanted
+                process.terminate()
+                process.join()
             gc.unfreeze()
             raise
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             sender.close()
 
     @property

@@ -230,3 +230,34 @@ def test_children_die_with_a_parent_killed_with_sigkill(tmp_path, how):
         os.kill(pid, signal.SIGKILL)
     assert survivors == []
     assert errors.read_text() == ""
+
+
+INTERRUPTED_SCRIPT = """
+import os, signal, sys
+os.environ["KB_WORKERS"] = "2"
+from generator import parallel
+
+def interrupted_as_it_forks():
+    signal.raise_signal(signal.SIGINT)
+    for _ in range(1000):  # Python runs the handler here, inside its fork hooks
+        pass
+
+os.register_at_fork(after_in_parent=interrupted_as_it_forks)
+for start in (lambda: parallel.parallel_map(abs, range(parallel.MIN_ITEMS)), lambda: parallel.Background(abs)):
+    try:
+        start()
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+"""
+
+
+def test_ctrl_c_as_a_child_is_forked_is_not_lost():
+    """Ctrl-C raised inside Python's fork hooks would be printed as ignored, and the build would go on."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED_SCRIPT], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert (done.stdout, done.stderr) == ("interrupted\ninterrupted\n", "")
