@@ -26,8 +26,9 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from .build import BuildCancelled, BuildOptions, build
 from .cache import BuildMemo, cache_folder
@@ -42,6 +43,9 @@ EXACT_AFTER_SECONDS = 2.0  # quiet time after a save before related entries are 
 WATCHED_DIRS = ("content", "templates", "static")
 WATCHED_FILES = ("site_config.yaml",)
 KEEPALIVE_SECONDS = 15.0
+MAX_TARGET = 8192  # characters in a request's target, escapes and query included
+MAX_PATH_BYTES = 4096  # a decoded path longer than PATH_MAX names no file
+OTHER_METHODS = ("POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT")  # 405; unknown ones get 501
 
 LIVE_SCRIPT = """(() => {
   const me = document.currentScript;
@@ -307,33 +311,94 @@ class ServedSite:
         return True
 
     def file_for(self, url_path: str) -> tuple[Path | None, str | None]:
-        """(file to send, or None) and a redirect target for folders without their slash."""
-        relative = unquote(url_path).lstrip("/")
-        candidate = (self.root / relative).resolve()
-        if candidate != self.root and self.root not in candidate.parents:
+        """(file to send, or None) and a redirect target for folders without their slash; (None, None)
+        for a path that names nothing inside the served folder (outside it, too long, not a path)."""
+        try:
+            candidate = (self.root / decoded_path(url_path).lstrip("/")).resolve()
+            if candidate != self.root and self.root not in candidate.parents:
+                return None, None
+            if candidate.is_dir():
+                if not url_path.endswith("/"):
+                    return None, url_path + "/"
+                candidate = candidate / "index.html"
+            return (candidate if candidate.is_file() else None), None
+        except (OSError, ValueError):  # a name too long, a loop of links, an escape that is not UTF-8
             return None, None
-        if candidate.is_dir():
-            if not url_path.endswith("/"):
-                return None, url_path + "/"
-            candidate = candidate / "index.html"
-        return (candidate if candidate.is_file() else None), None
+
+
+def decoded_path(url_path: str) -> str:
+    """A request's path with its escapes decoded as UTF-8; ValueError for one that names no file:
+    bytes that are not UTF-8, a NUL or another control character."""
+    try:
+        raw = url_path.encode("latin-1")  # http.server read the request line as Latin-1: these are its bytes
+    except UnicodeEncodeError:
+        raw = url_path.encode("utf-8", "surrogatepass")
+    text = unquote_to_bytes(raw).decode("utf-8")
+    if any(char < " " or char == "\x7f" for char in text):
+        raise ValueError("a control character")
+    return text
+
+
+def request_path(target: str) -> tuple[HTTPStatus | None, str]:
+    """(None, the path) of a request's target, or (the status that refuses it, "")."""
+    if len(target) > MAX_TARGET:
+        return HTTPStatus.REQUEST_URI_TOO_LONG, ""
+    try:
+        path = urlsplit(target).path  # an absolute URL ("http://host/x") is also a target
+        decoded = decoded_path(path)
+    except ValueError:
+        return HTTPStatus.BAD_REQUEST, ""
+    if not path.startswith("/"):
+        return HTTPStatus.BAD_REQUEST, ""
+    if len(decoded.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
+        return HTTPStatus.REQUEST_URI_TOO_LONG, ""
+    return None, path
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
+    """Every request gets a status line: a page, 301, 404, or 400/405/414/431/501 for what is not a
+    request for one; a bug answers 500 and one line on stderr, never a traceback."""
+
     server: _Server
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.0"  # a request line too broken to name a version is still answered with a status line
+    responded = False
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
         pass
+
+    def send_response(self, code, message=None) -> None:
+        self.responded = True
+        super().send_response(code, message)
 
     def do_HEAD(self) -> None:
         self.do_GET(head=True)
 
     def do_GET(self, head: bool = False) -> None:
+        self.responded = False
+        try:
+            self._answer(head)
+        except (ConnectionError, TimeoutError):  # the client left mid-response
+            self.close_connection = True
+        except Exception as exc:  # a bug in kb: this request fails, the server goes on
+            self.close_connection = True
+            print(f"kb serve: {self.command} {self.path[:200]}: {type(exc).__name__}: {exc}", file=self.server.err, flush=True)
+            if not self.responded:
+                self._refuse(HTTPStatus.INTERNAL_SERVER_ERROR, head)
+
+    def _not_allowed(self) -> None:
+        self._refuse(HTTPStatus.METHOD_NOT_ALLOWED, False, ("Allow", "GET, HEAD"))
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed
+
+    def _answer(self, head: bool) -> None:
         site = self.server.site
-        path = urlsplit(self.path).path
+        refusal, path = request_path(self.path)
+        if refusal:
+            self._refuse(refusal, head)
+            return
         if path == EVENTS_PATH:
-            self._events()
+            self._events(head)
             return
         if path == SCRIPT_PATH:
             self._send(200, (LIVE_SCRIPT % {"events": json.dumps(EVENTS_PATH)}).encode(), "text/javascript", head)
@@ -369,7 +434,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if not head:
             self.wfile.write(data)
 
-    def _events(self) -> None:
+    def _refuse(self, status: HTTPStatus, head: bool, *headers: tuple[str, str]) -> None:
+        """A short plain-text answer, and the connection closed: what follows such a request may not be one."""
+        data = f"{status.value} {status.phrase}\n".encode()
+        self.close_connection = True
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if not head:
+            self.wfile.write(data)
+
+    def _events(self, head: bool = False) -> None:
         live = self.server.site.live
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
@@ -377,6 +456,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
+        if head:
+            return
         listener = live.listen()
         try:
             message: str | None = live.snapshot()
@@ -400,14 +481,17 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], site: ServedSite | None = None):
+    def __init__(self, address: tuple[str, int], site: ServedSite | None = None, err=sys.stderr):
         super().__init__(address, _Handler)
         self.site = site
+        self.err = err
         self.stopping = threading.Event()
 
     def handle_error(self, request, client_address) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):  # a tab that reloaded mid-response
-            super().handle_error(request, client_address)
+        """One line, not a traceback, for what the handler did not answer; nothing for a client that left."""
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, (ConnectionError, TimeoutError)):  # a tab that reloaded mid-response
+            print(f"kb serve: a request from {client_address[0]} failed: {type(exc).__name__}: {exc}", file=self.err, flush=True)
 
 
 def watch(source: Path, on_change: Callable[[set[str]], None]):
@@ -459,9 +543,10 @@ def _interrupt(signum, frame) -> None:
 
 def serve(options: BuildOptions, host: str = "127.0.0.1", port: int = 8000, out=sys.stdout, err=sys.stderr) -> int:
     try:
-        server = _Server((host, port))
-    except OSError as exc:
-        print(f"kb serve: cannot listen on {host}:{port}: {exc.strerror or exc}; try --port", file=err)
+        server = _Server((host, port), err=err)
+    except (OSError, OverflowError, UnicodeError) as exc:  # taken, not an address, a name IDNA cannot encode
+        print(f"kb serve: cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}; "
+              f"check --host, or try another --port", file=err)
         return 1
     port = server.server_address[1]
     shown_host = "localhost" if host in ("0.0.0.0", "::", "") else host

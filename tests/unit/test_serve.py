@@ -1,14 +1,21 @@
 """The dev server's parts that need no browser: debouncing, script injection, file lookup, the fast path."""
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import re
+import socket
+import struct
 import threading
 import time
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from generator.build import BuildOptions, build
-from generator.serve import SCRIPT_PATH, Debouncer, ServedSite, inject_live_script, watch
+from generator.serve import SCRIPT_PATH, Debouncer, ServedSite, _Server, inject_live_script, watch
 from tests.conftest import NOW
 
 
@@ -251,3 +258,146 @@ def test_an_editor_saving_by_rename_takes_the_fast_path(basic_site, tmp_path):
     finally:
         observer.stop()
         served.stop()
+
+
+# --- every request gets a status, never a traceback --------------------------------------
+
+STATUS_LINE = re.compile(rb"^HTTP/1\.[01] ([1-5][0-9][0-9])(?: |\r?$)")
+
+
+@contextlib.contextmanager
+def running_server(tmp_path: Path):
+    """kb serve's HTTP server on 127.0.0.1 for a small served folder (no build, no watching):
+    (port, the server's error stream, the site's folder)."""
+    out = tmp_path / "served"
+    (out / "qa/x").mkdir(parents=True)
+    (out / "index.html").write_text("<html><body>home</body></html>", encoding="utf-8")
+    (out / "404.html").write_text("<html><body>missing</body></html>", encoding="utf-8")
+    (out / "qa/x/index.html").write_text("<html><body>x</body></html>", encoding="utf-8")
+    (out / "big.bin").write_bytes(b"\0" * 4_000_000)  # long enough to leave in the middle of
+    (tmp_path / "secret.txt").write_text("not served", encoding="utf-8")
+    err = io.StringIO()
+    server = _Server(("127.0.0.1", 0), ServedSite(BuildOptions(source=tmp_path, output=out)), err)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], err, out
+    finally:
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def exchange(port: int, request: bytes, read: int = 1 << 16) -> bytes:
+    """Send a raw request, return what comes back until the server closes or `read` bytes arrived.
+    A server that refuses a request before reading all of it may close while it is still being sent."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError, OSError):
+            conn.sendall(request)
+            conn.shutdown(socket.SHUT_WR)
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while len(answer) < read and (chunk := conn.recv(65536)):
+                answer += chunk
+        return answer
+
+
+def status_of(answer: bytes) -> int:
+    match = STATUS_LINE.match(answer)
+    assert match, answer[:200]
+    return int(match.group(1))
+
+
+def get(target: bytes, method: bytes = b"GET", headers: bytes = b"") -> bytes:
+    return method + b" " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + b"\r\n"
+
+
+REQUESTS = [  # (raw request, status): the issue's three, traversal, and what is not a request for a page
+    (get(b"/%00"), 400),
+    (get(b"/" + b"a" * 300), 404),
+    (get(b"/a" * 4000), 414),
+    (get(b"/x" * 10_000), 414),
+    (get(b"/../../etc/passwd"), 404),
+    (get(b"/%2e%2e/%2e%2e/secret.txt"), 404),
+    (get(b"/qa/..%2f..%2f..%2fsecret.txt"), 404),
+    (get(b"http://127.0.0.1/../secret.txt"), 404),
+    (get(b"/..\\secret.txt"), 404),
+    (get(b"/%ff%fe"), 400),
+    (get(b"/%c3%28"), 400),
+    (get(b"/a%0d%0aSet-Cookie:x"), 400),
+    (get(b"*"), 400),
+    (get(b"qa/x/"), 400),
+    (get(b"http://[x/"), 400),
+    (get(b"/qa/x"), 301),
+    (get(b"/qa/x/?a=%00"), 200),
+    (get(b"/", b"HEAD"), 200),
+    (get(b"/", b"POST", b"Content-Length: 3\r\n") + b"abc", 405),
+    (get(b"/", b"DELETE"), 405),
+    (get(b"/", b"BREW"), 501),
+    (get(b"/", headers=b"X: " + b"a" * 70_000 + b"\r\n"), 431),
+    (get(b"/", headers=b"X: a\r\n" * 200), 431),
+    (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414),
+    (b"\xff\xfe garbage\r\n\r\n", 400),
+    (b"GET / HTTP/2.0\r\n\r\n", 505),
+    (b"GET / HTTP/9\r\n\r\n", 400),
+    (b"GET / NOT-HTTP\r\n\r\n", 400),
+    (b"GET /\r\n", 200),  # HTTP/0.9's form, answered with a status line
+    (get(b"/__kb/events", b"HEAD"), 200),  # headers only, not the stream
+]
+
+
+def test_every_request_gets_a_status_and_no_traceback(tmp_path, capsys):
+    with running_server(tmp_path) as (port, err, _):
+        answers = [exchange(port, request) for request, _ in REQUESTS]
+        assert [(request[:60], status_of(answer)) for (request, _), answer in zip(REQUESTS, answers, strict=True)] == [
+            (request[:60], status) for request, status in REQUESTS]
+
+        def answer(request: bytes) -> bytes:
+            return answers[[r for r, _ in REQUESTS].index(request)]
+
+        assert b"\r\nAllow: GET, HEAD\r\n" in answer(get(b"/", b"DELETE"))
+        assert b"<body>missing" in answer(get(b"/" + b"a" * 300))  # the site's 404 page
+        assert answer(get(b"/qa/x")).split(b"\r\n\r\n")[0].endswith(b"Location: /qa/x/\r\nContent-Length: 0")
+        assert answer(get(b"/", b"HEAD")).endswith(b"\r\n\r\n")  # no body
+    assert err.getvalue() == "" and "Traceback" not in capsys.readouterr().err
+
+
+def test_random_requests_all_get_a_status_and_no_traceback(tmp_path, capsys):
+    """Hypothesis throws paths, escapes, methods, versions and headers at a real server; each answer
+    starts with a status line (never 500), and a client that leaves mid-response costs nothing."""
+    segment = st.one_of(
+        st.sampled_from(["..", ".", "%2e%2e", "%2E.", "qa", "x", "index.html", "big.bin", "%00", "%ff", "%c3%28", "%e4%b8%ad",
+                         "中文", "\\", "%5c", "a" * 300, "%", "%zz", "?", "#", ";", "", "__kb", "events", "live.js", "~"]),
+        st.text(st.characters(codec="latin-1", exclude_characters="\r\n"), max_size=20),
+    )
+    target = st.builds(lambda lead, parts: lead + "/".join(parts), st.sampled_from(["/", "", "//", "http://h/", "*"]),
+                       st.lists(segment, max_size=30))
+    method = st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH", "CONNECT", "get", "BREW",
+                              "G\xe9T", "\x01"])
+    version = st.sampled_from(["HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/1.1 extra", "", "HTTP/x", "http/1.1"])
+    header = st.tuples(st.sampled_from(["Host", "Accept", "X-Long", "Range", "Expect", "Content-Length", "Connection"]),
+                       st.one_of(st.text(st.characters(codec="latin-1", exclude_characters="\r\n"), max_size=30),
+                                 st.sampled_from(["100-continue", "-1", "bytes=5-1", "close"])),
+                       st.sampled_from([0, 0, 0, 70_000]))  # that many more characters: a line too long
+
+    with running_server(tmp_path) as (port, err, _):
+        @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @given(method, target, version, st.lists(header, max_size=4), st.booleans())
+        def one(method, target, version, headers, leave):
+            line = f"{method} {target} {version}".rstrip(" ")
+            request = (line + "\r\n").encode("utf-8", "surrogateescape") + (  # the target's raw bytes, as curl sends them
+                "".join(f"{k}: {v}{'a' * more}\r\n" for k, v, more in headers) + "\r\n").encode("latin-1")
+            if leave:  # a client that reads a little and goes
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+                    conn.sendall(get(b"/big.bin"))
+                    conn.recv(100)
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, not close
+            answer = exchange(port, request, read=200)
+            if not answer and any(more for _, _, more in headers):
+                return  # refused at the long line and closed before the rest arrived: TCP reset the answer
+            assert status_of(answer) != 500
+
+        one()
+        assert status_of(exchange(port, get(b"/"))) == 200  # still serving
+    assert err.getvalue() == "" and "Traceback" not in capsys.readouterr().err
