@@ -14,13 +14,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .config import SiteConfig
-from .errors import Problem, SourceLocation, did_you_mean
+from .errors import Problem, SourceLocation, described, did_you_mean
 from .model import BODY_TEXTS, Answer, Entry, Member, Question, Site, Tag, body_later, body_loader, with_origin
 from .parse import PLACEHOLDER_SCHEME, SEGMENT_BYTES, Document, minutes_of, parse_when, summary_of
 from .sanitize import is_safe_url
 from .sources import MEMBERS_FILE
 from .text import slugify
-from .yamltext import YamlError, load_yaml
+from .yamltext import YamlError, load_yaml_file
 
 WEEK_NOTE = re.compile(r"^(\d{4})-W(\d{2})$")
 MEMBER_KEYS = ("id", "name", "bio", "avatar", "joined", "links")
@@ -33,25 +33,29 @@ class Assembly:
 
 
 def load_members(site_root: Path, config: SiteConfig) -> tuple[dict[str, Member], list[Problem]]:
-    """content/members.yaml, as a list of {id: …} or a mapping id → profile."""
-    path = site_root / MEMBERS_FILE
-    if not path.exists():
-        return {}, []
+    """content/members.yaml, as a list of {id: …} or a mapping id → profile; every field of the type it
+    must have (a name that is a list would be published as Python writes a list)."""
     try:
-        doc = load_yaml(path.read_text(encoding="utf-8", errors="replace"), MEMBERS_FILE)
+        doc = load_yaml_file(site_root, MEMBERS_FILE)
     except YamlError as exc:
         return {}, [exc.problem]
-    problems: list[Problem] = []
+    if doc is None:
+        return {}, []
+    problems: list[Problem] = list(doc.problems)
     data = doc.data or {}
     if isinstance(data, dict):
         items = [((key,), key, profile) for key, profile in data.items()]
     elif isinstance(data, list):
         items = [((index,), (p or {}).get("id") if isinstance(p, dict) else None, p) for index, p in enumerate(data)]
     else:
-        return {}, [Problem(SourceLocation(MEMBERS_FILE, 1), "members.yaml must be a list of members with an id, or a mapping from id to profile")]
+        return {}, [*problems, Problem(SourceLocation(MEMBERS_FILE, 1), "members.yaml must be a list of members with an id, or a mapping from id to profile")]
     members: dict[str, Member] = {}
     for key_path, member_id, profile in items:
         loc = SourceLocation(MEMBERS_FILE, doc.line(*key_path))
+
+        def at(*key: str | int, key_path: tuple = key_path) -> SourceLocation:
+            return SourceLocation(MEMBERS_FILE, doc.line(*key_path, *key))
+
         if profile is None:
             profile = {}
         if isinstance(profile, str):
@@ -62,6 +66,10 @@ def load_members(site_root: Path, config: SiteConfig) -> tuple[dict[str, Member]
         if member_id is None or not str(member_id).strip():
             problems.append(Problem(loc, 'a member needs an "id"'))
             continue
+        if not _is_text(member_id):
+            problems.append(Problem(at("id") if isinstance(data, list) else loc,
+                                    f'a member id must be text such as alice, not {described(member_id)}'))
+            continue
         member_id = unicodedata.normalize("NFC", str(member_id).strip())
         if len(member_id.encode()) > SEGMENT_BYTES:
             problems.append(Problem(loc, f'member id "{member_id[:20]}…" is too long: keep it under {SEGMENT_BYTES} bytes'))
@@ -70,34 +78,38 @@ def load_members(site_root: Path, config: SiteConfig) -> tuple[dict[str, Member]
             problems.append(Problem(loc, f'member id "{member_id}" must be one word without spaces or "/"'))
             continue
         if member_id in members:
-            problems.append(Problem(loc, f'member id "{member_id}" is listed twice'))
+            first = members[member_id].location.line if members[member_id].location else 1
+            problems.append(Problem(loc, f'member id "{member_id}" is listed twice, on lines {first} and {loc.line}: keep one'))
             continue
         for key in profile:
             if key not in MEMBER_KEYS:
-                problems.append(Problem(SourceLocation(MEMBERS_FILE, doc.line(*key_path, key)),
-                                        f'unknown member field "{key}"{did_you_mean(str(key), MEMBER_KEYS)}', "warning"))
+                problems.append(Problem(at(key), f'unknown member field "{key}"{did_you_mean(str(key), MEMBER_KEYS)}', "warning"))
+        wrong = [key for key in ("name", "bio", "avatar") if profile.get(key) is not None and not _is_text(profile[key])]
+        for key in wrong:
+            problems.append(Problem(at(key), f'"{key}" must be text, not {described(profile[key])}'))
+        profile = {k: v for k, v in profile.items() if k not in wrong}
         joined = None
         if profile.get("joined") is not None:
             try:
+                if not _is_text(profile["joined"]):
+                    raise ValueError(f"must be a date such as 2025-01-05, not {described(profile['joined'])}")
                 joined = parse_when(profile["joined"], config.tz).date()
-            except ValueError as exc:
-                problems.append(Problem(SourceLocation(MEMBERS_FILE, doc.line(*key_path, "joined")), f'"joined": {exc}'))
+            except (ValueError, OverflowError) as exc:
+                problems.append(Problem(at("joined"), f'"joined": {exc}'))
         links = _member_links(profile.get("links"))
         if links is None:
-            problems.append(Problem(SourceLocation(MEMBERS_FILE, doc.line(*key_path, "links")),
-                                    'links must be a list of {label, url} or a mapping label: url'))
+            problems.append(Problem(at("links"), "links must be a list of {label, url} or a mapping label: url, "
+                                                 "each url text"))
             links = ()
         written = profile.get("links")
         for index, (label, href) in enumerate(links):
             if not is_safe_url(href):
                 item = index if isinstance(written, list) else label
-                problems.append(Problem(SourceLocation(MEMBERS_FILE, doc.line(*key_path, "links", item)),
-                                        f'link "{label}" must be an http(s):// or mailto: address, not "{href}"'))
+                problems.append(Problem(at("links", item), f'link "{label}" must be an http(s):// or mailto: address, not "{href}"'))
         links = tuple((label, href) for label, href in links if is_safe_url(href))
         avatar = str(profile.get("avatar") or "").strip()
         if avatar and not is_safe_url(avatar):
-            problems.append(Problem(SourceLocation(MEMBERS_FILE, doc.line(*key_path, "avatar")),
-                                    f'avatar must be an http(s):// address or a path such as /images/me.png, not "{avatar}"'))
+            problems.append(Problem(at("avatar"), f'avatar must be an http(s):// address or a path such as /images/me.png, not "{avatar}"'))
             avatar = ""
         members[member_id] = Member(
             id=member_id, name=str(profile.get("name") or member_id).strip(), bio=str(profile.get("bio") or "").strip(),
@@ -106,16 +118,23 @@ def load_members(site_root: Path, config: SiteConfig) -> tuple[dict[str, Member]
     return members, problems
 
 
+def _is_text(value) -> bool:
+    """A string, or a number written where text is meant (a QQ number as an id)."""
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
 def _member_links(value) -> tuple[tuple[str, str], ...] | None:
     if value is None:
         return ()
     if isinstance(value, dict):
-        return tuple((str(k), str(v)) for k, v in value.items())
+        if not all(_is_text(k) and isinstance(v, str) for k, v in value.items()):
+            return None
+        return tuple((str(k), v) for k, v in value.items())
     if isinstance(value, list):
         out = []
         for item in value:
-            if isinstance(item, dict) and "url" in item:
-                out.append((str(item.get("label") or item["url"]), str(item["url"])))
+            if isinstance(item, dict) and isinstance(item.get("url"), str) and (item.get("label") is None or _is_text(item["label"])):
+                out.append((str(item.get("label") or item["url"]), item["url"]))
             elif isinstance(item, str):
                 out.append((item, item))
             else:

@@ -121,7 +121,7 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
     """
     started = time.perf_counter()
     try:
-        config: SiteConfig = load_config(options.source, options.base_url)
+        config: SiteConfig = load_config(options.source, options.base_url, problems)
     except SiteError as exc:  # keep going with the defaults, to report the content's problems too
         problems.extend(exc.problems)
         config = SiteConfig()

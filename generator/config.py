@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import Problem, SiteError, SourceLocation, did_you_mean
-from .yamltext import YamlError, load_yaml
+from .errors import Problem, Problems, SiteError, SourceLocation, described, did_you_mean
+from .yamltext import YamlDoc, YamlError, load_yaml_file
 
 CONFIG_FILE = "site_config.yaml"
 LANGUAGES = ("zh-CN", "en")
@@ -68,20 +68,27 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
 _TYPE_NAMES = {str: "text", int: "a whole number", bool: "true or false", dict: "a mapping"}
 
 
-def load_config(site_root: Path, base_url: str | None = None) -> SiteConfig:
-    """Read and check site_config.yaml; raise `SiteError` listing every problem."""
-    path = site_root / CONFIG_FILE
-    if not path.exists():
-        return config_from_mapping({}, None, base_url)
+def load_config(site_root: Path, base_url: str | None = None, problems: Problems | None = None) -> SiteConfig:
+    """Read and check site_config.yaml; raise `SiteError` listing every problem. Its warnings go
+    to `problems` when it is given and there are no errors; they are raised with the errors."""
     try:
-        doc = load_yaml(path.read_text(encoding="utf-8", errors="replace"), CONFIG_FILE)
+        doc = load_yaml_file(site_root, CONFIG_FILE)
     except YamlError as exc:
         raise SiteError([exc.problem]) from None
-    return config_from_mapping(doc.data, doc, base_url)
+    if doc is None:
+        return config_from_mapping({}, None, base_url)
+    warnings = [p for p in doc.problems if p.severity == "warning"]
+    try:
+        config = config_from_mapping(doc.data, doc, base_url)
+    except SiteError as exc:
+        raise SiteError(exc.problems + warnings) from None
+    if problems is not None:
+        problems.extend(warnings)
+    return config
 
 
-def config_from_mapping(data: Any, doc, base_url: str | None = None) -> SiteConfig:
-    problems: list[Problem] = []
+def config_from_mapping(data: Any, doc: YamlDoc | None, base_url: str | None = None) -> SiteConfig:
+    problems: list[Problem] = [p for p in doc.problems if p.severity == "error"] if doc else []
 
     def at(*key: str) -> SourceLocation:
         return SourceLocation(CONFIG_FILE, doc.line(*key) if doc else 1)
@@ -89,7 +96,7 @@ def config_from_mapping(data: Any, doc, base_url: str | None = None) -> SiteConf
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise SiteError([Problem(at(), "site_config.yaml must be a mapping of option: value")])
+        raise SiteError([*problems, Problem(at(), "site_config.yaml must be a mapping of option: value")])
     known = [f.name for f in fields(SiteConfig)]
     values: dict[str, Any] = {}
     for key, value in data.items():
@@ -101,7 +108,7 @@ def config_from_mapping(data: Any, doc, base_url: str | None = None) -> SiteConf
         ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
         if not ok:
             wanted = _TYPE_NAMES.get(expected if isinstance(expected, type) else expected[0], "")
-            problems.append(Problem(at(key), f'"{key}" must be {wanted}, not {value!r}'))
+            problems.append(Problem(at(key), f'"{key}" must be {wanted}, not {described(value)}'))
             continue
         values[key] = value
     if base_url:
@@ -138,7 +145,17 @@ def config_from_mapping(data: Any, doc, base_url: str | None = None) -> SiteConf
             elif not isinstance(label, str):
                 problems.append(Problem(at("section_labels", section), "a section label must be text"))
     if "tag_aliases" in values:
+        for alias, tag in values["tag_aliases"].items():
+            wrong = [v for v in (alias, tag) if not _is_text(v) or not str(v).strip()]
+            if wrong:
+                problems.append(Problem(at("tag_aliases", alias), f'tag_aliases: write each as "alias": "tag", '
+                                                                  f"both text, not {described(wrong[0])}"))
         values["tag_aliases"] = {str(k): str(v) for k, v in values["tag_aliases"].items()}
     if problems:
         raise SiteError(problems)
     return SiteConfig(**values)
+
+
+def _is_text(value: Any) -> bool:
+    """A string, or a number written where text is meant (a tag named 2024)."""
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
