@@ -130,7 +130,7 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
     recorded = cache.artifact(_SOURCE_STAMPS, "") if memo is None else None
     known_stamps = recorded if isinstance(recorded, dict) else {}  # `kb serve` keeps its own memo instead
     settled = time.time_ns() - SETTLE_NS
-    sources = read_sources(options.source, memo.sources if memo else None, None if memo else known_stamps)
+    sources = read_sources(options.source, memo.sources if memo else None, None if memo else known_stamps, problems)
     timings["read"] = time.perf_counter() - started
 
     started = time.perf_counter()
