@@ -49,6 +49,16 @@ def _port(value: str) -> int:
     return port
 
 
+def _host(value: str) -> str:
+    """--host must be an address or a name a socket can take (IDNA: labels of 1-63 characters)."""
+    try:
+        value.encode("idna")
+    except UnicodeError:
+        raise argparse.ArgumentTypeError(f"{_quoted(value)} is not a host name or address: write one such as 127.0.0.1, "
+                                         f"0.0.0.0 (every address) or localhost") from None
+    return value
+
+
 def _base_url(value: str) -> str:
     """--base-url must be what base_url in site_config.yaml must be: an absolute http(s) URL."""
     try:
@@ -62,8 +72,13 @@ def _base_url(value: str) -> str:
 
 
 def _quoted(value: str) -> str:
-    """A value from the command line or the environment, quoted on one line and cut short."""
-    return json.dumps(value if len(value) <= 60 else value[:60] + "…", ensure_ascii=False)
+    """A value from the command line or the environment, quoted on one line and cut short; a byte
+    that is not UTF-8 is shown as \\xff."""
+    shown = json.dumps(value if len(value) <= 60 else value[:60] + "…", ensure_ascii=False)
+    try:
+        return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte
+        return shown.encode("utf-8", "backslashreplace").decode()
 
 
 def _source_arg(parser: argparse.ArgumentParser) -> None:
@@ -87,7 +102,7 @@ def make_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("serve", help="build, serve and rebuild on every change", description="Build the site, serve it on http://127.0.0.1:8000/, watch content/, templates/, static/ and site_config.yaml, rebuild what changed and reload open browser tabs. Ctrl-C stops.")
     _source_arg(p)
     p.add_argument("--port", type=_port, default=8000, metavar="N", help="port (default 8000; 0 picks a free one)")
-    p.add_argument("--host", default="127.0.0.1", metavar="H", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--host", default="127.0.0.1", type=_host, metavar="H", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--drafts", action="store_true", help="include entries marked draft: true")
     p.add_argument("--now", metavar="ISO-8601", type=_moment, help='fix "now"')
 

@@ -158,6 +158,9 @@ HOSTILE = [  # (command and its values, environment, what the last line of stder
     (["build"], {"SOURCE_DATE_EPOCH": "9" * 30}, "is not a time kb takes"),
     (["check"], {"KB_WORKERS": "²"}, 'KB_WORKERS="²" is not a number of worker processes: set it to a whole number from 1 to 512'),
     (["build"], {"KB_WORKERS": "100000000000"}, 'KB_WORKERS="100000000000" is not a number of worker processes'),
+    (["serve", "--host", "ä" * 70], {}, 'is not a host name or address: write one such as 127.0.0.1, 0.0.0.0 (every address)'),
+    (["serve", "--host", "a\udcffb"], {}, 'argument --host: "a\\xffb" is not a host name or address'),
+    (["build", "--base-url", "https://kb.example.org/\udcff"], {}, 'argument --base-url: "https://kb.example.org/\\xff" is not'),
     (["new", "qa", "a\x01b"], {}, "kb new: the title holds a control character (U+0001): type it without"),
     (["new", "qa", "x", "--slug", "a\udcffb"], {}, "kb new: the --slug is not UTF-8 text"),
 ]
