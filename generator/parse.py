@@ -593,7 +593,9 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo, k
     """`key`: what the document is a function of, if the caller knows it (see Document.key)."""
     path = source.rel_path
     source_dir = posixpath.dirname(path)
-    problems: list[Problem] = []
+    problems: list[Problem] = list(source.problems)  # reading it: not UTF-8 (then nothing to parse), control characters
+    if any(p.severity == "error" for p in problems):
+        return Document(path, source.section, source.stem, {}, {}, "", "", "", (), (), (), tuple(problems), key=key)
     try:
         if source.section == "digest" and source.text.split("\n", 1)[0].strip() != "---":
             front, body, body_line = "", source.text, 1  # a week's note needs no front matter
@@ -601,7 +603,8 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo, k
             front, body, body_line = split_front_matter(source.text, path)
         doc = load_yaml(front, path, line_offset=1)
     except YamlError as exc:
-        return Document(path, source.section, source.stem, {}, {}, "", "", "", (), (), (), (exc.problem,), key=key)
+        return Document(path, source.section, source.stem, {}, {}, "", "", "", (), (), (), (*problems, exc.problem), key=key)
+    problems.extend(doc.problems)  # keys given twice, lone surrogates, control characters
     meta, meta_problems = check_front_matter(doc.data, doc, path, tz)
     problems.extend(meta_problems)
     meta_lines = {str(k[0]): line for k, line in doc.key_lines.items() if len(k) == 1}
