@@ -70,6 +70,7 @@ INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # emoji) are that character.
 LONE_SURROGATE = re.compile("[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]")
 _SUSPECT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_PAST_UNICODE = re.compile(r"\\U(?!0010|000)[0-9A-Fa-f]{8}")  # a "\U" escape past U+10FFFF
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
 
@@ -342,6 +343,10 @@ def load_yaml(text: str, path: str, line_offset: int = 0) -> YamlDoc:
         raise YamlError(Problem(SourceLocation(path, 1 + line_offset),
                                 "invalid YAML: nested too deeply; flatten the lists and mappings")) from None
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        if past := _PAST_UNICODE.search(text):  # Python's parser says only "chr() arg not in range"
+            raise YamlError(Problem(SourceLocation(path, text.count("\n", 0, past.start()) + 1 + line_offset),
+                                    f"invalid YAML: {past.group()} is not a character (the last is \\U0010FFFF): "
+                                    "check the escape")) from None
         raise YamlError(Problem(SourceLocation(path, 1 + line_offset), f"invalid YAML: {exc}")) from None
     lines: dict[tuple, int] = {}
     if node is not None:

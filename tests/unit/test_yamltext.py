@@ -152,6 +152,7 @@ def test_a_yaml_file_that_links_outside_the_site_is_not_read(tmp_path):
     ("a:\n\tb: c\n", "f.yaml:2: invalid YAML: found character '\\t' that cannot start any token: indent with spaces, not tabs"),
     ("a: *nothing\n", "f.yaml:1: invalid YAML: found undefined alias 'nothing': an *alias needs an &anchor defined above it"),
     ('a: "open\n', "f.yaml:2: invalid YAML: found unexpected end of stream: a quote or bracket is not closed"),
+    ('a: 1\nb: "\\U00110000"\n', "f.yaml:2: invalid YAML: \\U00110000 is not a character (the last is \\U0010FFFF): check the escape"),
 ])
 def test_common_mistakes_come_with_a_hint(text, message):
     assert problem(text) == message
