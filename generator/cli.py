@@ -211,8 +211,11 @@ def run_new(args: argparse.Namespace) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         with path.open("x", encoding="utf-8") as file:  # "x": never over a file that is there
             file.write(new_entry_text(args.title, args.section, datetime.now(config.tz)))
-    except FileExistsError:
-        print(f"kb new: {path} already exists; choose another title or --slug", file=sys.stderr)
+    except FileExistsError as exc:
+        if exc.filename is not None and Path(exc.filename) == path:
+            print(f"kb new: {path} already exists; choose another title or --slug", file=sys.stderr)
+            return 1
+        print(f"kb new: cannot make the folder {folder}: a file is in the way", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"kb new: cannot write {exc.filename or path}: {exc.strerror or exc}", file=sys.stderr)
@@ -261,21 +264,30 @@ COMMANDS = {"build": run_build, "check": run_check, "new": run_new, "digest": ru
 def not_a_site(source: Path, command: str) -> str | None:
     """Why `source` is not a site's folder, if it is not: a mistyped --source would otherwise
     build an empty site there (`kb new` may start a site in an empty folder, or make the folder)."""
+    shown = _shown_path(source)
     try:
         str(source.absolute()).encode("utf-8")
     except UnicodeEncodeError:
-        shown = os.fsencode(source).decode("utf-8", "backslashreplace")  # the byte that is not UTF-8 as \xff
         return f"{shown}: the folder's path is not UTF-8 text; move the site to a folder whose path is"
-    if source.exists() and not source.is_dir():
-        return f"{source}: a file, not a folder; pass the site's folder with --source DIR"
-    if command == "new":
-        return None
-    if not source.is_dir():
-        return f"{source}: no such folder; pass the site's folder with --source DIR"
-    if not (source / "content").is_dir() and not (source / "site_config.yaml").is_file():
-        return (f"{source}: not a kb site (it has neither content/ nor site_config.yaml); "
-                f"run kb in the site's folder or pass it with --source DIR")
+    try:
+        if source.exists() and not source.is_dir():
+            return f"{shown}: a file, not a folder; pass the site's folder with --source DIR"
+        if command == "new":
+            return None
+        if not source.is_dir():
+            return f"{shown}: no such folder; pass the site's folder with --source DIR"
+        if not (source / "content").is_dir() and not (source / "site_config.yaml").is_file():
+            return (f"{shown}: not a kb site (it has neither content/ nor site_config.yaml); "
+                    f"run kb in the site's folder or pass it with --source DIR")
+    except OSError as exc:  # a name too long, a loop of links, no permission
+        return f"{shown}: {exc.strerror or exc}; pass the site's folder with --source DIR"
     return None
+
+
+def _shown_path(path: Path) -> str:
+    """A path for a message: a byte that is not UTF-8 as \\xff, and the middle of a very long one left out."""
+    text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return text if len(text) <= 200 else f"{text[:100]}…{text[-60:]}"
 
 
 def environment_problem(args: argparse.Namespace, environ: dict[str, str]) -> str | None:

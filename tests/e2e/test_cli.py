@@ -205,3 +205,19 @@ def test_a_source_that_is_a_file_or_not_utf8_is_named(tmp_path, capsys):
 def test_serve_checks_its_values_before_it_starts(basic_site, values, environ, said):
     done = run_kb("serve", "--source", str(basic_site), *values, env=environ, timeout=20)
     assert done.returncode == 2 and said in done.stderr.splitlines()[-1] and "Traceback" not in done.stderr
+
+
+def test_a_source_too_long_for_the_disk_is_named_in_one_short_line(tmp_path, capsys):
+    long = tmp_path / ("a" * 300)
+    for argv in (["build"], ["check"], ["digest"], ["new", "qa", "x"]):
+        assert main([*argv, "--source", str(long)]) == 2
+        err = capsys.readouterr().err
+        assert err.endswith(": File name too long; pass the site's folder with --source DIR\n") and len(err) < 300, err
+
+
+def test_new_says_when_a_file_stands_where_its_folder_goes(basic_site, capsys):
+    (basic_site / "content/highlights").rename(basic_site / "highlights-away")
+    (basic_site / "content/highlights").write_text("not a folder", encoding="utf-8")
+    assert main(["new", "highlights", "x", "--source", str(basic_site)]) == 1
+    assert capsys.readouterr().err == f"kb new: cannot make the folder {basic_site}/content/highlights: a file is in the way\n"
+    assert (basic_site / "content/highlights").read_text(encoding="utf-8") == "not a folder"
