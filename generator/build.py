@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import jinja2
 import numpy as np
@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from .assemble import assemble_site, current_time, load_members
 from .cache import BuildCache, BuildMemo, FileRecord, cache_folder, record_of
-from .check import SiteFiles, files_in, page_origins, site_problems
+from .check import SiteFiles, page_origins, site_problems
 from .community import contributions, open_question_pages, open_questions_feed
 from .config import SiteConfig, load_config
 from .digest import WeekDigest, digest_pages, site_digests
@@ -56,14 +56,20 @@ from .terms import (
 from .unchanged import SETTLE_NS, BuildRecord, Inputs, input_digest, next_change
 from .write import (
     BACKGROUND_CLEANUP_FILES,
+    MARK,
     InPlaceOutput,
     SpareClaim,
     StagedOutput,
+    UnsafeOutput,
     WriteResult,
     _same_content,
+    clean_leftovers,
     existing_files,
+    files_inside,
+    output_refusal,
     path_collisions,
     static_files,
+    static_sources,
 )
 
 STALE_DOCS = 8  # docs the stored term index may lack before a build stores its own (see CachedTerms.index)
@@ -144,8 +150,12 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
     problems.extend(member_problems)
     assembly = assemble_site(config, documents, members, now, include_drafts=options.drafts)
     problems.extend(list(assembly.problems))
-    files = SiteFiles(files_in([THEME / "static", options.source / "static"]),
-                      files_in([options.source / "content"], "content/"))
+    statics, skipped = static_sources(options.source)
+    problems.extend(skipped)  # symlinks out of the site, loops: static/ and templates/ alike
+    problems.extend(files_inside(options.source / "templates", options.source, "templates/")[1])
+    problems.extend(files_inside(THEME / "templates", THEME, "generator/theme/templates/", "kb's theme folder")[1])
+    content = files_inside(options.source / "content", options.source, "content/")[0]  # warned about by sources
+    files = SiteFiles(not_markdown(statics), not_markdown(content, "content/"))
 
     def checks() -> list[Problem]:
         return site_problems(assembly.site, documents, files,  # page URLs do not depend on related entries
@@ -160,6 +170,11 @@ def load_site(options: BuildOptions, problems: Problems, timings: dict[str, floa
     timings["assemble"] = time.perf_counter() - started
     problems.raise_if_errors(options.strict)
     return assembly.site
+
+
+def not_markdown(files: dict[str, Path], prefix: str = "") -> frozenset[str]:
+    """The paths (with `prefix`) of the files that are not Markdown: those a link may point at as they are."""
+    return frozenset(prefix + rel for rel in files if PurePosixPath(rel).suffix != ".md")
 
 
 _TEMPLATE_FACTS = "template-facts"  # see TemplateDigests.known
@@ -306,13 +321,17 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
     later_checks: list[Background[list[Problem]]] = []  # see load_site
     try:
         started = time.perf_counter()
-        looked = _last_build(options, cache) if write and not in_place and memo is None else None
+        # the output manifest (see on_disk), which also says whether output/ holds a large site
+        records = cache.outputs(options.output_dir.resolve()) if write and not in_place else None
+        if records is not None:  # `kb build`: an output folder of kb's only (`kb serve` keeps its own)
+            if refusal := output_refusal(options.source, options.output_dir, bool(records)):
+                raise UnsafeOutput(refusal)
+            clean_leftovers(options.output_dir.resolve())
+        looked = _last_build(options, cache, records) if records is not None and memo is None else None
         if looked and looked[0]:
             timings["look"] = time.perf_counter() - started
             last = looked[0]
             return BuildResult(None, last.entries, last.pages, WriteResult(0, last.written, 0), last.warnings, timings)
-        # the output manifest (see on_disk), which also says whether output/ holds a large site
-        records = cache.outputs(options.output_dir.resolve()) if write and not in_place else None
         if records is not None and background_cleanup:
             claim = SpareClaim(options.output_dir, make=len(records) > BACKGROUND_CLEANUP_FILES)
         site = load_site(options, problems, timings, cache, memo, later_checks if write else None)
@@ -380,7 +399,8 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         keys = page_keys(entries_own, site, renderer.env, base, digests, templates) + besides_keys if write else []
         if (used := templates.used()) != facts:
             cache.save_artifact(_TEMPLATE_FACTS, code_version(), used)
-        origins, static = page_origins(pages), files_in([options.source / "static"])
+        origins = page_origins(pages)
+        static = not_markdown(files_inside(options.source / "static", options.source, "static/")[0])
         later = None
         if files is None:
             def files_later() -> tuple[list[OutputFile], list[Problem]]:
@@ -432,8 +452,10 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
 _LAST_BUILD = "last_build:"
 
 
-def _last_build(options: BuildOptions, cache: BuildCache) -> tuple[BuildRecord | None, Inputs] | None:
-    """The last build into this output folder if it is still the answer, and the inputs' digest.
+def _last_build(options: BuildOptions, cache: BuildCache, records: dict[str, FileRecord]
+                ) -> tuple[BuildRecord | None, Inputs] | None:
+    """The last build into this output folder if it is still the answer, and the inputs' digest
+    (`records`: the folder's output manifest).
 
     None when the build cannot be skipped by looking (no cache, an unreadable config).
     """
@@ -450,10 +472,9 @@ def _last_build(options: BuildOptions, cache: BuildCache) -> tuple[BuildRecord |
     last = cache.artifact(_LAST_BUILD + str(output), inputs.digest)
     if last is None or not last.holds(inputs, now):
         return None, inputs
-    records = cache.outputs(output)
     if len(records) != last.written or not all(r.matches(output / path) for path, r in records.items()):
         return None, inputs
-    if len(existing_files(output)) != last.written:
+    if len(existing_files(output)) != last.written or not (output / MARK).is_file():
         return None, inputs
     return last, inputs
 
@@ -751,8 +772,7 @@ def write_site(site: Site, pages: list[Page], keys: list[str | None], files: lis
 
     def statics_for(files: list[OutputFile]) -> dict[str, Path]:
         taken = set(paths) | {f.path for f in files}
-        return {rel: src for rel, src in static_files([THEME / "static", options.source / "static"]).items()
-                if rel not in taken}
+        return {rel: src for rel, src in static_files(options.source).items() if rel not in taken}
 
     statics = statics_for(files or [])
     timings["plan"] = time.perf_counter() - started
@@ -854,8 +874,8 @@ def write_site(site: Site, pages: list[Page], keys: list[str | None], files: lis
 
 def _unchanged(output: Path, files: list[OutputFile], statics: dict[str, Path],
                previous: dict[str, FileRecord], wanted: int) -> bool:
-    """True when output/ already holds exactly these files (the pages were checked by key)."""
-    if len(previous) != wanted:
+    """True when output/ already holds exactly these files (the pages were checked by key), and kb's mark."""
+    if len(previous) != wanted or not (output / MARK).is_file():
         return False
     if not all(f.data is None or _same_content(output / f.path, f.data) for f in files):
         return False
@@ -864,4 +884,4 @@ def _unchanged(output: Path, files: list[OutputFile], statics: dict[str, Path],
     return len(existing_files(output)) == wanted
 
 
-__all__ = ["BuildCancelled", "BuildOptions", "BuildResult", "build", "SiteError"]
+__all__ = ["BuildCancelled", "BuildOptions", "BuildResult", "build", "SiteError", "UnsafeOutput"]

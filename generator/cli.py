@@ -128,8 +128,13 @@ def make_parser() -> argparse.ArgumentParser:
 def run_build(args: argparse.Namespace) -> int:
     options = BuildOptions(source=args.source, output=args.output, drafts=args.drafts,
                            base_url=args.base_url, now=args.now, strict=args.strict)
+    from .build import UnsafeOutput
+
     try:
         result = build(options, background_cleanup=True)
+    except UnsafeOutput as exc:  # refused before anything was touched
+        print(f"kb build: {exc}", file=sys.stderr)
+        return 2
     except SiteError as exc:
         _print_problems(exc.problems)
         print(f"build failed: {_counts(exc.problems)}; {options.output_dir} was left as it was", file=sys.stderr)

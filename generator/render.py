@@ -1,11 +1,15 @@
 """Pages → OutputFiles through Jinja: autoescaped, strict, overridable per site.
 
 A site's `templates/` folder comes first in the search path, so any theme
-template can be replaced by a file of the same name.
+template can be replaced by a file of the same name. A template that resolves outside
+its folder's site (or, for the theme's, outside the theme) is not loaded: a symlink to
+/etc/passwd is no template (the build warns about it, see write.files_inside).
 """
 from __future__ import annotations
 
 import json
+import os
+import posixpath
 import sys
 import traceback
 from collections.abc import Callable, Mapping
@@ -72,13 +76,33 @@ class TemplateBytecode(jinja2.FileSystemBytecodeCache):
             pass
 
 
+def is_inside(real: str, folder: str) -> bool:
+    """True if the real path `real` is `folder` (a real path too) or under it."""
+    return real == folder or real.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+class ContainedLoader(jinja2.FileSystemLoader):
+    """Templates from `folder`, none whose real path is outside `bound`: such a template is
+    skipped as if it were not there (the next loader, the theme's, is asked instead)."""
+
+    def __init__(self, folder: Path, bound: Path):
+        super().__init__(str(folder))
+        self.bound = os.path.realpath(bound)
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        path = posixpath.join(self.searchpath[0], *jinja2.loaders.split_template_path(template))
+        if not is_inside(os.path.realpath(path), self.bound):
+            raise jinja2.TemplateNotFound(template)
+        return super().get_source(environment, template)
+
+
 def template_environment(site_root: Path | None, bytecode: Path | None = None) -> jinja2.Environment:
     """`bytecode`: a folder for compiled templates, which must be kb's code version's own
     (jinja keys them by the template's source only, not by the options set here)."""
     loaders = []
     if site_root and (site_root / "templates").is_dir():
-        loaders.append(jinja2.FileSystemLoader(str(site_root / "templates")))
-    loaders.append(jinja2.FileSystemLoader(str(THEME / "templates")))
+        loaders.append(ContainedLoader(site_root / "templates", site_root))
+    loaders.append(ContainedLoader(THEME / "templates", THEME))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,

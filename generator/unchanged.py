@@ -44,15 +44,20 @@ class BuildRecord:
             and all(content_digest(path) == digest for path, digest in self.racy)
 
 
-def _stamps(folder: str, prefix: str, out: list[tuple[str, str, int]]) -> None:
-    """(line, path, newest of mtime and ctime) of every file under folder."""
+def _stamps(folder: str, prefix: str, out: list[tuple[str, str, int]], chain: tuple[str, ...] = ()) -> None:
+    """(line, path, newest of mtime and ctime) of every file under folder (`chain`: the real paths of
+    the folders it is in, so that a symlink back to one of them, or above, is stamped, not followed for ever)."""
     try:
         items = sorted(os.scandir(folder), key=lambda item: item.name)
     except (FileNotFoundError, NotADirectoryError):
         return
+    chain = (*chain, os.path.realpath(folder))
     for item in items:
-        if item.is_dir(follow_symlinks=True):
-            _stamps(item.path, f"{prefix}{item.name}/", out)
+        target = os.path.realpath(item.path).rstrip("/") + "/" if item.is_symlink() else None
+        if target is not None and any(f"{above}/".startswith(target) for above in chain):
+            out.append((f"{prefix}{item.name}\0loop", item.path, 0))
+        elif item.is_dir(follow_symlinks=True):
+            _stamps(item.path, f"{prefix}{item.name}/", out, chain)
         else:
             try:
                 st = item.stat()

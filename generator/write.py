@@ -4,6 +4,17 @@ The new site is assembled in a temporary folder beside output/ and swapped in
 only when complete, so a failed or interrupted build never leaves a half-written
 site. Files whose bytes did not change are hard-linked from the previous output,
 keeping their mtime, so rsync and CDNs see only real changes.
+
+A build replaces everything in its output folder, so it writes only into a folder that is
+kb's (`output_refusal`, once per build, before anything is touched): a new or empty one, or
+one holding kb's mark (`.kb-output`, written into every output, as Sphinx keeps `.buildinfo`).
+Two kinds of folders built by earlier versions, which left no mark, are kb's too: the
+default SOURCE/output, if it is a folder of its own (not a symlink), and a folder the
+site's cache lists files of. Never an output: the site's folder or one that holds it,
+content/, static/, templates/, the cache or anything inside them, kb's theme, a file.
+
+Static files are read only where they resolve inside the site (the theme's inside the
+theme): a symlink out of it, or back into a folder it is in, is skipped with a warning.
 """
 from __future__ import annotations
 
@@ -16,14 +27,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import cache_folder
 from .errors import Problem, SourceLocation
 from .parallel import Background
-from .render import OutputFile
+from .render import THEME, OutputFile, is_inside
 
 TMP_PREFIX = ".kb-tmp-"
 OLD_PREFIX = ".kb-old-"
 SPARE_PREFIX = ".kb-spare-"
 BACKGROUND_CLEANUP_FILES = 500  # old trees larger than this are deleted by a detached process
+MARK = ".kb-output"  # in every output folder: kb made it, and may replace what it holds
+MARK_TEXT = (b"This folder is written by kb build, which replaces everything in it on every build.\n"
+             b"Keep files of your own in the site's static/ folder.\n")
+SITE_FOLDERS = ("content", "static", "templates")  # read by a build: never written into
 
 
 @dataclass(frozen=True)
@@ -86,22 +102,84 @@ def path_collisions(paths: list[str], origins: Mapping[str, list[str]] | None = 
     return colliding_paths([OutputFile(path, b"") for path in paths], origins, static)
 
 
+class UnsafeOutput(Exception):
+    """An output folder a build must not write into; the message says why and what to do instead."""
+
+
+def output_refusal(site_root: Path, output: Path, recorded: bool = False) -> str | None:
+    """Why a build must not write into `output` (one line, with what to do), or None if it may.
+
+    `recorded`: the site's cache lists files a build wrote there. Paths are compared as they
+    resolve (`./content/`, `../site` from inside it, a symlink to content/ are all content/).
+    """
+    real = os.path.realpath(output)
+    root = os.path.realpath(site_root)
+    shown = f"the output folder {output}" + (f" (→ {real})" if real != os.path.abspath(output) else "")
+    instead = "pass a new or empty folder with --output DIR"
+    guarded = [(root, "the site's folder", False), (os.path.realpath(cache_folder(site_root)), "kb's cache folder", True),
+               (os.path.realpath(THEME), "kb's theme folder", True)]
+    guarded += [(os.path.realpath(os.path.join(root, name)), f"the site's {name}/ folder", True) for name in SITE_FOLDERS]
+    for folder, what, inside_too in guarded:
+        if real == folder:
+            return f"{shown} is {what}, which a build would replace: {instead}"
+        if is_inside(folder, real):
+            return f"{shown} holds {what}, which a build would replace: {instead}"
+        if inside_too and is_inside(real, folder):
+            return f"{shown} is inside {what}, which a build would replace: {instead}"
+    if os.path.basename(real).startswith((TMP_PREFIX, OLD_PREFIX, SPARE_PREFIX)):
+        return f"{shown} is a folder kb keeps for itself while it builds: {instead}"
+    if os.path.lexists(real) and not os.path.isdir(real):
+        return f"{shown} is a file, not a folder: {instead} (kb makes it if it is missing)"
+    if not os.path.isdir(real) or os.path.lexists(os.path.join(real, MARK)) or recorded \
+            or real == os.path.join(root, "output"):
+        return None
+    with os.scandir(real) as items:
+        if next(items, None) is None:
+            return None
+    return (f"{shown} holds files kb did not write (it has no {MARK} file) and a build replaces everything "
+            f"in it: {instead}, or empty this one yourself")
+
+
 def clean_leftovers(output: Path) -> None:
-    """Tidy what an interrupted build left beside output/; put back an output it had moved away."""
+    """Tidy what an interrupted build left beside output/; put back an output it had moved away.
+
+    A tree another build is still at (it holds the tree's lock) is left alone.
+    """
     parent = output.parent
     if not parent.is_dir():
         return
-    olds = sorted(parent.glob(f"{OLD_PREFIX}{output.name}-*"), key=lambda p: p.stat().st_mtime)
+    olds = sorted((old for old in parent.glob(f"{OLD_PREFIX}{output.name}-*") if not _in_use(old)),
+                  key=lambda p: p.stat().st_mtime)
     if olds and not output.exists():
         os.rename(olds.pop(), output)
     for leftover in [*parent.glob(f"{TMP_PREFIX}{output.name}-*"), *olds]:
-        shutil.rmtree(leftover, ignore_errors=True)
+        if not _in_use(leftover):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
-def write_output(files: list[OutputFile], output: Path, static_dirs: list[Path]) -> WriteResult:
+def _in_use(folder: Path) -> bool:
+    """True if another build holds the folder's lock: a tree it is still making or swapping in."""
+    try:
+        import fcntl
+
+        fd = os.open(folder, os.O_RDONLY)
+    except (ImportError, OSError):
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:  # no locks on this file system: nothing to tell
+        return False
+    finally:
+        os.close(fd)
+    return False
+
+
+def write_output(files: list[OutputFile], output: Path, static: Mapping[str, Path] | None = None) -> WriteResult:
     staged = StagedOutput(output)
     try:
-        for rel, source in static_files(static_dirs).items():
+        for rel, source in (static or {}).items():
             staged.copy(rel, source)
         for f in files:
             staged.add(f.path, staged.put(f.path, f.data)[1])
@@ -111,15 +189,65 @@ def write_output(files: list[OutputFile], output: Path, static_dirs: list[Path])
         raise
 
 
-def static_files(static_dirs: list[Path]) -> dict[str, Path]:
-    """rel path → file, later folders overriding earlier ones (the site's static/ over the theme's)."""
-    wanted: dict[str, Path] = {}
-    for folder in static_dirs:
-        if folder.is_dir():
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    wanted[path.relative_to(folder).as_posix()] = path
-    return wanted
+def static_files(site_root: Path, theme: Path = THEME) -> dict[str, Path]:
+    """rel path → file to publish, the site's static/ overriding the theme's."""
+    return static_sources(site_root, theme)[0]
+
+
+def static_sources(site_root: Path, theme: Path = THEME) -> tuple[dict[str, Path], list[Problem]]:
+    """`static_files`, and a warning for each file skipped (see `files_inside`)."""
+    found, skipped = files_inside(theme / "static", theme, "generator/theme/static/", "kb's theme folder")
+    own, more = files_inside(site_root / "static", site_root, "static/")
+    if own.pop(MARK, None) is not None:
+        more.append(_skipped(f"static/{MARK}", f"{MARK} is the name of kb's mark in its output folder; skipped: "
+                                               "rename the file"))
+    return {**found, **own}, skipped + more
+
+
+def files_inside(folder: Path, bound: Path, shown: str, within: str = "the site") -> tuple[dict[str, Path], list[Problem]]:
+    """rel path → file under `folder` (symlinks followed), and a warning for each symlink skipped:
+    one that resolves outside `bound` (nothing outside the site is read or published), or to a
+    folder it is in or one holding it (a loop, which would never end). `shown` names `folder` in warnings.
+
+    Only a symlink costs more than a directory entry: its real path is looked up.
+    """
+    found: dict[str, Path] = {}
+    skipped: list[Problem] = []
+    top, limit = os.path.realpath(folder), os.path.realpath(bound)
+    if not os.path.isdir(top):
+        return found, skipped
+    if not is_inside(top, limit):
+        return found, [_skipped(shown.rstrip("/"), f"points outside {within} ({top}); skipped")]
+    stack = [("", os.fspath(folder), (top,))]  # the real paths of the folders it is in: a loop leads back to one
+    while stack:
+        prefix, path, chain = stack.pop()
+        try:
+            with os.scandir(path) as scanned:
+                items = list(scanned)
+        except OSError:
+            continue
+        for item in items:
+            rel = prefix + item.name
+            if item.is_symlink():
+                real = os.path.realpath(item.path)
+                if not is_inside(real, limit):
+                    skipped.append(_skipped(shown + rel, f"points outside {within} ({real}); skipped: "
+                                                         "copy what it points at into the folder instead"))
+                elif os.path.isdir(real) and any(is_inside(folder, real) for folder in chain):
+                    skipped.append(_skipped(shown + rel, "a symlink back to a folder it is in (a loop); skipped: remove it"))
+                elif os.path.isdir(real):
+                    stack.append((rel + "/", item.path, (*chain, real)))
+                elif os.path.isfile(real):
+                    found[rel] = Path(item.path)
+            elif item.is_dir(follow_symlinks=False):
+                stack.append((rel + "/", item.path, (*chain, os.path.join(chain[-1], item.name))))
+            elif item.is_file(follow_symlinks=False):
+                found[rel] = Path(item.path)
+    return dict(sorted(found.items())), sorted(skipped)
+
+
+def _skipped(path: str, message: str) -> Problem:
+    return Problem(SourceLocation(path), message, "warning")
 
 
 class StagedOutput:
@@ -158,6 +286,8 @@ class StagedOutput:
             self._folders = set(self._found.folders)
         else:
             self.root = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{self.output.name}-", dir=self.output.parent))
+        # a new tree is locked while it is made and swapped in: `clean_leftovers` leaves it to this build
+        self.tree_lock = None if self.reusing else _try_lock(self.root)
 
     def _target(self, rel: str) -> Path:
         target = self.root / rel
@@ -223,6 +353,8 @@ class StagedOutput:
         otherwise, with `background_cleanup`, a large old tree is deleted by a detached process
         (the next build removes it if that process did not). `previous`: the files output/
         holds, if known (from the output manifest), to count the removed ones without a walk."""
+        self.put(MARK, MARK_TEXT)  # not counted: not the site's
+        self.paths.add(MARK)
         if self.reusing:
             _prune(self.root, self.paths, self._found)
         previous = list(previous) if previous is not None else existing_files(self.output)
@@ -230,18 +362,27 @@ class StagedOutput:
         large = len(previous) > BACKGROUND_CLEANUP_FILES
         keep_as = self.spare if self.keeps_spare and large else None
         self._unlock()
-        _swap(self.root, self.output, background_cleanup and large, keep_as)
+        try:
+            _swap(self.root, self.output, background_cleanup and large, keep_as)
+        finally:
+            self._unlock_tree()
         return WriteResult(self.written, self.unchanged, removed)
 
     def abort(self) -> None:
         if not self.reusing:  # a half-updated spare is fine: the next build checks every file in it
             shutil.rmtree(self.root, ignore_errors=True)
         self._unlock()
+        self._unlock_tree()
 
     def _unlock(self) -> None:
         if self.lock is not None:
             os.close(self.lock)
             self.lock = None
+
+    def _unlock_tree(self) -> None:
+        if self.tree_lock is not None:
+            os.close(self.tree_lock)
+            self.tree_lock = None
 
 
 def spare_of(output: Path) -> Path:
@@ -404,6 +545,7 @@ class InPlaceOutput:
         self.add(rel, self.put(rel, source)[1])
 
     def commit(self, background_cleanup: bool = False, previous: Iterable[str] | None = None) -> WriteResult:
+        self.put(MARK, MARK_TEXT)
         removed = 0
         for rel in existing_files(self.output):
             if rel not in self.paths:
@@ -432,7 +574,7 @@ def _count_removed(output: Path, wanted) -> int:
 
 
 def existing_files(output: Path) -> list[str]:
-    """Relative paths (forward slashes) of every file under output/."""
+    """Relative paths (forward slashes) of every file under output/ but kb's mark."""
     found: list[str] = []
     stack = [("", str(output))]
     while stack:
@@ -442,7 +584,7 @@ def existing_files(output: Path) -> list[str]:
                 for item in items:
                     if item.is_dir(follow_symlinks=False):
                         stack.append((prefix + item.name + "/", item.path))
-                    else:
+                    elif prefix or item.name != MARK:
                         found.append(prefix + item.name)
         except OSError:
             continue
@@ -453,8 +595,9 @@ def _swap(tmp: Path, output: Path, background_cleanup: bool = False, keep_as: Pa
     """Put the new tree in place in one step, then delete the old one (or keep it as `keep_as`).
 
     Linux exchanges the two folders atomically (renameat2 RENAME_EXCHANGE); elsewhere
-    the old one is renamed away first, and `clean_leftovers` puts it back if the
-    process dies between the two renames. Ctrl-C waits until the swap is done.
+    the old one is renamed away first (locked, so that another build's `clean_leftovers`
+    leaves it be), and `clean_leftovers` puts it back if the process dies between the two
+    renames. Ctrl-C waits until the swap is done.
     """
     os.chmod(tmp, 0o755)
     if not output.exists():
@@ -468,8 +611,13 @@ def _swap(tmp: Path, output: Path, background_cleanup: bool = False, keep_as: Pa
         else:
             old = Path(tempfile.mkdtemp(prefix=f"{OLD_PREFIX}{output.name}-", dir=output.parent))
             os.rmdir(old)
-            os.rename(output, old)
-            os.rename(tmp, output)
+            held = _try_lock(output)
+            try:
+                os.rename(output, old)
+                os.rename(tmp, output)
+            finally:
+                if held is not None:
+                    os.close(held)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     if keep_as is not None:

@@ -1,8 +1,9 @@
 import os
+from pathlib import Path
 
 from generator import write
 from generator.render import OutputFile
-from generator.write import colliding_paths, write_output
+from generator.write import MARK, colliding_paths, static_files, write_output
 
 
 def test_writes_files_and_static(tmp_path):
@@ -10,7 +11,8 @@ def test_writes_files_and_static(tmp_path):
     (static / "img").mkdir(parents=True)
     (static / "img/logo.png").write_bytes(b"png")
     out = tmp_path / "output"
-    result = write_output([OutputFile("index.html", b"home"), OutputFile("qa/x/index.html", b"x")], out, [static])
+    statics = static_files(tmp_path, theme=tmp_path / "no-theme")
+    result = write_output([OutputFile("index.html", b"home"), OutputFile("qa/x/index.html", b"x")], out, statics)
     assert (out / "index.html").read_bytes() == b"home"
     assert (out / "img/logo.png").read_bytes() == b"png"
     assert (result.written, result.unchanged, result.removed) == (3, 0, 0)
@@ -83,7 +85,7 @@ def test_swap_without_renameat2_still_replaces_the_output(tmp_path, monkeypatch)
     out = tmp_path / "output"
     write_output([OutputFile("a.html", b"1")], out, [])
     write_output([OutputFile("b.html", b"2")], out, [])
-    assert sorted(os.listdir(out)) == ["b.html"] and sorted(os.listdir(tmp_path)) == ["output"]
+    assert sorted(os.listdir(out)) == [MARK, "b.html"] and sorted(os.listdir(tmp_path)) == ["output"]
 
 
 def test_collisions_name_their_sources_and_static_files():
@@ -109,3 +111,66 @@ def test_a_file_where_another_output_needs_a_folder_is_reported():
         'static/qa/x:1: static/qa/x and a generated file (qa/x/index.html) clash: "qa/x" would be a file, '
         'but "qa/x/index.html" needs it to be a folder: change a slug or rename one of them',
     ]
+
+
+def test_a_tree_another_build_is_making_is_not_cleaned_away(tmp_path):
+    from generator.write import StagedOutput
+
+    out = tmp_path / "output"
+    (tmp_path / ".kb-tmp-output-killed").mkdir()  # left by a build that was killed: nobody holds it
+    other = StagedOutput(out)  # a build at work beside this one
+    other.put("index.html", b"theirs")
+    write_output([OutputFile("index.html", b"mine")], out)
+    assert sorted(os.listdir(tmp_path)) == [other.root.name, "output"]
+    other.add("index.html", True)
+    other.commit()
+    assert (out / "index.html").read_bytes() == b"theirs" and sorted(os.listdir(tmp_path)) == ["output"]
+
+
+def test_an_old_tree_being_swapped_by_another_build_is_not_put_back(tmp_path, monkeypatch):
+    """Without renameat2 a build renames output/ away, then its new tree in: meanwhile another build
+    must not take the old tree for one a killed build left."""
+    monkeypatch.setattr(write, "_exchange", lambda a, b: False)
+    out = tmp_path / "output"
+    write_output([OutputFile("a.html", b"1")], out)
+    real_rename = os.rename
+
+    def rename(source, target):
+        real_rename(source, target)
+        if Path(target).name.startswith(".kb-old-"):  # between the two renames
+            write.clean_leftovers(out)
+
+    monkeypatch.setattr(write.os, "rename", rename)
+    write_output([OutputFile("a.html", b"2")], out)
+    assert (out / "a.html").read_bytes() == b"2" and sorted(os.listdir(tmp_path)) == ["output"]
+
+
+def test_static_files_are_read_inside_the_site_only(tmp_path):
+    from generator.write import files_inside
+
+    site = tmp_path / "site"
+    (site / "static/img").mkdir(parents=True)
+    (site / "static/img/a.png").write_bytes(b"a")
+    (site / "notes.txt").write_text("inside the site", encoding="utf-8")
+    (tmp_path / "outside.txt").write_text("outside", encoding="utf-8")
+    for name, target in {"in.txt": "../notes.txt", "img2": "img", "out.txt": "../../outside.txt", "up": "..",
+                         "self": ".", "gone.txt": "missing.txt", "outdir": "../.."}.items():
+        (site / "static" / name).symlink_to(target)
+    found, skipped = files_inside(site / "static", site, "static/")
+    assert found == {"img/a.png": site / "static/img/a.png", "img2/a.png": site / "static/img2/a.png",
+                     "in.txt": site / "static/in.txt"}
+    assert [(str(p.location), p.severity, p.message.partition(";")[0]) for p in skipped] == [
+        ("static/out.txt:1", "warning", f"points outside the site ({tmp_path / 'outside.txt'})"),
+        ("static/outdir:1", "warning", f"points outside the site ({tmp_path})"),
+        ("static/self:1", "warning", "a symlink back to a folder it is in (a loop)"),
+        ("static/up:1", "warning", "a symlink back to a folder it is in (a loop)")]
+
+
+def test_a_static_file_named_like_the_mark_is_skipped_with_a_warning(tmp_path):
+    from generator.write import static_sources
+
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / MARK).write_text("mine", encoding="utf-8")
+    found, skipped = static_sources(tmp_path, theme=tmp_path / "no-theme")
+    assert found == {} and [str(p) for p in skipped] == [
+        f"static/{MARK}:1: warning: {MARK} is the name of kb's mark in its output folder; skipped: rename the file"]

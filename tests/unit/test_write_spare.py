@@ -2,8 +2,15 @@
 from __future__ import annotations
 
 import generator.write as write_module
-from generator.write import StagedOutput
-from tests.helpers import tree
+from generator.write import MARK, StagedOutput
+from tests import helpers
+
+
+def tree(folder) -> dict[str, bytes]:
+    """The folder's files but kb's mark, which every output holds."""
+    files = helpers.tree(folder)
+    assert files.pop(MARK) == write_module.MARK_TEXT
+    return files
 
 
 def staged_write(output, files: dict[str, bytes]):
@@ -48,7 +55,7 @@ def test_a_spare_in_any_state_is_brought_to_the_wanted_one(tmp_path, monkeypatch
     (spare / "x.html").write_bytes(b"edited by hand")
     staged_write(output, {"x.html": b"1", "y.html": b"3"})
     assert tree(output) == {"x.html": b"1", "y.html": b"3"}
-    assert sorted(p.name for p in output.iterdir()) == ["x.html", "y.html"]  # emptied folders removed too
+    assert sorted(p.name for p in output.iterdir()) == [MARK, "x.html", "y.html"]  # emptied folders removed too
 
 
 def test_kept_files_are_linked_unless_the_spare_holds_that_very_file(tmp_path, monkeypatch):
