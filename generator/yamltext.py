@@ -34,8 +34,9 @@ _Loader.yaml_implicit_resolvers = _FastLoader.yaml_implicit_resolvers = {
 
 
 def _node_and_data(text: str, loader_class: type, path: str, offset: int) -> tuple:
-    """(node, data, problems of the node as written, whether a string needs repair): checked before it is constructed, which
-    merges `<<: *anchor` keys into the mappings and so hides which keys were written twice."""
+    """(node, data, problems of the node as written, whether a string needs repair). The node is
+    checked before it is constructed, which merges `<<: *anchor` keys into its mappings and so
+    hides which keys were written twice."""
     loader = loader_class(text)
     try:
         node = loader.get_single_node()
@@ -140,6 +141,7 @@ def load_yaml_file(site_root: Path, rel: str) -> YamlDoc | None:
     text, problems = file_text(data, rel)
     doc = load_yaml(text, rel)
     return replace(doc, problems=tuple(sorted(problems + list(doc.problems)))) if problems else doc
+
 
 _BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
          (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
