@@ -143,10 +143,13 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"kb: {exc.filename or options.output_dir}: {exc.strerror or exc}; "
               f"{options.output_dir} was left as it was", file=sys.stderr)
         return 1
-    _print_problems(result.warnings)
-    print(f"{result.summary()} → {options.output_dir}/")
-    if args.timings:
-        print("timings: " + " ".join(f"{stage}={seconds:.2f}s" for stage, seconds in result.timings.items()), file=sys.stderr)
+    try:
+        _print_problems(result.warnings)
+        print(f"{result.summary()} → {options.output_dir}/")
+        if args.timings:
+            print("timings: " + " ".join(f"{stage}={seconds:.2f}s" for stage, seconds in result.timings.items()), file=sys.stderr)
+    except BrokenPipeError:  # `kb build | head -0`: the reader left (the site is built all the same), as in `run`
+        return 1
     return 0
 
 

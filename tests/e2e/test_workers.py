@@ -2,11 +2,19 @@
 (spare tree, related entries, checks) gives the same bytes and problems as one process."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from generator.build import BuildOptions, build
 from generator.parallel import MIN_ITEMS
-from tests.conftest import NOW
+from tests.conftest import NOW, REPO
+from tests.e2e.test_atomic import make_site
 from tests.helpers import tree
 
 TAGS = [f"话题{n}" for n in range(MIN_ITEMS + 12)]  # many tag feeds and tag pages
@@ -230,3 +238,103 @@ def test_after_an_edit_a_child_makes_the_search_files_and_related_entries_as_one
     edited, clean = tree(site / "output"), tree(tmp_path / "clean")
     assert edited.keys() == clean.keys() and any(p.startswith("search/") for p in clean)
     assert [p for p in clean if clean[p] != edited[p]] == []
+
+
+# --- a killed build, a closed stdout -----------------------------------------------------------
+
+def processes() -> dict[int, tuple[int, str]]:
+    """pid → (parent pid, state) of every process, from /proc."""
+    found = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as stat:
+                    fields = stat.read().rpartition(")")[2].split()
+            except OSError:
+                continue
+            found[int(name)] = (int(fields[1]), fields[0])
+    return found
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes `pid` started, and theirs (zombies aside)."""
+    table = processes()
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        children = {child for child, (ppid, state) in table.items() if ppid == parent and state != "Z"}
+        todo.extend(children - found)
+        found |= children
+    return found
+
+
+def killed_with_children(site: Path, children: int, stderr) -> set[int]:
+    """Start `kb build`, SIGKILL it once it has `children` processes below it; their pids."""
+    build_process = subprocess.Popen([sys.executable, "-m", "generator", "build", "--source", str(site), "--now", NOW],
+                                     stdout=subprocess.DEVNULL, stderr=stderr,
+                                     env={**os.environ, "PYTHONPATH": str(REPO), "KB_WORKERS": "2"})
+    seen: set[int] = set()
+    deadline = time.monotonic() + 120
+    while len(descendants(build_process.pid)) < children:
+        assert build_process.poll() is None, "the build ended before it could be killed"
+        assert time.monotonic() < deadline, "the build never started its children"
+        seen |= descendants(build_process.pid)
+        time.sleep(0.002)
+    seen |= descendants(build_process.pid)
+    build_process.send_signal(signal.SIGKILL)
+    build_process.wait()
+    return seen
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="follows the children through /proc")
+def test_a_killed_build_leaves_no_child_no_traceback_and_no_temporary_tree(tmp_path):
+    """SIGKILL of `kb build` as it begins (one child: the spare tree's) and as it parses a site whose
+    cache is gone (the workers): every process below it ends within seconds, output/ is as it was,
+    nothing is printed, and the next build finds and leaves no temporary tree."""
+    import shutil
+
+    from generator.cache import CACHE_DIR
+
+    site = make_site(tmp_path / "site", 3000)
+    build(BuildOptions(source=site, now=NOW), background_cleanup=True)
+    before = tree(site / "output")
+    for n, children in enumerate((1, 2)):
+        entry = site / "content/qa/e00001.md"
+        entry.write_text(entry.read_text(encoding="utf-8") + f"\n又一句 {n}。\n", encoding="utf-8")
+        if children == 2:
+            shutil.rmtree(site / CACHE_DIR)
+        errors = tmp_path / f"stderr-{n}"
+        with open(errors, "w") as stderr:
+            seen = killed_with_children(site, children, stderr)
+        deadline = time.monotonic() + 5
+        while (left := seen & set(pid for pid, (_, state) in processes().items() if state != "Z")) \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        assert left == set(), f"children of the killed build still running (kill {n + 1})"
+        assert errors.read_text() == ""
+        assert tree(site / "output") == before
+    done = subprocess.run([sys.executable, "-m", "generator", "build", "--source", str(site), "--now", NOW],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert (site / "output/qa/e00001/index.html").read_bytes() != before["qa/e00001/index.html"]
+    left = [p.name for p in site.iterdir() if p.name.startswith(".kb-") and p.name not in (".kb-cache", ".kb-spare-output")]
+    assert left == []
+
+
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+def test_a_build_whose_stdout_is_closed_prints_no_traceback(basic_site, unbuffered):
+    """`kb build | head -0`: the reader has gone when the summary is printed."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": unbuffered}
+    try:
+        done = subprocess.run([sys.executable, "-m", "generator", "build", "--source", str(basic_site), "--now", NOW],
+                              stdout=writer, stderr=subprocess.PIPE, text=True, timeout=120, env=env)
+    finally:
+        os.close(writer)
+    assert (done.returncode, done.stderr) == (1, "")
+    assert (basic_site / "output/index.html").is_file()
