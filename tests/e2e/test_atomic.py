@@ -100,3 +100,14 @@ def test_ctrl_c_half_way_ends_cleanly_and_keeps_the_previous_output(built_site):
     assert stderr.strip() == "kb: interrupted; the previous output was left as it was"
     assert tree(site / "output") == before
     assert sorted(p.name for p in site.iterdir() if p.name not in (".kb-cache", ".kb-spare-output")) == ["content", "output", "site_config.yaml"]
+
+
+def test_trees_a_killed_build_left_are_cleaned_by_the_next_build_even_when_nothing_changed(basic_site):
+    from generator.cli import main
+
+    assert main(["build", "--source", str(basic_site), "--now", NOW]) == 0
+    for name in (".kb-tmp-output-killed", ".kb-old-output-killed"):  # as a build killed mid-way leaves them
+        (basic_site / name / "qa").mkdir(parents=True)
+        (basic_site / name / "qa/index.html").write_bytes(b"half")
+    assert main(["build", "--source", str(basic_site), "--now", NOW]) == 0  # nothing to build: it only looks
+    assert sorted(p.name for p in basic_site.iterdir() if p.name.startswith(".kb-")) == [".kb-cache"]
