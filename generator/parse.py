@@ -23,7 +23,7 @@ from markdown.htmlparser import HTMLExtractor
 from markdown.inlinepatterns import HtmlInlineProcessor
 from markdown.preprocessors import HtmlBlockPreprocessor
 
-from .errors import Problem, SourceLocation, described, did_you_mean
+from .errors import Problem, SourceLocation, did_you_mean
 from .model import BodyLater, Heading
 from .sanitize import TAGS, clean_html
 from .sources import SourceFile
@@ -410,7 +410,7 @@ def parse_when(value: Any, tz: tzinfo) -> datetime:
         except ValueError:
             raise ValueError(f'"{raw}" is not a valid date-time: write it as 2026-11-03 21:30 or 2026-11-03T21:30:00+08:00') from None
     else:
-        raise ValueError(f"{described(value)} is not a date: write it as 2026-11-03 or 2026-11-03 21:30")
+        raise ValueError(f"{value!r} is not a date: write it as 2026-11-03 or 2026-11-03 21:30")
     from .weeks import year_problem  # the years every later stage can count weeks and months in
 
     if problem := year_problem(moment, str(value).strip()):
@@ -450,7 +450,7 @@ def check_front_matter(data: Any, doc, path: str, tz: tzinfo) -> tuple[dict, lis
             continue  # "summary:" left empty means no summary
         elif key in ("title", "summary", "slug", "asker"):
             if value is None or isinstance(value, (dict, list, bool)):
-                problems.append(Problem(at(key), f'"{key}" must be text, not {described(value)}'))
+                problems.append(Problem(at(key), f'"{key}" must be text, not {type(value).__name__ if value is not None else "empty"}'))
             else:
                 meta[key] = str(value).strip()
         elif key in ("date", "updated"):
@@ -586,6 +586,108 @@ def _answer_meta(rest: str, text: str, tz: tzinfo) -> tuple[str, datetime | None
     return author, when, accepted, text, problem
 
 
+# --- Limits -----------------------------------------------------------------------------
+# What one file may hold, so that none costs more than a few seconds to parse: Python-Markdown's
+# time grows with the size of a file, with the lines of a nesting times its depth, with a
+# paragraph's links and brackets times its length, and faster than the length of a run of
+# emphasis markers (bench/worst_shapes.py measures each shape at its limit). Checked by one
+# pass over the lines, before Markdown runs.
+
+MAX_FILE_BYTES = 300_000
+MAX_DEPTH = 50
+MAX_NESTING_WORK = 50_000  # the sum over lines of the quote and list markers each stands inside
+MAX_LINK_WORK = 4_000_000  # the sum over paragraphs of their brackets and tags × their characters
+MAX_MARKER_RUN = 1_000  # "*" and "_" in a row
+_LINKISH = re.compile(r"\[|<[A-Za-z/]")  # a link, image, reference or footnote starts with one, a raw tag with the other
+_MARKERS = re.compile(r"(?:>|(?<![^ \t>])(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$))[ \t]*")  # a quote or list marker
+_UNIT_START = re.compile(r"[ \t>]*(?:[-*+][ \t]|\d{1,9}[.)][ \t]|#|\|)")  # a list item, heading or table row
+_MARKER_RUN = re.compile(rf"[*_]{{{MAX_MARKER_RUN + 1},}}")
+
+
+def size_problem(text: str, path: str) -> Problem | None:
+    if len(text) * 4 <= MAX_FILE_BYTES:  # no character takes more than 4 bytes
+        return None
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size <= MAX_FILE_BYTES:
+        return None
+    return Problem(SourceLocation(path, 1), f"the file is {size / 1000:,.0f} kB; an entry may be at most "
+                                            f"{MAX_FILE_BYTES / 1000:,.0f} kB: split it into several entries")
+
+
+def nesting_depth(line: str) -> tuple[int, int]:
+    """(depth, markers): the lists and quotes a line opens or stays inside, its indentation counted in
+    steps of 4; and its quote and list markers alone."""
+    indent = len(line) - len(line.lstrip(" \t"))
+    markers = 0
+    at = indent
+    while (match := _MARKERS.match(line, at)) and match.end() > at:
+        markers += 1
+        at = match.end()
+    return len(line[:indent].expandtabs(4)) // 4 + markers, markers
+
+
+def limit_problems(body: str, path: str, first_line: int) -> list[Problem]:
+    """Where the body goes past a limit: its first line nested too deeply or with too long a run of
+    emphasis markers, its deepest line when the nesting comes to more than MAX_NESTING_WORK, and its
+    paragraph with the most brackets × characters when they come to more than MAX_LINK_WORK."""
+    problems: list[Problem] = []
+    fence = None
+    nesting = work = links = chars = 0
+    start = first_line
+    too_deep = long_run = False
+    deepest = (0, 0)  # markers, line
+    worst = (0, 0, 0, 0)  # brackets × characters, brackets, characters, first line
+    for number, line in enumerate(body.split("\n"), start=first_line):
+        fenced = FENCE.match(line)
+        if fenced or fence is not None:
+            if fenced and fence is None:
+                fence = fenced.group(1)[0] * len(fenced.group(1))
+            elif fenced and line.strip().startswith(fence):
+                fence = None
+            continue
+        blank = not line.strip()
+        if blank or _UNIT_START.match(line):
+            work += links * chars
+            worst = max(worst, (links * chars, links, chars, start))
+            links = chars = 0
+            if blank:
+                continue
+            start = number
+        elif not chars:  # the first line after a blank one
+            start = number
+        depth, markers = nesting_depth(line)
+        nesting += markers
+        deepest = max(deepest, (markers, -number))
+        if depth > MAX_DEPTH and not too_deep:
+            too_deep = True
+            problems.append(Problem(SourceLocation(path, number),
+                                    f"lists, quotes or indentation nested {depth} levels deep; at most {MAX_DEPTH}: "
+                                    "flatten it, or break it into lists or quotes one after another"))
+        if not long_run and ("*" in line or "_" in line) and (run := _MARKER_RUN.search(line)):
+            long_run = True
+            problems.append(Problem(SourceLocation(path, number),
+                                    f'{len(run.group()):,} "*" and "_" in a row; at most {MAX_MARKER_RUN:,}: put them '
+                                    "in a code span (`…`) or break the run with spaces"))
+        if "[" in line or "<" in line:
+            links += len(_LINKISH.findall(line))
+        chars += len(line)
+    work += links * chars
+    worst = max(worst, (links * chars, links, chars, start))
+    if nesting > MAX_NESTING_WORK:
+        problems.append(Problem(SourceLocation(path, -deepest[1]),
+                                f"lists and quotes nested {deepest[0]} levels deep here, and {nesting:,} levels over all "
+                                f"the file's lines (a line 10 deep counts 10), more than the {MAX_NESTING_WORK:,} kb "
+                                "takes: flatten them, or split the file"))
+    if work > MAX_LINK_WORK:
+        _, most, length, line = worst
+        problems.append(Problem(SourceLocation(path, line),
+                                f"{most:,} links, brackets or HTML tags in one paragraph of {length:,} characters: the "
+                                f"time to render grows with their number × the characters, and this file comes to "
+                                f"{work:,}, more than the {MAX_LINK_WORK:,} kb takes; put the links in a list, one an "
+                                "item, or split the paragraph or the file"))
+    return sorted(problems)
+
+
 # --- The stage --------------------------------------------------------------------------
 
 
@@ -594,6 +696,8 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo, k
     path = source.rel_path
     source_dir = posixpath.dirname(path)
     problems: list[Problem] = list(source.problems)  # reading it: not UTF-8 (then nothing to parse), control characters
+    if too_big := size_problem(source.text, path):
+        problems.append(too_big)
     if any(p.severity == "error" for p in problems):
         return Document(path, source.section, source.stem, {}, {}, "", "", "", (), (), (), tuple(problems), key=key)
     try:
@@ -608,6 +712,9 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo, k
     meta, meta_problems = check_front_matter(doc.data, doc, path, tz)
     problems.extend(meta_problems)
     meta_lines = {str(k[0]): line for k, line in doc.key_lines.items() if len(k) == 1}
+    if over := limit_problems(body, path, body_line):
+        return Document(path, source.section, source.stem, meta, meta_lines, "", "", "", (), (), (),
+                        (*problems, *over), key_lines=doc.key_lines, key=key)
 
     question, blocks = (_answer_blocks(body) if source.section == "qa" else (body, []))
     images: list[tuple[str, int]] = []

@@ -1,10 +1,21 @@
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
 from bs4 import BeautifulSoup
 
 from generator.cli import main
-from generator.parse import MarkdownRenderer, parse_document, parse_when
+from generator.parse import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_LINK_WORK,
+    MAX_MARKER_RUN,
+    MAX_NESTING_WORK,
+    MarkdownRenderer,
+    limit_problems,
+    parse_document,
+    parse_when,
+)
 from generator.sources import SourceFile
 from tests.conftest import NOW
 
@@ -245,3 +256,53 @@ def test_a_slug_with_url_reserved_characters_is_an_error_with_a_suggestion(slug,
 def test_slugs_a_url_can_hold_are_kept(slug):
     d = doc(f"---\ntitle: t\ndate: 2026-01-01\nslug: '{slug}'\n---\n")
     assert d.ok and d.meta["slug"] == slug
+
+
+def body_problems(body: str) -> list[str]:
+    return [str(p) for p in limit_problems(body, "content/lessons/x.md", 6)]
+
+
+def test_a_file_just_under_each_limit_passes_the_scan():
+    deep = "\n".join("    " * level + "- x" for level in range(MAX_DEPTH))
+    quoted = "\n".join(["> - " * (MAX_DEPTH // 2) + "x"] * (MAX_NESTING_WORK // MAX_DEPTH))
+    links = " ".join(["[a](b)"] * int((MAX_LINK_WORK / 7) ** 0.5))
+    runs = "*_" * (MAX_MARKER_RUN // 2)
+    for body in (deep, quoted, links, runs, "- [x](y)\n" * 5000, "```\n" + "[" * 5000 + "\n```\n"):
+        assert body_problems(body) == []
+
+
+def test_each_limit_names_the_line_the_limit_and_the_fix():
+    assert body_problems("一\n\n" + "> " * (MAX_DEPTH + 1) + "x\n") == [
+        f"content/lessons/x.md:8: lists, quotes or indentation nested {MAX_DEPTH + 1} levels deep; at most {MAX_DEPTH}: "
+        "flatten it, or break it into lists or quotes one after another"]
+    lines = MAX_NESTING_WORK // 20 + 1
+    assert body_problems("\n".join(["> - " * 10 + "x"] * lines)) == [
+        f"content/lessons/x.md:6: lists and quotes nested 20 levels deep here, and {lines * 20:,} levels over all the "
+        f"file's lines (a line 10 deep counts 10), more than the {MAX_NESTING_WORK:,} kb takes: flatten them, or split the file"]
+    paragraph = " ".join(["[a](b)"] * 1000)
+    assert body_problems("一\n\n" + paragraph + "\n\n二\n") == [
+        f"content/lessons/x.md:8: 1,000 links, brackets or HTML tags in one paragraph of {len(paragraph):,} characters: "
+        f"the time to render grows with their number × the characters, and this file comes to {1000 * len(paragraph):,}, "
+        f"more than the {MAX_LINK_WORK:,} kb takes; put the links in a list, one an item, or split the paragraph or the file"]
+    assert body_problems("x\n" + "*_" * 600 + "\n") == [
+        'content/lessons/x.md:7: 1,200 "*" and "_" in a row; at most 1,000: put them in a code span (`…`) or break the run with spaces']
+
+
+@pytest.mark.parametrize("shape", [
+    "\n".join("    " * level + "- x" for level in range(1000)),  # the 1,000 levels (2 MB)
+    " ".join(f"[a{i}](http://x.org/{i})" for i in range(2000)),  # the 2,000 links
+    ">" * 5000 + " x",
+    "[" * 200_000,
+    "*_" * 100_000 + "x" + "_*" * 100_000,
+    "一" * 400_000,
+])
+def test_a_file_past_a_limit_is_refused_before_markdown_runs(shape):
+    started = time.perf_counter()
+    d = doc("---\ntitle: t\ndate: 2026-01-01\n---\n\n" + shape + "\n")
+    assert not d.ok and d.html == "" and time.perf_counter() - started < 1
+
+
+def test_a_file_too_big_is_refused_with_its_size(tmp_path):
+    d = doc("---\ntitle: t\ndate: 2026-01-01\n---\n\n" + "一" * (MAX_FILE_BYTES // 3 + 10) + "\n")
+    assert messages(d) == [f"content/highlights/x.md:1: the file is {(MAX_FILE_BYTES + 30 + 38) / 1000:,.0f} kB; "
+                           f"an entry may be at most {MAX_FILE_BYTES // 1000} kB: split it into several entries"]
