@@ -23,7 +23,7 @@ from markdown.htmlparser import HTMLExtractor
 from markdown.inlinepatterns import HtmlInlineProcessor
 from markdown.preprocessors import HtmlBlockPreprocessor
 
-from .errors import Problem, SourceLocation, did_you_mean
+from .errors import Problem, SourceLocation, described, did_you_mean
 from .model import BodyLater, Heading
 from .sanitize import TAGS, clean_html
 from .sources import SourceFile
@@ -410,7 +410,7 @@ def parse_when(value: Any, tz: tzinfo) -> datetime:
         except ValueError:
             raise ValueError(f'"{raw}" is not a valid date-time: write it as 2026-11-03 21:30 or 2026-11-03T21:30:00+08:00') from None
     else:
-        raise ValueError(f"{value!r} is not a date: write it as 2026-11-03 or 2026-11-03 21:30")
+        raise ValueError(f"{described(value)} is not a date: write it as 2026-11-03 or 2026-11-03 21:30")
     from .weeks import year_problem  # the years every later stage can count weeks and months in
 
     if problem := year_problem(moment, str(value).strip()):
@@ -450,7 +450,7 @@ def check_front_matter(data: Any, doc, path: str, tz: tzinfo) -> tuple[dict, lis
             continue  # "summary:" left empty means no summary
         elif key in ("title", "summary", "slug", "asker"):
             if value is None or isinstance(value, (dict, list, bool)):
-                problems.append(Problem(at(key), f'"{key}" must be text, not {type(value).__name__ if value is not None else "empty"}'))
+                problems.append(Problem(at(key), f'"{key}" must be text, not {described(value)}'))
             else:
                 meta[key] = str(value).strip()
         elif key in ("date", "updated"):
