@@ -67,6 +67,10 @@ def footnotes(count: int) -> str:
     return " ".join(f"注[^{i}]" for i in range(count)) + "\n\n" + "\n".join(f"[^{i}]: 脚注" for i in range(count))
 
 
+def nested_brackets(depth: int) -> str:
+    return "[" * depth + "x](u)" + "]" * depth
+
+
 def tags(count: int) -> str:
     return " ".join(["<kbd>键</kbd>"] * count)
 
@@ -119,7 +123,7 @@ def cases() -> list[tuple[str, str, str]]:
         ("raw HTML tags in one paragraph", f"{tags_at + 10} pairs", tags(tags_at + 10)),
         ("open brackets ([[[[)", f"{brackets_at:,} (at the limit)", "[" * brackets_at),
         ("open brackets ([[[[)", f"{full} in one paragraph", "[" * (MAX_FILE_BYTES - 100)),
-        ("nested brackets ([[[x]]](u))", "at the limit", "[" * (brackets_at - 1) + "x](u)" + "]" * (brackets_at - 1)),
+        ("nested brackets ([[[x]]](u))", "at the limit", nested_brackets(most_passing(nested_brackets))),
         ("unclosed <div> lines", f"{full} of them", repeated("<div> 没有关上", MAX_FILE_BYTES)),
         ("emphasis openers (*a _b)", f"{full} of them", repeated("*a _b **c __d " * 50, MAX_FILE_BYTES)),
         ("nested emphasis (*_*_ … _*_*)", f"runs of {MAX_MARKER_RUN:,}, repeated to {full}",
