@@ -20,6 +20,7 @@ from .parse import PLACEHOLDER_SCHEME, SEGMENT_BYTES, Document, minutes_of, pars
 from .sanitize import is_safe_url
 from .sources import MEMBERS_FILE
 from .text import slugify
+from .weeks import parse_week
 from .yamltext import YamlError, load_yaml_file
 
 WEEK_NOTE = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -289,10 +290,14 @@ def html_with_links(html: str, url_of_source: dict[str, str], base_path: str) ->
 
 def week_note(doc: Document, notes: dict[str, str], problems: list[Problem]) -> None:
     """content/digest/2026-W47.md: the curator's note shown on top of that week's digest."""
-    match = WEEK_NOTE.match(doc.stem)
-    if not match or not 1 <= int(match.group(2)) <= 53:
+    if not WEEK_NOTE.match(doc.stem):
         problems.append(Problem(SourceLocation(doc.source, 1),
                                 f'a digest note must be named after its ISO week, like 2026-W47.md, not "{doc.stem}.md"'))
+        return
+    try:
+        parse_week(doc.stem)
+    except ValueError as exc:  # a week its year does not have (2025-W53), or outside the years kb takes
+        problems.append(Problem(SourceLocation(doc.source, 1), f"{exc}; rename this note after the week it is for"))
         return
     problems.extend(p for p in doc.problems if "missing" not in p.message)
     notes[doc.stem] = doc.html

@@ -116,7 +116,10 @@ def config_from_mapping(data: Any, doc: YamlDoc | None, base_url: str | None = N
 
     if "base_url" in values:
         url = values["base_url"]
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # "http://[x": a bracket that is not an IPv6 address
+            parts = urlsplit("")
         if parts.scheme not in ("http", "https") or not parts.netloc:
             problems.append(Problem(at("base_url"), f'base_url must be an absolute http(s) URL such as "https://kb.example.org/", not {url!r}'))
         values["base_url"] = url if url.endswith("/") else url + "/"

@@ -110,3 +110,11 @@ def test_a_config_that_links_outside_the_site_is_not_read(tmp_path):
     problems = Problems()
     assert load_config(site, problems=problems) == SiteConfig()
     assert [str(p) for p in problems.items] == ["site_config.yaml:1: warning: points outside the site, so it is not read"]
+
+
+@pytest.mark.parametrize("url", ["http://[x", "https://[::1/", "javascript:alert(1)", "kb.example.org"])
+def test_a_base_url_that_is_not_a_url_is_an_error_at_its_line(tmp_path, url):
+    with pytest.raises(SiteError) as caught:
+        load_config(write_config(tmp_path, f'title: t\nbase_url: "{url}"\n'))
+    assert messages(caught.value) == [f"site_config.yaml:2: base_url must be an absolute http(s) URL such as "
+                                      f'"https://kb.example.org/", not {url!r}']
