@@ -335,7 +335,7 @@ class MarkdownRenderer:
 
     @property
     def options_key(self) -> str:
-        return f"md{markdown.__version__}-trusted{self.trusted_html}-v3"
+        return f"md{markdown.__version__}-trusted{self.trusted_html}-v4"
 
     def render(self, text: str, source_dir: str, first_line: int):
         """Markdown → (html, toc tokens, links found)."""

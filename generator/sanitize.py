@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import nh3
 
+from .yamltext import INVALID_CHARS, without_invalid_chars
+
 TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del",
     "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5",
@@ -60,10 +62,12 @@ _CLEANER = nh3.Cleaner(
 
 
 def clean_html(html: str, trusted: bool = False) -> str:
-    """The HTML with only allowed tags, attributes and URL schemes; scripts removed with their content."""
+    """The HTML with only allowed tags, attributes and URL schemes; other markup shown as text."""
     if trusted:
         return html
     clean = _CLEANER.clean(foreign_markup_as_text(html))
+    if INVALID_CHARS.search(clean):  # from character references (&#1;): invisible, and fatal to XML outputs
+        clean = without_invalid_chars(clean)
     if "<input" in clean:  # the forced attributes come in a different order in each process
         clean = _INPUT_TAG.sub(lambda m: "<input " + " ".join(sorted(_ATTRIBUTE.findall(m.group(1)))) + ">", clean)
     return _A_TAG.sub(_with_noopener, clean) if "<a" in clean else clean

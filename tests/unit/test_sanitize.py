@@ -110,3 +110,8 @@ def test_allowed_tags_are_not_taken_for_foreign_ones():
     html = '<p><a href="/x">a</a> <abbr title="t">b</abbr> <b>c</b> <br/> <h1\tid="x">d</h1> </p>'
     assert foreign_markup_as_text(html) == html
     assert foreign_markup_as_text("<ab>x</ab><h7>y</h7><a-b>z</a-b>") == "&lt;ab>x&lt;/ab>&lt;h7>y&lt;/h7>&lt;a-b>z&lt;/a-b>"
+
+
+def test_character_references_to_control_characters_leave_nothing_xml_forbids():
+    html = clean_html("<p>a&#1;b &#x1b;c &#xFFFE;d &#0;e</p>")
+    assert html == "<p>ab c d \ufffde</p>"
