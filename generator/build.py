@@ -324,7 +324,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         # the output manifest (see on_disk), which also says whether output/ holds a large site
         records = cache.outputs(options.output_dir.resolve()) if write and not in_place else None
         if records is not None:  # `kb build`: an output folder of kb's only (`kb serve` keeps its own)
-            if refusal := output_refusal(options.source, options.output_dir, bool(records)):
+            if refusal := output_refusal(options.source, options.output_dir, records):
                 raise UnsafeOutput(refusal)
             clean_leftovers(options.output_dir.resolve())
         looked = _last_build(options, cache, records) if records is not None and memo is None else None

@@ -9,8 +9,8 @@ A build replaces everything in its output folder, so it writes only into a folde
 kb's (`output_refusal`, once per build, before anything is touched): a new or empty one, or
 one holding kb's mark (`.kb-output`, written into every output, as Sphinx keeps `.buildinfo`).
 Two kinds of folders built by earlier versions, which left no mark, are kb's too: the
-default SOURCE/output, if it is a folder of its own (not a symlink), and a folder the
-site's cache lists files of. Never an output: the site's folder or one that holds it,
+default SOURCE/output, if it is a folder of its own (not a symlink), and a folder that
+still holds a file as the site's cache says a build wrote it. Never an output: the site's folder or one that holds it,
 content/, static/, templates/, the cache or anything inside them, kb's theme, a file.
 
 Static files are read only where they resolve inside the site (the theme's inside the
@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import cache_folder
+from .cache import FileRecord, cache_folder
 from .errors import Problem, SourceLocation
 from .parallel import Background
 from .render import THEME, OutputFile, is_inside
@@ -106,11 +106,12 @@ class UnsafeOutput(Exception):
     """An output folder a build must not write into; the message says why and what to do instead."""
 
 
-def output_refusal(site_root: Path, output: Path, recorded: bool = False) -> str | None:
+def output_refusal(site_root: Path, output: Path, records: Mapping[str, FileRecord] | None = None) -> str | None:
     """Why a build must not write into `output` (one line, with what to do), or None if it may.
 
-    `recorded`: the site's cache lists files a build wrote there. Paths are compared as they
-    resolve (`./content/`, `../site` from inside it, a symlink to content/ are all content/).
+    `records`: the site's output manifest of that folder; a folder that still holds one of those
+    files as a build wrote it is kb's. Paths are compared as they resolve (`./content/`, `../site`
+    from inside it, a symlink to content/ are all content/).
     """
     real = os.path.realpath(output)
     root = os.path.realpath(site_root)
@@ -125,13 +126,13 @@ def output_refusal(site_root: Path, output: Path, recorded: bool = False) -> str
         if is_inside(folder, real):
             return f"{shown} holds {what}, which a build would replace: {instead}"
         if inside_too and is_inside(real, folder):
-            return f"{shown} is inside {what}, which a build would replace: {instead}"
+            return f"{shown} is inside {what}, where kb writes nothing: {instead}"
     if os.path.basename(real).startswith((TMP_PREFIX, OLD_PREFIX, SPARE_PREFIX)):
         return f"{shown} is a folder kb keeps for itself while it builds: {instead}"
     if os.path.lexists(real) and not os.path.isdir(real):
         return f"{shown} is a file, not a folder: {instead} (kb makes it if it is missing)"
-    if not os.path.isdir(real) or os.path.lexists(os.path.join(real, MARK)) or recorded \
-            or real == os.path.join(root, "output"):
+    if not os.path.isdir(real) or os.path.lexists(os.path.join(real, MARK)) or real == os.path.join(root, "output") \
+            or any(record.matches(os.path.join(real, rel)) for rel, record in (records or {}).items()):
         return None
     with os.scandir(real) as items:
         if next(items, None) is None:

@@ -115,8 +115,12 @@ def test_outputs_built_before_the_mark_existed_are_still_built(site, capsys):
         assert code == 0, err
         assert "1 written" in out and (site / output / MARK).is_file()
     (site / "elsewhere" / MARK).unlink()
-    shutil.rmtree(site / CACHE_DIR)  # neither mark nor record: as any folder of the curator's
+    shutil.move(site / "elsewhere", site / "moved")
+    shutil.copytree(site / "moved", site / "elsewhere")  # the curator's copy: no file is the one kb wrote
     code, err, _ = run(capsys, "build", "--source", str(site), "--now", NOW, "--output", str(site / "elsewhere"))
+    assert code == 2 and "holds files kb did not write" in err[0]
+    shutil.rmtree(site / CACHE_DIR)  # neither mark nor record
+    code, err, _ = run(capsys, "build", "--source", str(site), "--now", NOW, "--output", str(site / "moved"))
     assert code == 2 and "holds files kb did not write" in err[0]
     assert run(capsys, "build", "--source", str(site), "--now", NOW)[0] == 0  # output/ is SOURCE/output
 
