@@ -12,7 +12,6 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .assemble import tag_key
@@ -55,16 +54,6 @@ class SiteFiles:
 
     static: frozenset[str]  # output paths of static files: "assets/kb.css"
     content: frozenset[str]  # other files under content/: "content/lessons/map.png"
-
-
-def files_in(folders: Iterable[Path], prefix: str = "") -> frozenset[str]:
-    """Every file under the folders (not Markdown), as `prefix` + relative path."""
-    found = set()
-    for folder in folders:
-        if folder.is_dir():
-            found.update(prefix + p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                         if p.suffix != ".md" and p.is_file())
-    return frozenset(found)
 
 
 def page_url_of(doc: Document) -> str:

@@ -234,6 +234,10 @@ def files_inside(folder: Path, bound: Path, shown: str, within: str = "the site"
                 if not is_inside(real, limit):
                     skipped.append(_skipped(shown + rel, f"points outside {within} ({real}); skipped: "
                                                          "copy what it points at into the folder instead"))
+                elif _unpublished(real, limit):
+                    skipped.append(_skipped(shown + rel, f"points into {os.path.relpath(real, limit)}, which is never "
+                                                         "published (kb's cache and working folders, output/, .git); "
+                                                         "skipped: copy what it points at into the folder instead"))
                 elif os.path.isdir(real) and any(is_inside(folder, real) for folder in chain):
                     skipped.append(_skipped(shown + rel, "a symlink back to a folder it is in (a loop); skipped: remove it"))
                 elif os.path.isdir(real):
@@ -245,6 +249,13 @@ def files_inside(folder: Path, bound: Path, shown: str, within: str = "the site"
             elif item.is_file(follow_symlinks=False):
                 found[rel] = Path(item.path)
     return dict(sorted(found.items())), sorted(skipped)
+
+
+def _unpublished(real: str, site: str) -> bool:
+    """True for a path in the site's own folders that hold what must not be published: the
+    cache (drafts and all), kb's working trees, the default output/, git's history."""
+    first = os.path.relpath(real, site).split(os.sep)[0]
+    return first in (".git", "output") or first.startswith(".kb-")
 
 
 def _skipped(path: str, message: str) -> Problem:

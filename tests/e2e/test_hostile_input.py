@@ -39,7 +39,7 @@ BASE_FILES = {
 def tree_digest(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
     """Relative path → sha256 of every file under root (folders named in `skip` left out)."""
     return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and not p.relative_to(root).parts[0] in skip}
+            for p in sorted(root.rglob("*")) if p.is_file() and p.relative_to(root).parts[0] not in skip}
 
 
 @pytest.fixture(scope="module")

@@ -174,3 +174,20 @@ def test_a_static_file_named_like_the_mark_is_skipped_with_a_warning(tmp_path):
     found, skipped = static_sources(tmp_path, theme=tmp_path / "no-theme")
     assert found == {} and [str(p) for p in skipped] == [
         f"static/{MARK}:1: warning: {MARK} is the name of kb's mark in its output folder; skipped: rename the file"]
+
+
+def test_a_symlink_into_the_sites_unpublished_folders_is_skipped(tmp_path):
+    """The cache holds drafts; output/, kb's working trees and .git are not the site's to publish."""
+    from generator.write import files_inside
+
+    site = tmp_path / "site"
+    (site / "static").mkdir(parents=True)
+    for folder in (".kb-cache", "output", ".git", ".kb-spare-output", "public"):
+        (site / folder).mkdir()
+        (site / folder / "x.txt").write_text(folder, encoding="utf-8")
+        (site / "static" / folder.strip(".")).symlink_to(f"../{folder}")
+    found, skipped = files_inside(site / "static", site, "static/")
+    assert found == {"public/x.txt": site / "static/public/x.txt"}
+    assert [(str(p.location), p.message.partition(",")[0]) for p in skipped] == [
+        ("static/git:1", "points into .git"), ("static/kb-cache:1", "points into .kb-cache"),
+        ("static/kb-spare-output:1", "points into .kb-spare-output"), ("static/output:1", "points into output")]
