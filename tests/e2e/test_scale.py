@@ -1,4 +1,4 @@
-"""Big inputs build with bounded memory: a 5 MB entry and a 20,000-entry site (peak RSS reported)."""
+"""Big inputs build with bounded memory: the longest entry kb takes (a longer one is refused at once) and a 20,000-entry site (peak RSS reported)."""
 from __future__ import annotations
 
 import json
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.parse import MAX_FILE_BYTES
 from tests.conftest import NOW, REPO
 
 GEN_CORPUS = Path("/work/shared/bench/gen_corpus.py")
@@ -27,24 +28,37 @@ def peak_build(site: Path, timeout: int) -> dict:
     return json.loads(done.stdout)
 
 
-@pytest.mark.slow
-def test_a_5_mb_entry_builds_with_bounded_memory(tmp_path):
-    site = tmp_path / "big"
-    (site / "content/lessons").mkdir(parents=True)
+def long_entry(size: int) -> str:
+    """An entry of about `size` bytes of UTF-8: Chinese prose, headings, lists, links and tables."""
     sections = []
-    n = 0
-    while sum(len(s) for s in sections) < 5 * 1024 * 1024:
+    n = total = 0
+    while total < size:
         n += 1
         sections.append(f"## 第 {n} 节\n\n" + "社群运营的关键在于留存和活跃度，我们每周复盘一次。" * 20
                         + f"\n\n- 列表 **{n}**\n- [外链](https://example.org/{n})\n\n| a | b |\n| - | - |\n| {n} | x |\n\n")
-    text = "---\ntitle: 一篇 5 MB 的长文\ndate: 2026-11-01\ntags: [长文]\n---\n\n" + "".join(sections)
-    (site / "content/lessons/big.md").write_text(text, encoding="utf-8")
-    assert len(text.encode()) > 5 * 1024 * 1024
+        total += len(sections[-1].encode())
+    return "---\ntitle: 一篇长文\ndate: 2026-11-01\ntags: [长文]\n---\n\n" + "".join(sections)
+
+
+@pytest.mark.slow
+def test_the_longest_entry_kb_takes_builds_with_bounded_memory_and_a_longer_one_is_refused(tmp_path):
+    site = tmp_path / "big"
+    (site / "content/lessons").mkdir(parents=True)
+    longest = long_entry(MAX_FILE_BYTES - 2000)
+    assert MAX_FILE_BYTES - 2000 < len(longest.encode()) <= MAX_FILE_BYTES
+    (site / "content/lessons/big.md").write_text(longest, encoding="utf-8")
     result = peak_build(site, timeout=600)
     assert result["code"] == 0, result["stderr"]
-    print(f"5 MB entry: peak RSS {result['peak_mb']:.0f} MB")
-    assert result["peak_mb"] < 800  # Python-Markdown holds the whole tree: about 50 bytes per source byte
-    assert (site / "output/lessons/big/index.html").stat().st_size > 5 * 1024 * 1024
+    print(f"{len(longest.encode()) / 1000:.0f} kB entry: peak RSS {result['peak_mb']:.0f} MB")
+    assert result["peak_mb"] < 300
+    assert (site / "output/lessons/big/index.html").stat().st_size > MAX_FILE_BYTES / 2
+
+    (site / "content/lessons/big.md").write_text(long_entry(5_000_000), encoding="utf-8")
+    result = peak_build(site, timeout=60)
+    assert result["code"] == 1
+    assert result["stderr"].startswith("content/lessons/big.md:1: the file is 5,0")
+    assert "split it into several entries" in result["stderr"]
+    assert result["peak_mb"] < 300
 
 
 @pytest.mark.slow
