@@ -10,7 +10,7 @@ Steps (each result is kept in WORK, so a rerun skips what is there; --fresh star
             index, /search/ and the theme assets to WORK/kb/
  3. Pagefind (`pip install 'pagefind[extended]'`): the same entries as minimal HTML pages with
             <html lang="zh-CN"> in WORK/pf/, indexed by its CLI under /usr/bin/time -v
- 4. queries  ground truth from the entries' text; kb's full result sets from generator.search's
+ 4. queries  ground truth from the entries' text; kb's full result sets from generator.derive.search's
             reader of the written files; Pagefind's from its own JS in Chromium; bytes per query
             as Chromium fetched them (fresh profile each query) for the first page of results
 Prints a Markdown report (also to WORK/report.md).
@@ -59,7 +59,7 @@ def save_site(corpus: Path, path: Path) -> dict:
     """Parse the corpus once (the slow part of a build, not search's) and keep the Site."""
     sys.path.insert(0, str(REPO))
     from generator.build import BuildOptions, load_site
-    from generator.errors import Problems
+    from generator.core.errors import Problems
 
     site = load_site(BuildOptions(source=corpus, now=NOW), Problems(), {})
     path.write_bytes(pickle.dumps(site, protocol=pickle.HIGHEST_PROTOCOL))
@@ -94,8 +94,8 @@ def load_saved(path: Path):
 
 def measure_kb(saved: Path, out: Path) -> dict:
     """Runs in a fresh interpreter: load the saved Site, then time search_files alone."""
+    from generator.derive.search import search_files, search_page
     from generator.render import THEME, Renderer
-    from generator.search import search_files, search_page
 
     site = load_saved(saved)
     corpus = saved.parent / "corpus"
@@ -123,7 +123,7 @@ def measure_kb(saved: Path, out: Path) -> dict:
 def kb_results(saved: Path, out: Path, *queries: str) -> dict:
     """Ground truth from the entries' text and kb's full result sets (its reader of the files)."""
     site = load_saved(saved)
-    from generator.search import IndexReader, doc_entries, normalized_text, parse_query, tokens_of
+    from generator.derive.search import IndexReader, doc_entries, normalized_text, parse_query, tokens_of
 
     root = out / "search"
     reader = IndexReader({p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.bin")})

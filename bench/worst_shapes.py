@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from generator.parse import (  # noqa: E402
+from generator.stages.parse import (  # noqa: E402
     MAX_DEPTH,
     MAX_FILE_BYTES,
     MAX_LINK_WORK,
@@ -141,8 +141,8 @@ def measure(body: str) -> dict:
     """Parse one file in this process: seconds, peak memory growth in MB, and the problems."""
     from zoneinfo import ZoneInfo
 
-    from generator.parse import MarkdownRenderer, parse_document
-    from generator.sources import SourceFile
+    from generator.stages.parse import MarkdownRenderer, parse_document
+    from generator.stages.sources import SourceFile
 
     renderer, tz = MarkdownRenderer(), ZoneInfo("Asia/Shanghai")
     parse_document(SourceFile("content/lessons/warm.md", "lessons", FRONT + "热身 *一下* [x](y)\n", "warm"), renderer, tz)

@@ -14,14 +14,11 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
-from .assemble import assemble_site, current_time, load_members
-from .cache import BuildCache, BuildMemo, FileRecord, cache_folder, record_of
-from .check import SiteFiles, page_origins, site_problems
-from .community import contributions, open_question_pages, open_questions_feed
 from .config import SiteConfig, load_config
-from .digest import WeekDigest, digest_pages, site_digests
-from .errors import Problem, Problems, SiteError
-from .feeds import (
+from .core.errors import Problem, Problems, SiteError
+from .derive.community import contributions, open_question_pages, open_questions_feed
+from .derive.digest import WeekDigest, digest_pages, site_digests
+from .derive.feeds import (
     DIGEST_ITEM_TEMPLATE,
     FeedItem,
     digest_feed_of_items,
@@ -30,18 +27,12 @@ from .feeds import (
     entry_feeds,
     with_alternates,
 )
-from .fingerprint import PACKAGE, TemplateDigests, code_version, entry_digests, page_keys, sha, value_digest
-from .model import SECTIONS, Entry, Site
-from .newcomers import start_files, start_page
-from .pages import entry_pages, listing_pages, utility_pages
-from .parallel import MIN_ITEMS, Background, collector_paused, parallel_map
-from .parse import Document, MarkdownRenderer, parse_document
-from .related import related_entries
-from .render import THEME, OutputFile, Page, Renderer, TemplateProblem, output_path
-from .search import Folding, SearchState, doc_entries, index_files, search_page
-from .sources import SourceFile, read_sources, recorded_stamps, with_text
-from .stats import stats_pages
-from .terms import (
+from .derive.newcomers import start_files, start_page
+from .derive.pages import entry_pages, listing_pages, utility_pages
+from .derive.related import related_entries
+from .derive.search import Folding, SearchState, doc_entries, index_files, search_page
+from .derive.stats import stats_pages
+from .derive.terms import (
     DATA_FILE,
     EMPTY,
     Postings,
@@ -53,7 +44,16 @@ from .terms import (
     patched_index,
     postings_of,
 )
-from .unchanged import SETTLE_NS, BuildRecord, Inputs, input_digest, next_change
+from .model.records import SECTIONS, Entry, Site
+from .render import THEME, OutputFile, Page, Renderer, TemplateProblem, output_path
+from .speed.cache import BuildCache, BuildMemo, FileRecord, cache_folder, record_of
+from .speed.fingerprint import PACKAGE, TemplateDigests, code_version, entry_digests, page_keys, sha, value_digest
+from .speed.parallel import MIN_ITEMS, Background, collector_paused, parallel_map
+from .speed.unchanged import SETTLE_NS, BuildRecord, Inputs, input_digest, next_change
+from .stages.assemble import assemble_site, current_time, load_members
+from .stages.check import SiteFiles, page_origins, site_problems
+from .stages.parse import Document, MarkdownRenderer, parse_document
+from .stages.sources import SourceFile, read_sources, recorded_stamps, with_text
 from .write import (
     BACKGROUND_CLEANUP_FILES,
     MARK,

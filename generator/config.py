@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import Problem, Problems, SiteError, SourceLocation, described, did_you_mean
-from .yamltext import YamlDoc, YamlError, load_yaml_file
+from .core.errors import Problem, Problems, SiteError, SourceLocation, described, did_you_mean
+from .core.yamltext import YamlDoc, YamlError, load_yaml_file
 
 CONFIG_FILE = "site_config.yaml"
 LANGUAGES = ("zh-CN", "en")

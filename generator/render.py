@@ -22,9 +22,9 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from .errors import Problem, SiteError, SourceLocation
-from .i18n import format_date, format_month, format_week, format_week_range, translator
-from .model import Site
+from .core.errors import Problem, SiteError, SourceLocation
+from .core.i18n import format_date, format_month, format_week, format_week_range, translator
+from .model.records import Site
 
 THEME = Path(__file__).parent / "theme"
 CARD_TEMPLATE = "partials/entry_card.html"  # `card(entry)` renders it with nothing but `entry` and the globals

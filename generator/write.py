@@ -27,10 +27,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import FileRecord, cache_folder
-from .errors import Problem, SourceLocation
-from .parallel import Background
+from .core.errors import Problem, SourceLocation
 from .render import THEME, OutputFile, is_inside
+from .speed.cache import FileRecord, cache_folder
+from .speed.parallel import Background
 
 TMP_PREFIX = ".kb-tmp-"
 OLD_PREFIX = ".kb-old-"

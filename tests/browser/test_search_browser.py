@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 
 from generator.build import BuildOptions, build
-from generator.search import CJK_CLASS, IndexReader, doc_entries, load_folding, normalized_text
+from generator.derive.search import CJK_CLASS, IndexReader, doc_entries, load_folding, normalized_text
 from tests.conftest import NOW, SITES
 
 REPO = Path(__file__).parent.parent.parent

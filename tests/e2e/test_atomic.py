@@ -103,7 +103,7 @@ def test_ctrl_c_half_way_ends_cleanly_and_keeps_the_previous_output(built_site):
 
 
 def test_trees_a_killed_build_left_are_cleaned_by_the_next_build_even_when_nothing_changed(basic_site):
-    from generator.cli import main
+    from generator.commands.cli import main
 
     assert main(["build", "--source", str(basic_site), "--now", NOW]) == 0
     for name in (".kb-tmp-output-killed", ".kb-old-output-killed"):  # as a build killed mid-way leaves them

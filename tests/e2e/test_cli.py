@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
+from generator.commands.cli import main
 from tests.conftest import NOW, SITES, copy_example_site, copy_site, run_kb
 from tests.helpers import page, tree
 

@@ -18,7 +18,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from generator.cli import main
+from generator.commands.cli import main
 from tests.conftest import NOW, run_kb
 
 PROBLEM_LINE = re.compile(r"^[^\s:][^:\n]*:\d+: \S")

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator.cli import main
+from generator.commands.cli import main
 from tests.conftest import NOW
 from tests.e2e.test_fuzz import FUZZ, assert_clean, dump, front_matter, markdown, run_in_process, values
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 import generator.build as build_module
-from generator import unchanged
 from generator.build import BuildOptions, build
-from generator.cache import CACHE_DIR
-from generator.fingerprint import PACKAGE
 from generator.render import THEME, Renderer
+from generator.speed import unchanged
+from generator.speed.cache import CACHE_DIR
+from generator.speed.fingerprint import PACKAGE
 from tests.conftest import NOW, copy_example_site
 from tests.helpers import page, tree
 
@@ -128,7 +128,7 @@ def test_a_body_edit_rewrites_only_the_pages_that_show_it(basic_site):
 
 def test_after_an_edit_files_output_holds_as_they_are_are_given_without_their_bytes(basic_site, tmp_path, monkeypatch):
     """The search files (keyed by their bodies), the start page's index (by its bytes): kept, not sent or compared."""
-    from generator import search
+    from generator.derive import search
 
     monkeypatch.setattr(search, "shard_count", lambda postings: 16)  # as many files as a large site has, nearly
     monkeypatch.setattr(search, "BUNDLE", 1)
@@ -148,7 +148,7 @@ def test_after_an_edit_files_output_holds_as_they_are_are_given_without_their_by
 
 
 def test_the_term_index_is_stored_again_once_it_lacks_more_than_a_few_docs(basic_site, tmp_path, monkeypatch):
-    from generator.cache import BuildCache
+    from generator.speed.cache import BuildCache
 
     build(BuildOptions(source=basic_site, now=NOW))
     stored: list[str] = []

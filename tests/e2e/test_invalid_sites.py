@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.cli import main
+from generator.commands.cli import main
 from tests.conftest import NOW, SITES, copy_site
 from tests.helpers import tree
 

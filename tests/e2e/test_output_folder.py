@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.cache import CACHE_DIR
-from generator.cli import main
+from generator.commands.cli import main
+from generator.speed.cache import CACHE_DIR
 from generator.write import MARK
 from tests.conftest import NOW
 from tests.helpers import page, tree

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
+from generator.commands.cli import main
 from tests.conftest import NOW, copy_site
 from tests.helpers import page
 

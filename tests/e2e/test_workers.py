@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from generator.build import BuildOptions, build
-from generator.parallel import MIN_ITEMS
+from generator.speed.parallel import MIN_ITEMS
 from tests.conftest import NOW, REPO
 from tests.e2e.test_atomic import make_site
 from tests.helpers import tree
@@ -40,7 +40,7 @@ def many_entries(root: Path, count: int = 3 * MIN_ITEMS) -> Path:
 
 def forked_tasks(monkeypatch) -> list[str]:
     """The names of the tasks that Background hands to a child process from now on, as they are forked."""
-    from generator.parallel import Background
+    from generator.speed.parallel import Background
 
     forked: list[str] = []
     real = Background.__init__
@@ -89,7 +89,7 @@ def test_background_children_build_the_same_bytes_as_one_process(tmp_path, monke
 
 def test_parse_workers_store_what_they_parse(tmp_path, monkeypatch):
     from generator import build as build_module
-    from generator.cache import BuildCache, cache_folder
+    from generator.speed.cache import BuildCache, cache_folder
 
     site = many_entries(tmp_path / "site")
     monkeypatch.setenv("KB_WORKERS", "2")
@@ -110,7 +110,7 @@ def test_parse_workers_store_what_they_parse(tmp_path, monkeypatch):
 def test_a_template_error_in_a_worker_names_the_template(tmp_path, monkeypatch):
     import pytest
 
-    from generator.errors import SiteError
+    from generator.core.errors import SiteError
 
     site = many_entries(tmp_path / "site")
     (site / "templates").mkdir()
@@ -125,7 +125,7 @@ def test_files_read_by_parse_workers_are_known_by_their_stamps_next_time(tmp_pat
     import hashlib
 
     from generator import build as build_module
-    from generator.cache import BuildCache, cache_folder
+    from generator.speed.cache import BuildCache, cache_folder
 
     site = many_entries(tmp_path / "site")
     monkeypatch.setenv("KB_WORKERS", "2")
@@ -146,7 +146,7 @@ def test_a_cold_build_beside_a_spare_tree_still_parses_on_every_core(tmp_path, m
 
     from generator import build as build_module
     from generator import write as write_module
-    from generator.cache import CACHE_DIR
+    from generator.speed.cache import CACHE_DIR
 
     site = many_entries(tmp_path / "site")
     monkeypatch.setenv("KB_WORKERS", "2")
@@ -179,7 +179,7 @@ def test_checks_made_beside_the_build_are_reported_and_still_stop_it(tmp_path, m
     import pytest
 
     from generator import build as build_module
-    from generator.errors import SiteError
+    from generator.core.errors import SiteError
 
     site = many_entries(tmp_path / "site")
     monkeypatch.setenv("KB_WORKERS", "2")
@@ -295,7 +295,7 @@ def test_a_killed_build_leaves_no_child_no_traceback_and_no_temporary_tree(tmp_p
     nothing is printed, and the next build finds and leaves no temporary tree."""
     import shutil
 
-    from generator.cache import CACHE_DIR
+    from generator.speed.cache import CACHE_DIR
 
     site = make_site(tmp_path / "site", 3000)
     build(BuildOptions(source=site, now=NOW), background_cleanup=True)

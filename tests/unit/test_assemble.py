@@ -2,10 +2,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from generator.assemble import assemble_site, current_time, load_members, tag_key
 from generator.config import SiteConfig
-from generator.parse import MarkdownRenderer, parse_document
-from generator.sources import SourceFile
+from generator.stages.assemble import assemble_site, current_time, load_members, tag_key
+from generator.stages.parse import MarkdownRenderer, parse_document
+from generator.stages.sources import SourceFile
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 21, 12, tzinfo=TZ)
@@ -93,7 +93,7 @@ def test_an_entry_takes_all_but_its_tags_from_its_document_alone():
     DOCUMENT_FIELDS is the same wherever the document is assembled, whatever the rest of the site."""
     from dataclasses import fields
 
-    from generator.model import DOCUMENT_FIELDS, Entry, Member
+    from generator.model.records import DOCUMENT_FIELDS, Entry, Member
 
     question = ("---\ntitle: 怎么办？\ndate: 2026-11-02 10:00\ntags: [Python, 提问]\nasker: bob\nupdated: 2026-11-03\n"
                 "summary: 一个问题\n---\n\n问题正文，链接 [站外](https://example.org)。\n\n## 回答 @alice 2026-11-02 已采纳\n\n这样做。\n"

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 import generator.build as build_module
-import generator.cache as cache_module
+import generator.speed.cache as cache_module
 from generator.build import BuildOptions, build
-from generator.cache import CACHE_DIR, BuildCache, FileRecord, record_of
-from generator.errors import SiteError
+from generator.core.errors import SiteError
+from generator.speed.cache import CACHE_DIR, BuildCache, FileRecord, record_of
 from tests.conftest import NOW
 
 
@@ -226,8 +226,8 @@ def test_a_damaged_database_is_ignored(tmp_path):
 
 
 def test_the_serve_memo_rereads_only_changed_files(basic_site, monkeypatch):
-    from generator import sources as sources_module
-    from generator.cache import BuildMemo
+    from generator.speed.cache import BuildMemo
+    from generator.stages import sources as sources_module
 
     memo = BuildMemo()
     first = {s.rel_path: s for s in sources_module.read_sources(basic_site, memo.sources)}
@@ -246,9 +246,9 @@ def test_the_serve_memo_gives_the_same_digests_as_a_fresh_count(basic_site):
     from dataclasses import replace
 
     from generator.build import load_site
-    from generator.cache import BuildMemo
-    from generator.errors import Problems
-    from generator.fingerprint import entry_digests
+    from generator.core.errors import Problems
+    from generator.speed.cache import BuildMemo
+    from generator.speed.fingerprint import entry_digests
 
     site = load_site(BuildOptions(source=basic_site, now=NOW), Problems(), {})
     memo = BuildMemo()
@@ -323,7 +323,7 @@ def test_a_digest_feed_without_weeks_follows_the_config(tmp_path):
 
 def counting_reader(monkeypatch) -> list[str]:
     """The texts `kb build` decodes (one per file read); stamps are recorded at once (no settling)."""
-    from generator import sources as sources_module
+    from generator.stages import sources as sources_module
 
     monkeypatch.setattr(build_module, "SETTLE_NS", 0)
     monkeypatch.setenv("KB_WORKERS", "1")  # count in this process

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from generator.charts import Chart, Series, chart_svg, nice_ceiling, ticks
+from generator.derive.charts import Chart, Series, chart_svg, nice_ceiling, ticks
 
 SVG = "{http://www.w3.org/2000/svg}"
 

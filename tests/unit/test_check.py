@@ -1,13 +1,13 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from generator.assemble import assemble_site
-from generator.check import SiteFiles, page_origins, site_problems
 from generator.config import SiteConfig
-from generator.model import Member
-from generator.parse import MarkdownRenderer, parse_document
+from generator.model.records import Member
 from generator.render import Page
-from generator.sources import SourceFile
+from generator.stages.assemble import assemble_site
+from generator.stages.check import SiteFiles, page_origins, site_problems
+from generator.stages.parse import MarkdownRenderer, parse_document
+from generator.stages.sources import SourceFile
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 21, 12, tzinfo=TZ)
@@ -149,7 +149,7 @@ def test_page_origins_name_entries_members_and_pages():
 def test_avatars_given_as_site_paths_must_be_static_files():
     from dataclasses import replace
 
-    from generator.errors import SourceLocation
+    from generator.core.errors import SourceLocation
 
     members = {"alice": replace(MEMBERS["alice"], avatar="/images/alice.png", location=SourceLocation("content/members.yaml", 1)),
                "bob": replace(MEMBERS["bob"], avatar="https://e.org/bob.png"),
@@ -163,7 +163,7 @@ def test_plain_relative_links_resolve_as_parsed_urls_do():
     """The shortcut for links like "../slug/" gives what parsing the URL gives, for every shape it takes."""
     import itertools
 
-    from generator.check import _PLAIN_RELATIVE, _site_path, _site_path_of_any
+    from generator.stages.check import _PLAIN_RELATIVE, _site_path, _site_path_of_any
 
     heres = ["/", "/qa/ask/", "/highlights/a/", "/kb/qa/ask/", "/digest/2026-W47/", "/404.html", "/members/林晓/"]
     hrefs = [up + rest for up, rest in itertools.product(["", "../", "../../", "../../../../"],

@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.build import BuildOptions, build
-from generator.community import (
+from generator.config import SiteConfig
+from generator.core.weeks import parse_week
+from generator.derive.community import (
     contributions,
     honor_roll,
     honor_rolls,
@@ -17,9 +19,7 @@ from generator.community import (
     month_bounds,
     open_questions,
 )
-from generator.config import SiteConfig
-from generator.model import Answer, Entry, Question, Site
-from generator.weeks import parse_week
+from generator.model.records import Answer, Entry, Question, Site
 from tests.conftest import NOW, copy_site
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -182,7 +182,7 @@ def test_ranks_follow_the_order_and_ties_share_them(site, limit):
 @given(random_sites(), st.integers(1, 4))
 def test_a_roll_of_everyone_cut_to_its_first_rows_is_the_roll_of_that_many(site, limit):
     """What the home and members pages show: the rolls of everyone, made once, cut to their first rows."""
-    from generator.pages import home_page
+    from generator.derive.pages import home_page
 
     events = contributions(site)
     everyone = honor_rolls(site, limit=len(events), events=events)

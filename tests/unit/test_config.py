@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from generator.config import SiteConfig, load_config
-from generator.errors import Problems, SiteError
+from generator.core.errors import Problems, SiteError
 
 
 def write_config(tmp_path: Path, text: str) -> Path:

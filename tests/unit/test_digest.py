@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from generator.build import BuildOptions, load_site
-from generator.digest import answered_at, digest_pages, site_digests, week_digest, week_index
-from generator.errors import Problems
-from generator.weeks import Week
+from generator.core.errors import Problems
+from generator.core.weeks import Week
+from generator.derive.digest import answered_at, digest_pages, site_digests, week_digest, week_index
 from tests.conftest import NOW, copy_site
 
 W45, W46, W47 = Week(2026, 45), Week(2026, 46), Week(2026, 47)
@@ -129,8 +129,8 @@ def test_open_questions_at_each_weeks_end_are_those_asked_before_it_and_answered
     from types import SimpleNamespace
     from zoneinfo import ZoneInfo
 
-    from generator.digest import OPEN_SHOWN
-    from generator.model import Answer, Entry, Question
+    from generator.derive.digest import OPEN_SHOWN
+    from generator.model.records import Answer, Entry, Question
 
     rng, tz = random.Random(seed), ZoneInfo("Asia/Shanghai")
     start = datetime(2026, 1, 1, tzinfo=tz)

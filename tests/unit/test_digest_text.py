@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from generator.build import BuildOptions, load_site
-from generator.digest import week_digest
-from generator.digest_text import MESSAGE_SEPARATOR, digest_html, digest_md, digest_txt, split_messages
-from generator.errors import Problems
+from generator.core.errors import Problems
+from generator.core.weeks import Week
+from generator.derive.digest import week_digest
+from generator.derive.digest_text import MESSAGE_SEPARATOR, digest_html, digest_md, digest_txt, split_messages
 from generator.render import Renderer
-from generator.weeks import Week
 from tests.conftest import NOW, copy_site
 
 W46 = Week(2026, 46)

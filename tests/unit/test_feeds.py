@@ -10,8 +10,8 @@ import pytest
 
 from generator.build import BuildOptions, build, load_site
 from generator.config import SiteConfig
-from generator.errors import Problems
-from generator.feeds import absolute_html, feed_bytes, page_alternates
+from generator.core.errors import Problems
+from generator.derive.feeds import absolute_html, feed_bytes, page_alternates
 from tests.conftest import NOW, copy_site
 
 BASE = "https://weeks.example.org/kb/"

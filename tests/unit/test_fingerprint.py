@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from generator.build import BuildOptions, load_site, site_pages
-from generator.errors import Problems
-from generator.fingerprint import PURE_FILTERS, TemplateDigests, page_keys, value_digest
-from generator.model import Member
+from generator.core.errors import Problems
+from generator.model.records import Member
 from generator.render import Renderer
+from generator.speed.fingerprint import PURE_FILTERS, TemplateDigests, page_keys, value_digest
 from tests.conftest import NOW
 
 
@@ -143,7 +143,7 @@ def test_entry_digests_leave_no_utf8_copy_in_this_process(basic_site, monkeypatc
     here, every entry's text would cost twice its size for the rest of the build (90 MB at 10,000)."""
     import sys
 
-    from generator.fingerprint import entry_digest, entry_digests
+    from generator.speed.fingerprint import entry_digest, entry_digests
 
     monkeypatch.setenv("KB_WORKERS", "2")
     site = loaded(basic_site)
@@ -161,8 +161,8 @@ def test_an_entry_is_digested_with_its_documents_key_standing_for_what_it_takes_
     from stands for what it takes from that document alone (DOCUMENT_FIELDS: all but its tags).
     An entry whose links were resolved, or that was copied with other values, has no such key and
     is digested whole."""
-    from generator.fingerprint import entry_digest
-    from generator.model import with_origin
+    from generator.model.records import with_origin
+    from generator.speed.fingerprint import entry_digest
 
     site = loaded(basic_site)
     by_url = site.by_url()

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from generator.build import BuildOptions, build, load_site
-from generator.errors import Problems
-from generator.newcomers import catchup_index, start_files, start_page
+from generator.core.errors import Problems
+from generator.derive.newcomers import catchup_index, start_files, start_page
 from tests.conftest import NOW, copy_site
 
 
@@ -64,6 +64,6 @@ def test_start_page_is_built_with_the_catchup_form(tmp_path: Path):
 
 
 def test_the_index_made_from_the_digests_weeks_is_the_same(site):
-    from generator.digest import site_digests
+    from generator.derive.digest import site_digests
 
     assert catchup_index(site, [d.week for d in site_digests(site)]) == catchup_index(site)

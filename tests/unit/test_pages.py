@@ -1,5 +1,5 @@
 """The browsing pages of the basic sample site, read back as parsed HTML."""
-from generator.pages import paginated
+from generator.derive.pages import paginated
 from tests.helpers import page
 
 

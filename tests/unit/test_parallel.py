@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from generator.parallel import MIN_ITEMS, parallel_map, worker_count
+from generator.speed.parallel import MIN_ITEMS, parallel_map, worker_count
 
 
 def test_results_come_back_in_order_from_forked_workers(monkeypatch):
@@ -85,7 +85,7 @@ def test_background_work_runs_in_a_child_and_its_result_or_error_comes_back(monk
 
     import pytest
 
-    from generator.parallel import Background
+    from generator.speed.parallel import Background
 
     monkeypatch.setenv("KB_WORKERS", "2")
     table = {i: i * i for i in range(100)}  # reaches the child by fork
@@ -109,7 +109,7 @@ def test_background_work_runs_in_a_child_and_its_result_or_error_comes_back(monk
 def test_cancelled_background_work_stops_its_child(monkeypatch):
     import time
 
-    from generator.parallel import Background
+    from generator.speed.parallel import Background
 
     monkeypatch.setenv("KB_WORKERS", "2")
     work = Background(lambda: time.sleep(30))
@@ -122,7 +122,7 @@ def test_cancelled_background_work_stops_its_child(monkeypatch):
 def test_a_background_child_exits_once_its_result_is_sent_before_it_is_asked_for(monkeypatch):
     """A child that lived on until asked would hold private copies of every page this process
     writes meanwhile. Its result here is larger than a pipe holds, so it is received at once."""
-    from generator.parallel import Background
+    from generator.speed.parallel import Background
 
     monkeypatch.setenv("KB_WORKERS", "2")
     work = Background(lambda: b"x" * (4 << 20))
@@ -135,7 +135,7 @@ def test_a_background_child_exits_once_its_result_is_sent_before_it_is_asked_for
 
 
 def test_background_work_to_be_done_here_waits_until_asked_for(monkeypatch):
-    from generator.parallel import Background
+    from generator.speed.parallel import Background
 
     done: list[int] = []
     work = Background(lambda: done.append(1) or len(done), here=True)
@@ -148,7 +148,7 @@ def test_the_collector_is_paused_here_while_workers_keep_theirs(monkeypatch):
     whose inherited objects are frozen, collects its own, and the parent's state comes back after."""
     import gc
 
-    from generator.parallel import Background, collector_paused
+    from generator.speed.parallel import Background, collector_paused
 
     def enabled(_: int) -> tuple[int, bool]:
         time.sleep(0.002)  # long enough for a worker to start before this process has taken every chunk
@@ -176,7 +176,7 @@ def test_the_collector_is_paused_here_while_workers_keep_theirs(monkeypatch):
 ORPHAN_SCRIPT = """
 import os, sys, time
 os.environ["KB_WORKERS"] = "2"
-from generator import parallel
+from generator.speed import parallel
 if sys.argv[1] == "no-prctl":
     parallel._parent_death_signal = lambda signum: False  # as where Linux's prctl is missing
 work = parallel.Background(lambda: time.sleep(60))
@@ -235,7 +235,7 @@ def test_children_die_with_a_parent_killed_with_sigkill(tmp_path, how):
 INTERRUPTED_SCRIPT = """
 import os, signal, sys
 os.environ["KB_WORKERS"] = "2"
-from generator import parallel
+from generator.speed import parallel
 
 def interrupted_as_it_forks():
     signal.raise_signal(signal.SIGINT)

@@ -4,8 +4,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from bs4 import BeautifulSoup
 
-from generator.cli import main
-from generator.parse import (
+from generator.commands.cli import main
+from generator.stages.parse import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
     MAX_LINK_WORK,
@@ -16,7 +16,7 @@ from generator.parse import (
     parse_document,
     parse_when,
 )
-from generator.sources import SourceFile
+from generator.stages.sources import SourceFile
 from tests.conftest import NOW
 
 TZ = ZoneInfo("Asia/Shanghai")

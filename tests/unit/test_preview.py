@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from generator.build import BuildOptions, build
-from generator.cache import BuildMemo
-from generator.preview import MOST_FILES, CompiledTemplates, LastBuild, entry_sections, preview
+from generator.commands.preview import MOST_FILES, CompiledTemplates, LastBuild, entry_sections, preview
 from generator.render import THEME
+from generator.speed.cache import BuildMemo
 from tests.conftest import NOW
 
 ASK = "content/qa/ask.md"

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from generator.config import SiteConfig
-from generator.model import Entry, Site, Tag
-from generator.related import related_by_entry, related_entries, site_index, text_rows
+from generator.derive.related import related_by_entry, related_entries, site_index, text_rows
+from generator.model.records import Entry, Site, Tag
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 21, 12, tzinfo=TZ)
@@ -79,7 +79,7 @@ def reference(site: Site, limit: int) -> dict[str, list[tuple[str, float]]]:
     """The same definition as related.py, written plainly in Python, one entry at a time."""
     import numpy as np
 
-    from generator import related as r
+    from generator.derive import related as r
 
     entries, n = site.entries, len(site.entries)
     index = site_index(site)

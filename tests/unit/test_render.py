@@ -3,7 +3,7 @@ import json
 import pytest
 
 from generator.build import BuildOptions, build
-from generator.errors import SiteError
+from generator.core.errors import SiteError
 from generator.render import json_for_script, output_path
 from tests.conftest import NOW
 from tests.helpers import page
@@ -57,7 +57,7 @@ def test_english_site_uses_english_strings(basic_site):
 
 def test_a_fragment_is_rendered_once_per_key(basic_site):
     from generator.build import load_site
-    from generator.errors import Problems
+    from generator.core.errors import Problems
     from generator.render import Renderer
 
     renderer = Renderer(load_site(BuildOptions(source=basic_site, now=NOW), Problems(), {}), basic_site)
@@ -82,7 +82,7 @@ def test_the_header_marks_the_section_of_each_page(basic_site):
 def test_a_template_problem_comes_back_whole_from_a_worker():
     import pickle
 
-    from generator.errors import Problem, SourceLocation
+    from generator.core.errors import Problem, SourceLocation
     from generator.render import TemplateProblem
 
     problem = Problem(SourceLocation("templates/x.html", 3), "template error: boom")

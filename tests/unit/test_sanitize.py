@@ -2,7 +2,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from generator.sanitize import clean_html, foreign_markup_as_text, is_safe_url
+from generator.stages.sanitize import clean_html, foreign_markup_as_text, is_safe_url
 
 
 class Elements(HTMLParser):

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.build import BuildOptions, build
-from generator.serve import SCRIPT_PATH, Debouncer, ServedSite, _Server, inject_live_script, watch
+from generator.commands.serve import SCRIPT_PATH, Debouncer, ServedSite, _Server, inject_live_script, watch
 from tests.conftest import NOW
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from generator import sources
-from generator.cli import main
-from generator.errors import Problems
-from generator.sources import markdown_paths, read_sources
+from generator.commands.cli import main
+from generator.core.errors import Problems
+from generator.stages import sources
+from generator.stages.sources import markdown_paths, read_sources
 from tests.conftest import NOW, copy_site
 from tests.helpers import page
 

@@ -4,8 +4,15 @@ from __future__ import annotations
 import pytest
 
 from generator.build import BuildOptions, build
-from generator.i18n import translator
-from generator.stats import MAX_PERIODS, activity_periods, activity_review, days_to_answer, duration_text, review_charts
+from generator.core.i18n import translator
+from generator.derive.stats import (
+    MAX_PERIODS,
+    activity_periods,
+    activity_review,
+    days_to_answer,
+    duration_text,
+    review_charts,
+)
 from tests.conftest import NOW, copy_site
 from tests.helpers import page
 

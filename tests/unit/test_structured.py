@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 
-from generator.cli import main
+from generator.commands.cli import main
 from generator.config import SiteConfig
-from generator.model import Answer, Entry, Member, Question, Site
+from generator.derive.structured import entry_image, ordered_answers, plain_text, structured_data
+from generator.model.records import Answer, Entry, Member, Question, Site
 from generator.render import json_for_script
-from generator.structured import entry_image, ordered_answers, plain_text, structured_data
 from tests.conftest import NOW
 from tests.helpers import page
 

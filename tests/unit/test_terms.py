@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator import terms
-from generator.terms import (
+from generator.derive import terms
+from generator.derive.terms import (
     CJK_RANGES,
     COMPOSING,
     LONG,

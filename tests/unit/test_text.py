@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator.text import join_cjk_lines, reading_minutes, slugify, text_length, truncate
+from generator.core.text import join_cjk_lines, reading_minutes, slugify, text_length, truncate
 
 
 def test_line_break_between_chinese_characters_disappears():

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.weeks import Week, is_complete, last_completed_week, parse_week, week_of, week_of_date, year_problem
+from generator.core.weeks import Week, is_complete, last_completed_week, parse_week, week_of, week_of_date, year_problem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIRST, LAST = Week(1, 1), Week(9999, 52)

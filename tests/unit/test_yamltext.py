@@ -2,8 +2,8 @@ import time
 
 import pytest
 
-from generator.cli import main
-from generator.yamltext import MAX_NODES, YamlError, file_text, load_yaml, load_yaml_file
+from generator.commands.cli import main
+from generator.core.yamltext import MAX_NODES, YamlError, file_text, load_yaml, load_yaml_file
 from tests.conftest import NOW, SITES, copy_site
 
 

@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from ..config import SECTION_IDS
+from ..core.errors import Problem, SourceLocation
+from ..core.errors import did_you_mean as _did_you_mean
+from ..core.text import slugify
+from ..model.records import Site
 from .assemble import tag_key
-from .config import SECTION_IDS
-from .errors import Problem, SourceLocation
-from .errors import did_you_mean as _did_you_mean
-from .model import Site
 from .parse import Document
-from .text import slugify
 
 MANY_CHOICES = 500  # above this, only choices sharing the first two characters are compared
 
@@ -344,7 +344,7 @@ def tag_problems(site: Site, documents: list[Document]) -> list[Problem]:
 
 def page_origins(pages: Iterable) -> dict[str, list[str]]:
     """Output path → what produced each page there ("content/qa/x.md:1", "the page /qa/open/ …"), in order."""
-    from .render import output_path
+    from ..render import output_path
 
     origins: dict[str, list[str]] = defaultdict(list)
     for page in pages:

@@ -11,8 +11,8 @@ import re
 from typing import Any
 from urllib.parse import quote, urljoin
 
-from .config import SiteConfig
-from .model import Answer, Entry, Site
+from ..config import SiteConfig
+from ..model.records import Answer, Entry, Site
 
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|li|h[1-6]|pre|blockquote|tr|div)>", re.I)

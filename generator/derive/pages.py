@@ -9,11 +9,11 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from ..model.records import SECTIONS, Entry, Site
+from ..render import Page
 from .community import HONOR_ROLL_SIZE, Contribution, HonorRoll, contributions, honor_rolls, member_pages
 from .community import open_questions as longest_waiting
-from .model import SECTIONS, Entry, Site
 from .related import related_entries
-from .render import Page
 from .structured import entry_image, ordered_answers, structured_data
 
 LATEST_ON_HOME = 5

@@ -21,10 +21,10 @@ from typing import Any
 import jinja2
 from jinja2 import meta, nodes
 
-from .model import DOCUMENT_FIELDS, Answer, Entry, Site
+from ..model.records import DOCUMENT_FIELDS, Answer, Entry, Site
 from .parallel import MIN_ITEMS, Background
 
-PACKAGE = Path(__file__).parent
+PACKAGE = Path(__file__).parent.parent  # generator/: every module of kb
 # Globals that read nothing but the config (in every key), the members (in the key of every
 # page whose templates use MEMBER_GLOBALS) or nothing at all.
 PURE_GLOBALS = frozenset({"config", "t", "lang", "url", "abs_url", "name", "members", "sections", "card",

@@ -13,15 +13,15 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from .config import SiteConfig
-from .errors import Problem, SourceLocation, described, did_you_mean
-from .model import BODY_TEXTS, Answer, Entry, Member, Question, Site, Tag, body_later, body_loader, with_origin
+from ..config import SiteConfig
+from ..core.errors import Problem, SourceLocation, described, did_you_mean
+from ..core.text import slugify
+from ..core.weeks import parse_week
+from ..core.yamltext import YamlError, load_yaml_file
+from ..model.records import BODY_TEXTS, Answer, Entry, Member, Question, Site, Tag, body_later, body_loader, with_origin
 from .parse import PLACEHOLDER_SCHEME, SEGMENT_BYTES, Document, minutes_of, parse_when, summary_of
 from .sanitize import is_safe_url
 from .sources import MEMBERS_FILE
-from .text import slugify
-from .weeks import parse_week
-from .yamltext import YamlError, load_yaml_file
 
 WEEK_NOTE = re.compile(r"^(\d{4})-W(\d{2})$")
 MEMBER_KEYS = ("id", "name", "bio", "avatar", "joined", "links")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import Entry, Site
+from ..model.records import Entry, Site
 from .terms import (
     CODE_BITS,
     FILTER_PREFIX,

@@ -30,9 +30,9 @@ from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from .build import BuildCancelled, BuildOptions, build
-from .cache import BuildMemo, cache_folder
-from .errors import SiteError
+from ..build import BuildCancelled, BuildOptions, build
+from ..core.errors import SiteError
+from ..speed.cache import BuildMemo, cache_folder
 from .preview import CompiledTemplates, LastBuild, preview
 
 EVENTS_PATH = "/__kb/events"

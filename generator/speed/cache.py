@@ -20,10 +20,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import Problem, SiteError, SourceLocation
+from ..core.errors import Problem, SiteError, SourceLocation
+from ..model.records import BODY_TEXTS, body_later
+from ..stages.parse import Document
 from .fingerprint import code_version
-from .model import BODY_TEXTS, body_later
-from .parse import Document
 
 CACHE_DIR = ".kb-cache"
 DB_NAME = "cache.sqlite"

@@ -11,11 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
+from ..core.i18n import translator
+from ..core.weeks import week_of
+from ..model.records import Answer, Entry, Site
+from ..render import OutputFile, Page
 from .feeds import feed_bytes, feed_title, page_alternates
-from .i18n import translator
-from .model import Answer, Entry, Site
-from .render import OutputFile, Page
-from .weeks import week_of
 
 KINDS = ("wrote", "asked", "answered")
 HONOR_ROLL_SIZE = 5

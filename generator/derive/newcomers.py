@@ -9,14 +9,14 @@ import json
 from datetime import date
 from urllib.parse import quote
 
-from .config import SiteConfig
+from ..config import SiteConfig
+from ..core.i18n import format_week, format_week_range, translator
+from ..core.text import truncate
+from ..core.weeks import Week, is_complete, week_of_date
+from ..model.records import Site
+from ..render import OutputFile, Page
 from .digest import digest_url, week_index
-from .i18n import format_week, format_week_range, translator
-from .model import Site
 from .pages import pinned_entries
-from .render import OutputFile, Page
-from .text import truncate
-from .weeks import Week, is_complete, week_of_date
 
 INDEX_PATH = "start/entries.json"
 SUMMARY_UNITS = 60

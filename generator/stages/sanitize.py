@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import nh3
 
-from .yamltext import INVALID_CHARS, without_invalid_chars
+from ..core.yamltext import INVALID_CHARS, without_invalid_chars
 
 TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del",

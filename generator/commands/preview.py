@@ -15,15 +15,15 @@ from pathlib import Path
 
 import jinja2
 
-from .assemble import assemble_site, html_with_links
-from .config import SECTION_IDS
-from .errors import Problem
-from .feeds import with_alternates
-from .model import Entry, Site
-from .pages import entry_page, neighbours
-from .parse import Document, MarkdownRenderer, parse_document
-from .render import OutputFile, Page, Renderer, TemplateProblem
-from .sources import CONTENT_DIR, read_source
+from ..config import SECTION_IDS
+from ..core.errors import Problem
+from ..derive.feeds import with_alternates
+from ..derive.pages import entry_page, neighbours
+from ..model.records import Entry, Site
+from ..render import OutputFile, Page, Renderer, TemplateProblem
+from ..stages.assemble import assemble_site, html_with_links
+from ..stages.parse import Document, MarkdownRenderer, parse_document
+from ..stages.sources import CONTENT_DIR, read_source
 
 MOST_FILES = 20  # more at once (a `git checkout`): the normal build is as quick as rendering each
 

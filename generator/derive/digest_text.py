@@ -9,12 +9,12 @@ import html as html_lib
 import re
 from collections.abc import Callable
 
+from ..core.i18n import format_week, format_week_range, translator
+from ..model.records import Entry, Site
+from ..render import Page, Renderer
 from .community import OPEN_URL
 from .digest import WeekDigest
 from .feeds import absolute_html, site_url
-from .i18n import format_week, format_week_range, translator
-from .model import Entry, Site
-from .render import Page, Renderer
 
 FORMATS = ("md", "txt", "html")
 PAST_YEAR_ITEMS = 3

@@ -12,9 +12,9 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .config import SECTION_IDS
-from .errors import Problem, Problems, SourceLocation, did_you_mean
-from .yamltext import INVALID_CHARS, file_text, is_within, site_roots, utf8_text
+from ..config import SECTION_IDS
+from ..core.errors import Problem, Problems, SourceLocation, did_you_mean
+from ..core.yamltext import INVALID_CHARS, file_text, is_within, site_roots, utf8_text
 
 CONTENT_DIR = "content"
 MEMBERS_FILE = "content/members.yaml"

@@ -10,12 +10,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..core.i18n import translator
+from ..core.weeks import Week, week_of
+from ..model.records import SECTIONS, Entry, Site, Tag
+from ..render import Page
 from .charts import Chart, Series, chart_svg
 from .community import Contribution, contributions, honor_roll
-from .i18n import translator
-from .model import SECTIONS, Entry, Site, Tag
-from .render import Page
-from .weeks import Week, week_of
 
 RECENT_WEEKS = 26
 TOP_TAGS = 10

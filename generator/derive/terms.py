@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-DATA_FILE = Path(__file__).parent / "data" / "t2s.json"
+DATA_FILE = Path(__file__).parent.parent / "data" / "t2s.json"
 PREFIX_KEY = 3  # Latin words shard by their first 3 characters, so a prefix finds its words
 TF_CAP = 1023  # counts above this are all "very often"
 FILTER_PREFIX = "§"  # filter tokens ("§s:qa", "§t:slug") can never come from text

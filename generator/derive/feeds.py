@@ -16,11 +16,11 @@ from urllib.parse import quote, urljoin
 
 from feedgen.feed import FeedGenerator
 
-from .config import SiteConfig
+from ..config import SiteConfig
+from ..core.i18n import format_week, format_week_range, translator
+from ..model.records import SECTIONS, Entry, Site
+from ..render import Page, Renderer
 from .digest import WeekDigest, site_digests
-from .i18n import format_week, format_week_range, translator
-from .model import SECTIONS, Entry, Site
-from .render import Page, Renderer
 
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # text pasted from chats can hold these
 ATTRIBUTE_URL = re.compile(r'(?P<attr>\s(?:href|src))="(?P<url>[^"]*)"')

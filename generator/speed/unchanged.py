@@ -16,8 +16,8 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from time import time_ns
 
-from .errors import Problem
-from .model import Site
+from ..core.errors import Problem
+from ..model.records import Site
 
 INPUT_DIRS = ("content", "templates", "static")
 INPUT_FILES = ("site_config.yaml",)

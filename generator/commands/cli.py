@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .build import BuildOptions, build
-from .config import SECTION_IDS, load_config
-from .errors import Problem, SiteError
-from .parse import SEGMENT_BYTES
-from .text import slugify
-from .weeks import LAST_YEAR, YEARS, Week, parse_week
+from ..build import BuildOptions, build
+from ..config import SECTION_IDS, load_config
+from ..core.errors import Problem, SiteError
+from ..core.text import slugify
+from ..core.weeks import LAST_YEAR, YEARS, Week, parse_week
+from ..stages.parse import SEGMENT_BYTES
 
 MAX_WORKERS = 512
 EPOCH_EXAMPLE = 1795233600  # 2026-11-21 12:00 in Shanghai
@@ -27,7 +27,7 @@ LAST_EPOCH = int(datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC).timestamp())
 
 def _moment(value: str) -> str:
     """--now must be a date-time kb takes."""
-    from .parse import parse_when
+    from ..stages.parse import parse_when
 
     try:
         parse_when(value, UTC)
@@ -128,7 +128,7 @@ def make_parser() -> argparse.ArgumentParser:
 def run_build(args: argparse.Namespace) -> int:
     options = BuildOptions(source=args.source, output=args.output, drafts=args.drafts,
                            base_url=args.base_url, now=args.now, strict=args.strict)
-    from .build import UnsafeOutput
+    from ..build import UnsafeOutput
 
     try:
         result = build(options, background_cleanup=True)
@@ -243,11 +243,11 @@ def _typed_text_problem(value: str) -> str | None:
 
 
 def run_digest(args: argparse.Namespace) -> int:
-    from .build import load_site
-    from .digest import week_digest
-    from .digest_text import digest_text
-    from .errors import Problems
-    from .weeks import last_completed_week, week_of
+    from ..build import load_site
+    from ..core.errors import Problems
+    from ..core.weeks import last_completed_week, week_of
+    from ..derive.digest import week_digest
+    from ..derive.digest_text import digest_text
 
     try:
         site = load_site(BuildOptions(source=args.source, now=args.now), Problems(), {})

@@ -11,9 +11,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
-from .model import Entry, Site, Tag
-from .render import Page
-from .weeks import Week, is_complete, parse_week, week_of
+from ..core.weeks import Week, is_complete, parse_week, week_of
+from ..model.records import Entry, Site, Tag
+from ..render import Page
 
 TOP_TAGS = 8
 TOP_CONTRIBUTORS = 8

@@ -23,12 +23,12 @@ from markdown.htmlparser import HTMLExtractor
 from markdown.inlinepatterns import HtmlInlineProcessor
 from markdown.preprocessors import HtmlBlockPreprocessor
 
-from .errors import Problem, SourceLocation, described, did_you_mean
-from .model import BodyLater, Heading
+from ..core.errors import Problem, SourceLocation, described, did_you_mean
+from ..core.text import join_cjk_lines, reading_minutes, slugify, truncate
+from ..core.yamltext import YamlError, load_yaml
+from ..model.records import BodyLater, Heading
 from .sanitize import TAGS, clean_html
 from .sources import SourceFile
-from .text import join_cjk_lines, reading_minutes, slugify, truncate
-from .yamltext import YamlError, load_yaml
 
 FRONT_MATTER_KEYS = ("title", "date", "tags", "authors", "summary", "draft", "slug", "pinned",
                      "updated", "weight", "asker", "status")
@@ -411,7 +411,7 @@ def parse_when(value: Any, tz: tzinfo) -> datetime:
             raise ValueError(f'"{raw}" is not a valid date-time: write it as 2026-11-03 21:30 or 2026-11-03T21:30:00+08:00') from None
     else:
         raise ValueError(f"{described(value)} is not a date: write it as 2026-11-03 or 2026-11-03 21:30")
-    from .weeks import year_problem  # the years every later stage can count weeks and months in
+    from ..core.weeks import year_problem  # the years every later stage can count weeks and months in
 
     if problem := year_problem(moment, str(value).strip()):
         raise ValueError(problem)

@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from .config import SiteConfig
-from .errors import SourceLocation
+from ..config import SiteConfig
+from ..core.errors import SourceLocation
 
 SECTIONS = ("highlights", "qa", "lessons")
 
