@@ -44,8 +44,9 @@ from .derive.terms import (
     patched_index,
     postings_of,
 )
+from .model.pages import OutputFile, Page, output_path
 from .model.records import SECTIONS, Entry, Site
-from .render import THEME, OutputFile, Page, Renderer, TemplateProblem, output_path
+from .render import THEME, Renderer, TemplateProblem
 from .speed.cache import BuildCache, BuildMemo, FileRecord, cache_folder, record_of
 from .speed.fingerprint import PACKAGE, TemplateDigests, code_version, entry_digests, page_keys, sha, value_digest
 from .speed.parallel import MIN_ITEMS, Background, collector_paused, parallel_map

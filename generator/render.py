@@ -12,8 +12,8 @@ import os
 import posixpath
 import sys
 import traceback
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,33 +24,11 @@ from markupsafe import Markup
 
 from .core.errors import Problem, SiteError, SourceLocation
 from .core.i18n import format_date, format_month, format_week, format_week_range, translator
+from .model.pages import OutputFile, Page, output_path
 from .model.records import Site
 
 THEME = Path(__file__).parent / "theme"
 CARD_TEMPLATE = "partials/entry_card.html"  # `card(entry)` renders it with nothing but `entry` and the globals
-
-
-@dataclass(frozen=True)
-class Page:
-    url: str  # "/qa/x/" (written as qa/x/index.html) or "/sitemap.xml"
-    template: str
-    context: Mapping[str, Any] = field(default_factory=dict)
-    # More context, made only when the page is rendered (by a worker, and only if it is rendered):
-    # each value a pure function of `context`, the config and the members, which the page's key covers.
-    derived: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class OutputFile:
-    path: str  # relative to the output folder, forward slashes
-    data: bytes | None  # None: output/ holds it as the last build wrote it, with this key (see build.on_disk)
-    key: str = ""  # what the bytes are a function of, if known: recorded in the output manifest
-
-
-def output_path(url: str) -> str:
-    """"/qa/x/" → "qa/x/index.html"; "/feed.xml" → "feed.xml"."""
-    path = url.lstrip("/")
-    return path + "index.html" if path == "" or path.endswith("/") else path
 
 
 class TemplateProblem(Exception):

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .core.errors import Problem, SourceLocation
-from .render import THEME, OutputFile, is_inside
+from .model.pages import OutputFile
+from .render import THEME, is_inside
 from .speed.cache import FileRecord, cache_folder
 from .speed.parallel import Background
 

@@ -19,8 +19,9 @@ from ..config import SECTION_IDS
 from ..core.errors import Problem
 from ..derive.feeds import with_alternates
 from ..derive.pages import entry_page, neighbours
+from ..model.pages import OutputFile, Page
 from ..model.records import Entry, Site
-from ..render import OutputFile, Page, Renderer, TemplateProblem
+from ..render import Renderer, TemplateProblem
 from ..stages.assemble import assemble_site, html_with_links
 from ..stages.parse import Document, MarkdownRenderer, parse_document
 from ..stages.sources import CONTENT_DIR, read_source

@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from ..core.i18n import translator
 from ..core.weeks import week_of
+from ..model.pages import OutputFile, Page
 from ..model.records import Answer, Entry, Site
-from ..render import OutputFile, Page
 from .feeds import feed_bytes, feed_title, page_alternates
 
 KINDS = ("wrote", "asked", "answered")

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from ..core.weeks import Week, is_complete, parse_week, week_of
+from ..model.pages import Page
 from ..model.records import Entry, Site, Tag
-from ..render import Page
 
 TOP_TAGS = 8
 TOP_CONTRIBUTORS = 8

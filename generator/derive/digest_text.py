@@ -10,8 +10,9 @@ import re
 from collections.abc import Callable
 
 from ..core.i18n import format_week, format_week_range, translator
+from ..model.pages import Page
 from ..model.records import Entry, Site
-from ..render import Page, Renderer
+from ..render import Renderer
 from .community import OPEN_URL
 from .digest import WeekDigest
 from .feeds import absolute_html, site_url

@@ -18,8 +18,9 @@ from feedgen.feed import FeedGenerator
 
 from ..config import SiteConfig
 from ..core.i18n import format_week, format_week_range, translator
+from ..model.pages import Page
 from ..model.records import SECTIONS, Entry, Site
-from ..render import Page, Renderer
+from ..render import Renderer
 from .digest import WeekDigest, site_digests
 
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # text pasted from chats can hold these

@@ -13,8 +13,8 @@ from ..config import SiteConfig
 from ..core.i18n import format_week, format_week_range, translator
 from ..core.text import truncate
 from ..core.weeks import Week, is_complete, week_of_date
+from ..model.pages import OutputFile, Page
 from ..model.records import Site
-from ..render import OutputFile, Page
 from .digest import digest_url, week_index
 from .pages import pinned_entries
 

@@ -9,8 +9,8 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from ..model.pages import Page
 from ..model.records import SECTIONS, Entry, Site
-from ..render import Page
 from .community import HONOR_ROLL_SIZE, Contribution, HonorRoll, contributions, honor_rolls, member_pages
 from .community import open_questions as longest_waiting
 from .related import related_entries

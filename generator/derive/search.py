@@ -36,8 +36,8 @@ from itertools import chain
 import numpy as np
 
 from ..core.i18n import format_date, translator
+from ..model.pages import OutputFile, Page
 from ..model.records import SECTIONS, Entry, Site
-from ..render import OutputFile, Page
 from .terms import (  # noqa: F401  (what a token is lives in terms; tests and search.js's readers import it from here)
     CJK_CLASS,
     CODE_BITS,

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from ..core.i18n import translator
 from ..core.weeks import Week, week_of
+from ..model.pages import Page
 from ..model.records import SECTIONS, Entry, Site, Tag
-from ..render import Page
 from .charts import Chart, Series, chart_svg
 from .community import Contribution, contributions, honor_roll
 

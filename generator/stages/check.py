@@ -344,7 +344,7 @@ def tag_problems(site: Site, documents: list[Document]) -> list[Problem]:
 
 def page_origins(pages: Iterable) -> dict[str, list[str]]:
     """Output path → what produced each page there ("content/qa/x.md:1", "the page /qa/open/ …"), in order."""
-    from ..render import output_path
+    from ..model.pages import output_path
 
     origins: dict[str, list[str]] = defaultdict(list)
     for page in pages:

@@ -2,8 +2,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from generator.config import SiteConfig
+from generator.model.pages import Page
 from generator.model.records import Member
-from generator.render import Page
 from generator.stages.assemble import assemble_site
 from generator.stages.check import SiteFiles, page_origins, site_problems
 from generator.stages.parse import MarkdownRenderer, parse_document

@@ -4,7 +4,8 @@ import pytest
 
 from generator.build import BuildOptions, build
 from generator.core.errors import SiteError
-from generator.render import json_for_script, output_path
+from generator.model.pages import output_path
+from generator.render import json_for_script
 from tests.conftest import NOW
 from tests.helpers import page
 

@@ -2,7 +2,7 @@ import os
 from pathlib import Path
 
 from generator import write
-from generator.render import OutputFile
+from generator.model.pages import OutputFile
 from generator.write import MARK, colliding_paths, static_files, write_output
 
 
