@@ -14,10 +14,11 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
-from .config import SiteConfig, load_config
+from .config import SECTION_IDS, SiteConfig, load_config
 from .core.errors import Problem, Problems, SiteError
-from .derive.community import contributions, open_question_pages, open_questions_feed
-from .derive.digest import WeekDigest, digest_pages, site_digests
+from .derive.community import contributions, everyones_rolls, member_pages, open_question_pages, open_questions
+from .derive.digest import digest_pages, digest_weeks, site_digests
+from .derive.entries import entry_pages
 from .derive.feeds import (
     DIGEST_ITEM_TEMPLATE,
     FeedItem,
@@ -25,10 +26,11 @@ from .derive.feeds import (
     digest_feed_weeks,
     digest_item,
     entry_feeds,
+    open_questions_feed,
     with_alternates,
 )
 from .derive.newcomers import start_files, start_page
-from .derive.pages import entry_pages, listing_pages, utility_pages
+from .derive.pages import listing_pages, utility_pages
 from .derive.related import related_entries
 from .derive.search import Folding, SearchState, doc_entries, index_files, search_page
 from .derive.stats import stats_pages
@@ -44,8 +46,9 @@ from .derive.terms import (
     patched_index,
     postings_of,
 )
+from .model.digest import WeekDigest
 from .model.pages import OutputFile, Page, output_path
-from .model.records import SECTIONS, Entry, Site
+from .model.records import Entry, Site
 from .render import THEME, Renderer, TemplateProblem
 from .speed.cache import BuildCache, BuildMemo, FileRecord, cache_folder, record_of
 from .speed.fingerprint import PACKAGE, TemplateDigests, code_version, entry_digests, page_keys, sha, value_digest
@@ -237,6 +240,7 @@ def parse_sources(sources: list[SourceFile], config: SiteConfig, cache: BuildCac
 def site_pages(site: Site, related: dict[str, list[Entry]] | None = None,
                weeks: list[WeekDigest] | None = None) -> list[Page]:
     """Every page of the site, from each derive stage (`related`: see `cached_related`)."""
+    related = related_entries(site, site.config.related_count) if related is None else related
     return entry_pages(site, related) + pages_besides_entries(site, weeks)
 
 
@@ -244,13 +248,16 @@ def pages_besides_entries(site: Site, weeks: list[WeekDigest] | None = None) -> 
     """Every page but the entries' own, which alone show related entries: these can be made
     (and keyed) while related entries are being worked out."""
     events = contributions(site)  # counted by the home, member and stats pages
-    pages = listing_pages(site, events)
-    pages += digest_pages(site, weeks)
+    rolls = everyones_rolls(site, events)
+    waiting = open_questions(site)
+    pages = listing_pages(site, rolls, waiting)
+    pages += member_pages(site, events, rolls)
+    pages += digest_pages(site, site_digests(site) if weeks is None else weeks)
     pages.append(start_page(site))
-    pages += open_question_pages(site)
-    pages += stats_pages(site, events)
+    pages += open_question_pages(waiting)
+    pages += stats_pages(site, events, rolls)
     pages.append(search_page(site))
-    entry_urls = [e.url for e in site.entries if e.section in SECTIONS]  # the pages of entry_pages
+    entry_urls = [e.url for e in site.entries if e.section in SECTION_IDS]  # the pages of entry_pages
     return pages + utility_pages(site, [p.url for p in pages] + entry_urls)
 
 
@@ -350,7 +357,7 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
             # digests and the checks, not later in a cold build, when one core idles after related entries.
             # Beside the term index's child, a third cost more than it saved (forking, copied pages): made here.
             def start_index() -> list[OutputFile]:
-                return start_files(site)
+                return start_files(site, digest_weeks(site))
 
             start = Background(start_index)
         digests = entry_digests(site.entries, memo.entry_digests if memo else None)
@@ -395,6 +402,8 @@ def build(options: BuildOptions, write: bool = True, *, in_place: bool = False,
         if approximate:
             by_url = site.by_url()
             related = {e.url: [by_url[u] for u in memo.related.get(e.url, ()) if u in by_url] for e in site.entries}
+        if related is None:  # not stored, and not to be computed beside the other stages
+            related = related_entries(site, site.config.related_count)
         entries_own = with_alternates(site, entry_pages(site, related))
         pages = entries_own + besides
         keys = page_keys(entries_own, site, renderer.env, base, digests, templates) + besides_keys if write else []
@@ -615,7 +624,7 @@ def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: 
     template are the same, and the whole feed while every item is and output/ holds it: an edit renders
     one item, not fifty. The whole feed is not stored: it is megabytes, and made from its items in less
     time than storing it took (at 10,000 entries, 5 MB: 0.03 s against 0.07 s)."""
-    weeks = digest_feed_weeks(site, all_weeks)
+    weeks = digest_feed_weeks(site, site_digests(site) if all_weeks is None else all_weeks)
     try:
         template = (templates or TemplateDigests(renderer.env)).info(DIGEST_ITEM_TEMPLATE)
     except jinja2.TemplateError:  # made (and its error reported) below
@@ -630,7 +639,7 @@ def cached_digest_feed(site: Site, renderer: Renderer, cache: BuildCache, base: 
              for week, item_key in zip(weeks, keys, strict=True)]
     missing = [i for i, item in enumerate(items) if not isinstance(item, FeedItem)]
     try:
-        made = parallel_map(lambda i: digest_item(site, weeks[i], renderer), missing)  # on every core when cold
+        made = parallel_map(lambda i: digest_item(site, weeks[i], renderer.render), missing)  # on every core when cold
     except TemplateProblem as exc:
         return [], [exc.problem]
     for i, item in zip(missing, made, strict=True):

@@ -5,8 +5,9 @@ is silently ignored is the hardest bug a curator can meet.
 """
 from __future__ import annotations
 
+import functools
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from .core.yamltext import YamlDoc, YamlError, load_yaml_file
 
 CONFIG_FILE = "site_config.yaml"
 LANGUAGES = ("zh-CN", "en")
-SECTION_IDS = ("highlights", "qa", "lessons")
+SECTION_IDS = ("highlights", "qa", "lessons")  # the contract's sections, in the order the site shows them
 WEEKDAYS = {"monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5,
             "saturday": 6, "sunday": 7}
 
@@ -88,6 +89,8 @@ def load_config(site_root: Path, base_url: str | None = None, problems: Problems
 
 
 def config_from_mapping(data: Any, doc: YamlDoc | None, base_url: str | None = None) -> SiteConfig:
+    """The config of site_config.yaml's mapping (`doc`: where its keys are, for messages); `base_url`
+    (--base-url) overrides the file's. Raises `SiteError` listing every problem."""
     problems: list[Problem] = [p for p in doc.problems if p.severity == "error"] if doc else []
 
     def at(*key: str) -> SourceLocation:
@@ -97,6 +100,22 @@ def config_from_mapping(data: Any, doc: YamlDoc | None, base_url: str | None = N
         data = {}
     if not isinstance(data, dict):
         raise SiteError([*problems, Problem(at(), "site_config.yaml must be a mapping of option: value")])
+    values = typed_values(data, at, problems)
+    if base_url:
+        values["base_url"] = base_url
+    for key, check in CHECKS.items():
+        if key in values:
+            values[key] = check(values[key], lambda *inner, key=key: at(key, *inner), problems)
+    if problems:
+        raise SiteError(problems)
+    return SiteConfig(**values)
+
+
+Where = Callable[..., SourceLocation]  # the line of an option (or of a key inside it), for messages
+
+
+def typed_values(data: dict, at: Where, problems: list[Problem]) -> dict[str, Any]:
+    """The known options of the mapping that have the right type; a problem for each other one."""
     known = [f.name for f in fields(SiteConfig)]
     values: dict[str, Any] = {}
     for key, value in data.items():
@@ -105,58 +124,78 @@ def config_from_mapping(data: Any, doc: YamlDoc | None, base_url: str | None = N
             problems.append(Problem(at(key), f'unknown option "{key}"{did_you_mean(key, known)}'))
             continue
         expected = _TYPES[key]
-        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
-        if not ok:
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             wanted = _TYPE_NAMES.get(expected if isinstance(expected, type) else expected[0], "")
             problems.append(Problem(at(key), f'"{key}" must be {wanted}, not {described(value)}'))
             continue
         values[key] = value
-    if base_url:
-        values["base_url"] = base_url
+    return values
 
-    if "base_url" in values:
-        url = values["base_url"]
-        try:
-            parts = urlsplit(url)
-        except ValueError:  # "http://[x": a bracket that is not an IPv6 address
-            parts = urlsplit("")
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            problems.append(Problem(at("base_url"), f'base_url must be an absolute http(s) URL such as "https://kb.example.org/", not {url!r}'))
-        values["base_url"] = url if url.endswith("/") else url + "/"
-    if "language" in values and values["language"] not in LANGUAGES:
-        lang = values["language"]
-        problems.append(Problem(at("language"), f'language must be one of {", ".join(LANGUAGES)}, not "{lang}"{did_you_mean(lang, LANGUAGES)}'))
-    if "timezone" in values:
-        try:
-            zoneinfo.ZoneInfo(values["timezone"])
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            problems.append(Problem(at("timezone"), f'unknown timezone "{values["timezone"]}": use an IANA name such as "Asia/Shanghai"'))
-    if "week_start" in values:
-        week_start = values["week_start"]
-        if isinstance(week_start, str):
-            week_start = WEEKDAYS.get(week_start.strip().lower(), 0)
-        if not 1 <= week_start <= 7:
-            problems.append(Problem(at("week_start"), 'week_start must be a weekday ("monday") or its ISO number 1-7'))
-        values["week_start"] = week_start
-    for key in ("per_page", "feed_limit", "digest_message_limit", "related_count"):
-        if key in values and values[key] < 1:
-            problems.append(Problem(at(key), f'"{key}" must be at least 1'))
-    if "section_labels" in values:
-        for section, label in values["section_labels"].items():
-            if section not in SECTION_IDS:
-                problems.append(Problem(at("section_labels", section), f'unknown section "{section}"{did_you_mean(str(section), SECTION_IDS)}; sections are {", ".join(SECTION_IDS)}'))
-            elif not isinstance(label, str):
-                problems.append(Problem(at("section_labels", section), "a section label must be text"))
-    if "tag_aliases" in values:
-        for alias, tag in values["tag_aliases"].items():
-            wrong = [v for v in (alias, tag) if not _is_text(v) or not str(v).strip()]
-            if wrong:
-                problems.append(Problem(at("tag_aliases", alias), f'tag_aliases: write each as "alias": "tag", '
-                                                                  f"both text, not {described(wrong[0])}"))
-        values["tag_aliases"] = {str(k): str(v) for k, v in values["tag_aliases"].items()}
-    if problems:
-        raise SiteError(problems)
-    return SiteConfig(**values)
+
+def _base_url(url: str, at: Where, problems: list[Problem]) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[x": a bracket that is not an IPv6 address
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.append(Problem(at(), f'base_url must be an absolute http(s) URL such as "https://kb.example.org/", not {url!r}'))
+    return url if url.endswith("/") else url + "/"
+
+
+def _language(language: str, at: Where, problems: list[Problem]) -> str:
+    if language not in LANGUAGES:
+        problems.append(Problem(at(), f'language must be one of {", ".join(LANGUAGES)}, not "{language}"'
+                                      f"{did_you_mean(language, LANGUAGES)}"))
+    return language
+
+
+def _timezone(name: str, at: Where, problems: list[Problem]) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        problems.append(Problem(at(), f'unknown timezone "{name}": use an IANA name such as "Asia/Shanghai"'))
+    return name
+
+
+def _week_start(value: int | str, at: Where, problems: list[Problem]) -> int:
+    """A weekday's name or ISO number → its ISO number."""
+    number = WEEKDAYS.get(value.strip().lower(), 0) if isinstance(value, str) else value
+    if not 1 <= number <= 7:
+        problems.append(Problem(at(), 'week_start must be a weekday ("monday") or its ISO number 1-7'))
+    return number
+
+
+def _at_least_one(key: str, value: int, at: Where, problems: list[Problem]) -> int:
+    if value < 1:
+        problems.append(Problem(at(), f'"{key}" must be at least 1'))
+    return value
+
+
+def _section_labels(labels: dict, at: Where, problems: list[Problem]) -> dict:
+    for section, label in labels.items():
+        if section not in SECTION_IDS:
+            problems.append(Problem(at(section), f'unknown section "{section}"{did_you_mean(str(section), SECTION_IDS)}; '
+                                                 f'sections are {", ".join(SECTION_IDS)}'))
+        elif not isinstance(label, str):
+            problems.append(Problem(at(section), "a section label must be text"))
+    return labels
+
+
+def _tag_aliases(aliases: dict, at: Where, problems: list[Problem]) -> dict[str, str]:
+    for alias, tag in aliases.items():
+        wrong = [v for v in (alias, tag) if not _is_text(v) or not str(v).strip()]
+        if wrong:
+            problems.append(Problem(at(alias), f'tag_aliases: write each as "alias": "tag", both text, not {described(wrong[0])}'))
+    return {str(k): str(v) for k, v in aliases.items()}
+
+
+# What each option's value must be beyond its type, in the order their problems are listed:
+# each returns the value as SiteConfig holds it.
+CHECKS: dict[str, Callable[[Any, Where, list[Problem]], Any]] = {
+    "base_url": _base_url, "language": _language, "timezone": _timezone, "week_start": _week_start,
+    **{key: functools.partial(_at_least_one, key) for key in ("per_page", "feed_limit", "digest_message_limit", "related_count")},
+    "section_labels": _section_labels, "tag_aliases": _tag_aliases,
+}
 
 
 def _is_text(value: Any) -> bool:

@@ -14,16 +14,16 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import jinja2
 from markupsafe import Markup
 
+from .config import SECTION_IDS
 from .core.errors import Problem, SiteError, SourceLocation
 from .core.i18n import format_date, format_month, format_week, format_week_range, translator
+from .model import urls as url_scheme
 from .model.pages import OutputFile, Page, output_path
 from .model.records import Site
 
@@ -123,12 +123,11 @@ class Renderer:
             """A site path as a link; remembered, since every page links the same few hundred paths."""
             known = urls.get(path)
             if known is None:
-                known = urls[path] = (path if "://" in path or path.startswith(("#", "mailto:"))
-                                      else quote(base + path.lstrip("/"), safe="/#?=&%:@~+-._"))
+                known = urls[path] = url_scheme.link(base, path)
             return known
 
         def abs_url(path: str) -> str:
-            return config.absolute(quote(path, safe="/#?=&%:@~+-._"))
+            return url_scheme.absolute(config, path)
 
         self.cards: dict[int, tuple[object, Markup]] = {}
 
@@ -153,7 +152,7 @@ class Renderer:
         self.env.globals.update(
             fragment=fragment, site=self.site, config=config, t=t, lang=language, url=url, abs_url=abs_url,
             name=self.site.member_name, members=self.site.members,
-            sections=("highlights", "qa", "lessons"), card=card,
+            sections=SECTION_IDS, urls=url_scheme.for_templates(), card=card,
         )
         self.env.filters["date"] = lambda moment: format_date(moment, language)
         self.env.filters["isodate"] = lambda moment: moment.isoformat()
@@ -212,17 +211,3 @@ def _runtime_problem(exc: Exception, page: Page) -> Problem:
     else:
         where = SourceLocation(f"templates/{page.template}", 1)
     return Problem(where, f"template error while rendering {page.url}: {type(exc).__name__}: {exc}")
-
-
-def render_all(renderer: Renderer, pages: list[Page]) -> tuple[list[OutputFile], list[Problem]]:
-    files, problems = [], []
-    for page in pages:
-        try:
-            files.append(renderer.render(page))
-        except TemplateProblem as exc:
-            problems.append(exc.problem)
-    return files, problems
-
-
-def isoformat(moment: datetime) -> str:
-    return moment.isoformat()

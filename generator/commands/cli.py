@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import unicodedata
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -248,21 +249,23 @@ def run_digest(args: argparse.Namespace) -> int:
     from ..core.weeks import last_completed_week, week_of
     from ..derive.digest import week_digest
     from ..derive.digest_text import digest_text
+    from ..render import Renderer
 
     try:
         site = load_site(BuildOptions(source=args.source, now=args.now), Problems(), {})
     except SiteError as exc:
         _print_problems(exc.problems)
         return 1
-    tz = site.config.tz
+    tz, starts_on = site.config.tz, site.config.week_start
+    this_week = week_of(site.now, tz, starts_on)
     if args.week:
-        week = args.week
-        if week > week_of(site.now, tz):
-            print(f"kb digest: {week.label} has not started yet (this week is {week_of(site.now, tz).label})", file=sys.stderr)
+        week = replace(args.week, starts_on=starts_on)  # the site's week of that label
+        if week > this_week:
+            print(f"kb digest: {week.label} has not started yet (this week is {this_week.label})", file=sys.stderr)
             return 2
     else:
-        week = last_completed_week(site.now, tz)
-    sys.stdout.write(digest_text(site, week_digest(site, week), args.format))
+        week = last_completed_week(site.now, tz, starts_on)
+    sys.stdout.write(digest_text(site, week_digest(site, week), args.format, Renderer(site).render))
     return 0
 
 

@@ -17,8 +17,8 @@ import jinja2
 
 from ..config import SECTION_IDS
 from ..core.errors import Problem
+from ..derive.entries import entry_page, neighbours
 from ..derive.feeds import with_alternates
-from ..derive.pages import entry_page, neighbours
 from ..model.pages import OutputFile, Page
 from ..model.records import Entry, Site
 from ..render import Renderer, TemplateProblem

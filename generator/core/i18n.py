@@ -194,8 +194,8 @@ def format_week(week, language: str) -> str:
 
 
 def format_week_range(week, language: str) -> str:
-    """Monday to Sunday: "11 月 16 日–11 月 22 日" / "Nov 16 – Nov 22"."""
+    """Its first to its last day: "11 月 16 日–11 月 22 日" / "Nov 16 – Nov 22"."""
     table = STRINGS.get(language, STRINGS["en"])
-    first, last = week.monday, week.sunday
+    first, last = week.first_day, week.last_day
     return table["week_range"].format(m1=first.month, d1=first.day, m2=last.month, d2=last.day,
                                       mon1=MONTHS_EN[first.month - 1][:3], mon2=MONTHS_EN[last.month - 1][:3])

@@ -1,38 +1,24 @@
 """Site → who contributed what, and when: honor rolls, member pages, open questions.
 
-Every contribution is one dated event (an entry written, a question asked, an
-answer given), so the honor roll of any period, a member's record and the
-activity review all count the same things the same way.
+Every contribution is one dated event (model/contributions.py), so the honor roll of any
+period, a member's record and the activity review all count the same things the same way.
 """
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
-from ..core.i18n import translator
 from ..core.weeks import week_of
-from ..model.pages import OutputFile, Page
+from ..model import urls
+from ..model.contributions import KINDS, Contribution, HonorRoll, HonorRollRow, OpenQuestion
+from ..model.pages import Page
 from ..model.records import Answer, Entry, Site
-from .feeds import feed_bytes, feed_title, page_alternates
 
-KINDS = ("wrote", "asked", "answered")
 HONOR_ROLL_SIZE = 5
+MEMBERS_ROLL_SIZE = 10  # rows of each honor roll on /members/
 MEMBER_LIST_LIMIT = 30  # newest items shown per list on a member page; the counts stay whole
-
-
-@dataclass(frozen=True)
-class Contribution:
-    who: str  # member id, or a free name
-    kind: str  # "wrote" | "asked" | "answered"
-    entry: Entry
-    date: datetime  # an answer's own date when it has one, else the entry's
-    answer: Answer | None = None  # for "answered"
-
-    @property
-    def accepted(self) -> bool:
-        return bool(self.answer and self.answer.accepted)
 
 
 def contributions(site: Site) -> list[Contribution]:
@@ -52,21 +38,6 @@ def contributions(site: Site) -> list[Contribution]:
     rank = {kind: i for i, kind in enumerate(KINDS)}
     out.sort(key=lambda c: (c.date, c.entry.url, rank[c.kind], c.who))
     return out
-
-
-@dataclass(frozen=True)
-class HonorRollRow:
-    """One person's line on an honor roll (光荣榜)."""
-
-    rank: int  # 1-based; equal contributions and accepted answers share a rank
-    who: str  # member id, or a free name
-    name: str  # display name
-    url: str | None  # "/members/<id>/" for members, None for guests
-    count: int  # contributions in the period: wrote + asked + answered
-    wrote: int
-    asked: int
-    answered: int
-    accepted: int  # of the answers, how many were accepted
 
 
 def honor_roll(site: Site, start: datetime | None, end: datetime | None, limit: int = HONOR_ROLL_SIZE, *,
@@ -95,25 +66,9 @@ def honor_roll(site: Site, start: datetime | None, end: datetime | None, limit: 
         total = sum(counts[k] for k in KINDS)
         rank = rows[-1].rank if previous == (total, counts["accepted"]) else position
         previous = (total, counts["accepted"])
-        rows.append(HonorRollRow(rank, who, site.member_name(who), f"/members/{who}/" if who in site.members else None,
+        rows.append(HonorRollRow(rank, who, site.member_name(who), urls.member(who) if who in site.members else None,
                                  total, counts["wrote"], counts["asked"], counts["answered"], counts["accepted"]))
     return rows
-
-
-@dataclass(frozen=True)
-class HonorRoll:
-    key: str  # "week" | "month" | "all"
-    start: datetime | None
-    end: datetime | None
-    rows: tuple[HonorRollRow, ...]
-
-    @property
-    def last_day(self) -> date | None:
-        return (self.end - timedelta(days=1)).date() if self.end else None
-
-    def first(self, count: int) -> HonorRoll:
-        """The same roll cut to its first `count` rows (ranks stay: they were worked out in order)."""
-        return HonorRoll(self.key, self.start, self.end, self.rows[:count])
 
 
 def month_bounds(moment: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
@@ -128,7 +83,7 @@ def honor_rolls(site: Site, limit: int = HONOR_ROLL_SIZE, *, events: list[Contri
                 ) -> list[HonorRoll]:
     """This week's, this month's and the all-time honor roll, as of site.now (`events`: `contributions(site)`)."""
     tz = site.config.tz
-    week = week_of(site.now, tz)
+    week = week_of(site.now, tz, site.config.week_start)
     month_start, month_end = month_bounds(site.now, tz)
     periods = (("week", week.start(tz), week.end(tz)), ("month", month_start, month_end), ("all", None, None))
     events = contributions(site) if events is None else events
@@ -190,32 +145,29 @@ def member_records(site: Site, events: list[Contribution] | None = None) -> dict
     return dict(sorted(records.items()))
 
 
-def member_pages(site: Site, events: list[Contribution] | None = None, full: list[HonorRoll] | None = None) -> list[Page]:
+def everyones_rolls(site: Site, events: list[Contribution]) -> list[HonorRoll]:
+    """The honor rolls with everyone on them (`events`: `contributions(site)`): each page shows the first few."""
+    return honor_rolls(site, limit=len(events), events=events)
+
+
+def member_pages(site: Site, events: list[Contribution], full: list[HonorRoll]) -> list[Page]:
     """/members/ (honor rolls, every member, guests) and /members/<id>/ (`events`: `contributions(site)`;
-    `full`: the honor rolls of everyone, if the caller has them)."""
-    events = contributions(site) if events is None else events
+    `full`: `everyones_rolls(site, events)`)."""
     records = member_records(site, events)
     members = sorted(site.members.values(), key=lambda m: (-records.get(m.id, EMPTY_RECORD).count, m.id))
     guests = sorted((r for who, r in records.items() if who not in site.members), key=lambda r: (-r.count, r.who))
-    full = honor_rolls(site, limit=len(records), events=events) if full is None else full
-    rolls = [roll.first(10) for roll in full]
-    pages = [Page("/members/", "members.html", {"members": members, "records": records, "empty": EMPTY_RECORD,
+    rolls = [roll.first(MEMBERS_ROLL_SIZE) for roll in full]
+    pages = [Page(urls.MEMBERS, "members.html", {"members": members, "records": records, "empty": EMPTY_RECORD,
                                                 "guests": guests, "honor_rolls": rolls})]
     for member in members:
         record = records.get(member.id, EMPTY_RECORD)
         ranks = [(r.key, row.rank) for r in full for row in r.rows if row.who == member.id]
-        pages.append(Page(f"/members/{member.id}/", "member.html",
+        pages.append(Page(urls.member(member.id), "member.html",
                           {"member": member, "c": record, "list_limit": MEMBER_LIST_LIMIT, "ranks": ranks}))
     return pages
 
 
 # --- Open questions -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OpenQuestion:
-    entry: Entry
-    waited_days: int  # whole days since it was asked, as of site.now
 
 
 def open_questions(site: Site) -> list[OpenQuestion]:
@@ -225,25 +177,6 @@ def open_questions(site: Site) -> list[OpenQuestion]:
     return [OpenQuestion(e, max(0, (site.now - e.date).days)) for e in waiting]
 
 
-OPEN_URL = "/qa/open/"
-OPEN_FEED_URL = "/qa/open/feed.xml"
-
-
-def open_question_pages(site: Site) -> list[Page]:
-    t = _translator(site)
-    own = (feed_title(site, t("open_feed_title")), OPEN_FEED_URL)
-    return [Page(OPEN_URL, "open.html", {"questions": open_questions(site),
-                                         "alternates": [own, *page_alternates(site, OPEN_URL)]})]
-
-
-def open_questions_feed(site: Site) -> OutputFile:
-    """/qa/open/feed.xml, newest question first, for members who like to help."""
-    t = _translator(site)
-    waiting = sorted((q.entry for q in open_questions(site)), key=lambda e: (e.date, e.url), reverse=True)
-    data = feed_bytes(site, feed_title(site, t("open_feed_title")), OPEN_FEED_URL, waiting,
-                      description=t("open_about"), page_url=OPEN_URL)
-    return OutputFile(OPEN_FEED_URL.lstrip("/"), data)
-
-
-def _translator(site: Site):
-    return translator(site.config.language, dict(site.config.section_labels))
+def open_question_pages(waiting: list[OpenQuestion]) -> list[Page]:
+    """/qa/open/ (`waiting`: `open_questions(site)`); its feed is made with the others (feeds.py)."""
+    return [Page(urls.OPEN_QUESTIONS, "open.html", {"questions": waiting})]

@@ -1,67 +1,26 @@
-"""Site → weekly digests: what each ISO week produced, as a record and as pages.
+"""Site → weekly digests: what each week produced, as a record and as pages.
 
-A week runs Monday 00:00 to Monday 00:00 in the site's timezone (generator/weeks.py).
-A Q&A entry belongs to the week it was answered in (its accepted answer's date, else
-its first dated answer, else the entry's own date), and to the week it was asked in.
+A week starts on the site's `week_start` day at 00:00 in the site's timezone and is labelled
+by the ISO week of its Thursday (core/weeks.py). A Q&A entry belongs to the week it was
+answered in (its accepted answer's date, else its first dated answer, else the entry's own
+date), and to the week it was asked in.
 """
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
 from ..core.weeks import Week, is_complete, parse_week, week_of
+from ..model import urls
+from ..model.digest import WeekCounts, WeekDigest
 from ..model.pages import Page
 from ..model.records import Entry, Site, Tag
 
 TOP_TAGS = 8
 TOP_CONTRIBUTORS = 8
 OPEN_SHOWN = 8
-
-
-@dataclass(frozen=True)
-class WeekCounts:
-    entries: int = 0  # new entries of any section
-    answers: int = 0  # answers given
-    contributors: int = 0  # distinct people who wrote, asked or answered
-
-
-@dataclass(frozen=True)
-class WeekDigest:
-    week: Week
-    in_progress: bool
-    highlights: tuple[Entry, ...] = ()
-    lessons: tuple[Entry, ...] = ()
-    asked: tuple[Entry, ...] = ()  # questions asked this week (listed under answered or open)
-    answered: tuple[Entry, ...] = ()  # Q&A answered this week
-    open_questions: tuple[Entry, ...] = ()  # unanswered at the end of the week (new ones too), newest first
-    open_total: int = 0
-    top_tags: tuple[tuple[Tag, int], ...] = ()
-    contributors: tuple[tuple[str, int], ...] = ()  # (member id or name, contributions)
-    counts: WeekCounts = field(default_factory=WeekCounts)
-    previous_counts: WeekCounts = field(default_factory=WeekCounts)
-    past_years: tuple[tuple[int, tuple[Entry, ...]], ...] = ()  # (year, entries) newest year first
-    note: str = ""  # the curator's note, HTML
-    prev_week: Week | None = None  # neighbouring weeks that have a digest page
-    next_week: Week | None = None
-
-    @property
-    def url(self) -> str:
-        return digest_url(self.week)
-
-    @property
-    def new_entries(self) -> tuple[Entry, ...]:
-        """Everything new this week, in the order a digest lists it."""
-        return self.highlights + self.lessons + self.asked
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.new_entries or self.answered or self.note)
-
-
-def digest_url(week: Week) -> str:
-    return f"/digest/{week.label}/"
 
 
 def answered_at(entry: Entry) -> datetime | None:
@@ -84,6 +43,7 @@ class WeekIndex:
     """Entries and answers bucketed by week once, so every digest is a lookup."""
 
     tz: tzinfo
+    starts_on: int  # the ISO weekday weeks start on
     now: datetime
     new: dict[Week, list[Entry]]
     answered: dict[Week, list[Entry]]
@@ -95,7 +55,7 @@ class WeekIndex:
 
     @property
     def current(self) -> Week:
-        return week_of(self.now, self.tz)
+        return week_of(self.now, self.tz, self.starts_on)
 
     def weeks(self) -> list[Week]:
         """Weeks that get a digest page: any activity or a note, and this week; never a later one."""
@@ -104,28 +64,28 @@ class WeekIndex:
             found.add(self.current)  # the week in progress, even before its first entry
         for label in self.notes:
             try:
-                found.add(parse_week(label))
+                found.add(parse_week(label, self.starts_on))
             except ValueError:
                 continue
         return sorted(w for w in found if w <= self.current)
 
 
 def week_index(site: Site) -> WeekIndex:
-    tz = site.config.tz
+    tz, starts_on = site.config.tz, site.config.week_start
     new: dict[Week, list[Entry]] = defaultdict(list)
     answered: dict[Week, list[Entry]] = defaultdict(list)
     answers: dict[Week, list[tuple[str, Entry]]] = defaultdict(list)
     for e in site.entries:  # newest first, so every bucket is too
-        new[week_of(e.date, tz)].append(e)
+        new[week_of(e.date, tz, starts_on)].append(e)
         when = answered_at(e)
         if when is not None:
-            answered[week_of(when, tz)].append(e)
+            answered[week_of(when, tz, starts_on)].append(e)
         for who, moment in answer_moments(e):
-            answers[week_of(moment, tz)].append((who, e))
+            answers[week_of(moment, tz, starts_on)].append((who, e))
     questions = tuple((e, answered_at(e)) for e in site.entries if e.question is not None)
     asked = [-e.date.timestamp() for e, _ in questions]
     closed = sorted(max(e.date, when).timestamp() for e, when in questions if when is not None)
-    return WeekIndex(tz, site.now, dict(new), dict(answered), dict(answers), questions, dict(site.notes), asked, closed)
+    return WeekIndex(tz, starts_on, site.now, dict(new), dict(answered), dict(answers), questions, dict(site.notes), asked, closed)
 
 
 def _counts(index: WeekIndex, week: Week) -> WeekCounts:
@@ -220,10 +180,14 @@ def site_digests(site: Site) -> list[WeekDigest]:
     return [week_digest(site, w, index, weeks) for w in weeks]
 
 
+def digest_weeks(site: Site) -> list[Week]:
+    """The weeks that get a digest page, oldest first: those of `site_digests`, without making them."""
+    return week_index(site).weeks()
+
+
 def month_of(week: Week) -> tuple[int, int]:
     """The (year, month) a week is filed under: its Thursday's, as ISO years are."""
-    thursday = week.monday + timedelta(days=3)
-    return thursday.year, thursday.month
+    return week.thursday.year, week.thursday.month
 
 
 def digests_by_month(digests: list[WeekDigest]) -> list[tuple[int, list[tuple[tuple[int, int], list[WeekDigest]]]]]:
@@ -235,11 +199,10 @@ def digests_by_month(digests: list[WeekDigest]) -> list[tuple[int, list[tuple[tu
     return [(year, list(months.items())) for year, months in sorted(years.items(), reverse=True)]
 
 
-def digest_pages(site: Site, digests: list[WeekDigest] | None = None) -> list[Page]:
+def digest_pages(site: Site, digests: list[WeekDigest]) -> list[Page]:
     """/digest/ (newest first, by year and month) and /digest/<YYYY-Www>/ for each week
-    (`digests`: `site_digests(site)`, if the caller has them)."""
-    digests = site_digests(site) if digests is None else digests
-    pages = [Page("/digest/", "digest_index.html", {
+    (`digests`: `site_digests(site)`)."""
+    pages = [Page(urls.DIGESTS, "digest_index.html", {
         "years": digests_by_month(digests), "total": len(digests),
         "current": next((d for d in digests if d.in_progress), None),
         "latest": next((d for d in reversed(digests) if not d.in_progress), None),

@@ -10,12 +10,10 @@ import re
 from collections.abc import Callable
 
 from ..core.i18n import format_week, format_week_range, translator
-from ..model.pages import Page
+from ..model import urls
+from ..model.digest import WeekDigest
+from ..model.pages import OutputFile, Page
 from ..model.records import Entry, Site
-from ..render import Renderer
-from .community import OPEN_URL
-from .digest import WeekDigest
-from .feeds import absolute_html, site_url
 
 FORMATS = ("md", "txt", "html")
 PAST_YEAR_ITEMS = 3
@@ -82,19 +80,19 @@ def digest_blocks(site: Site, digest: WeekDigest) -> list[str]:
         for index, entry in enumerate(entries):
             number += 1
             who = credit(site, entry, key, t)
-            item = f"{number}. {entry.title}" + (f" — {who}" if who else "") + f"\n{site_url(config, entry.url)}"
+            item = f"{number}. {entry.title}" + (f" — {who}" if who else "") + f"\n{urls.absolute(config, entry.url)}"
             blocks.append(f"{heading}\n{item}" if index == 0 else item)
         if key == "digest_open" and digest.open_total > len(entries):
-            blocks.append(t("digest_open_more", n=digest.open_total - len(entries)) + f"\n{site_url(config, OPEN_URL)}")
+            blocks.append(t("digest_open_more", n=digest.open_total - len(entries)) + f"\n{urls.absolute(config, urls.OPEN_QUESTIONS)}")
     if digest.top_tags:
         blocks.append(f"▍{t('digest_top_tags')}\n" + " ".join(f"#{tag.name}" for tag, _ in digest.top_tags))
     if digest.contributors:
         blocks.append(f"▍{t('digest_contributors')}\n{_people(site, digest, t)}")
     for year, entries in digest.past_years:  # a reminder, not a list: the first few of each year
         for index, e in enumerate(entries[:PAST_YEAR_ITEMS]):
-            item = f"· {e.title}\n{site_url(config, e.url)}"
+            item = f"· {e.title}\n{urls.absolute(config, e.url)}"
             blocks.append(f"▍{t('digest_past_years')} · {t('year', y=year)}\n{item}" if index == 0 else item)
-    blocks.append(f"{t('digest_view_online')}{t('colon')}{site_url(config, digest.url)}")
+    blocks.append(f"{t('digest_view_online')}{t('colon')}{urls.absolute(config, digest.url)}")
     return blocks
 
 
@@ -144,14 +142,14 @@ def digest_md(site: Site, digest: WeekDigest) -> str:
         lines += [f"## {t(key)}", ""]
         for index, entry in enumerate(entries, 1):
             who = credit(site, entry, key, t)
-            lines.append(f"{index}. [{_md_escape(entry.title)}]({site_url(config, entry.url)})" + (f" — {_md_escape(who)}" if who else ""))
+            lines.append(f"{index}. [{_md_escape(entry.title)}]({urls.absolute(config, entry.url)})" + (f" — {_md_escape(who)}" if who else ""))
             if entry.summary:
                 lines.append(f"   {_md_escape(entry.summary)}")
         if key == "digest_open" and digest.open_total > len(entries):
-            lines.append(f"\n[{t('digest_open_more', n=digest.open_total - len(entries))}]({site_url(config, OPEN_URL)})")
+            lines.append(f"\n[{t('digest_open_more', n=digest.open_total - len(entries))}]({urls.absolute(config, urls.OPEN_QUESTIONS)})")
         lines.append("")
     if digest.top_tags:
-        tags = " ".join(f"[#{_md_escape(tag.name)}]({site_url(config, '/tags/' + tag.slug + '/')})" for tag, _ in digest.top_tags)
+        tags = " ".join(f"[#{_md_escape(tag.name)}]({urls.absolute(config, urls.tag(tag.slug))})" for tag, _ in digest.top_tags)
         lines += [f"## {t('digest_top_tags')}", "", tags, ""]
     if digest.contributors:
         lines += [f"## {t('digest_contributors')}", "", _md_escape(_people(site, digest, t)), ""]
@@ -159,23 +157,24 @@ def digest_md(site: Site, digest: WeekDigest) -> str:
         lines += [f"## {t('digest_past_years')}", ""]
         for year, entries in digest.past_years:
             lines += [f"**{t('year', y=year)}**", ""]
-            lines += [f"- [{_md_escape(e.title)}]({site_url(config, e.url)})" for e in entries] + [""]
-    lines.append(f"[{t('digest_view_online')}]({site_url(config, digest.url)})")
+            lines += [f"- [{_md_escape(e.title)}]({urls.absolute(config, e.url)})" for e in entries] + [""]
+    lines.append(f"[{t('digest_view_online')}]({urls.absolute(config, digest.url)})")
     return "\n".join(lines) + "\n"
 
 
-def digest_html(site: Site, digest: WeekDigest, renderer: Renderer) -> str:
-    """A standalone e-mail page: inline styles, no scripts, absolute links only."""
+def digest_html(site: Site, digest: WeekDigest, render: Callable[[Page], OutputFile]) -> str:
+    """A standalone e-mail page: inline styles, no scripts, absolute links only (`render`: the Renderer's)."""
     page = Page(digest.url, "digest_email.html", {
-        "digest": digest, "note_html": absolute_html(digest.note, digest.url, site.config),
+        "digest": digest, "note_html": urls.absolute_links(digest.note, digest.url, site.config),
         "sections": _sections(digest),
     })
-    return renderer.render(page).data.decode("utf-8")
+    return render(page).data.decode("utf-8")
 
 
-def digest_text(site: Site, digest: WeekDigest, fmt: str, renderer: Renderer | None = None) -> str:
+def digest_text(site: Site, digest: WeekDigest, fmt: str, render: Callable[[Page], OutputFile]) -> str:
+    """The digest in `fmt` (one of FORMATS); `render` (the Renderer's) makes the html one."""
     if fmt == "txt":
         return digest_txt(site, digest)
     if fmt == "md":
         return digest_md(site, digest)
-    return digest_html(site, digest, renderer or Renderer(site))
+    return digest_html(site, digest, render)

@@ -12,19 +12,17 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote, urljoin
 
 from feedgen.feed import FeedGenerator
 
-from ..config import SiteConfig
+from ..config import SECTION_IDS, SiteConfig
 from ..core.i18n import format_week, format_week_range, translator
-from ..model.pages import Page
-from ..model.records import SECTIONS, Entry, Site
-from ..render import Renderer
-from .digest import WeekDigest, site_digests
+from ..model import urls
+from ..model.digest import WeekDigest
+from ..model.pages import OutputFile, Page, output_path
+from ..model.records import Entry, Site
 
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # text pasted from chats can hold these
-ATTRIBUTE_URL = re.compile(r'(?P<attr>\s(?:href|src))="(?P<url>[^"]*)"')
 GENERATOR = "kb"
 DIGEST_ITEM_TEMPLATE = "digest_feed_item.html"
 EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")  # the build date of a feed with no items
@@ -55,28 +53,6 @@ class FeedItem:
     categories: tuple[str, ...] = ()
 
 
-def site_url(config: SiteConfig, path: str) -> str:
-    """Site-relative path → absolute URL, percent-encoded (Chinese slugs and tags)."""
-    return config.absolute(quote(path, safe="/#?=&%:@~+-._"))
-
-
-def absolute_html(html: str, page_url: str, config: SiteConfig) -> str:
-    """Make every href/src absolute, resolved exactly as the browser does on the page itself.
-
-    Links between entries already carry the base path ("/kb/qa/x/"), so they stay under base_url.
-    """
-    base = site_url(config, page_url)
-
-    def fix(match: re.Match) -> str:
-        url = html_lib.unescape(match.group("url"))
-        if url.startswith(("data:", "mailto:", "tel:")) or re.match(r"^[a-z][a-z0-9+.-]*://", url, re.I):
-            return match.group(0)
-        absolute = urljoin(base, url)
-        return f'{match.group("attr")}="{html_lib.escape(absolute, quote=True)}"'
-
-    return ATTRIBUTE_URL.sub(fix, html)
-
-
 def entry_html(site: Site, entry: Entry) -> str:
     """The whole entry as feed content: the body, then a Q&A entry's answers."""
     parts = [entry.html]
@@ -89,11 +65,11 @@ def entry_html(site: Site, entry: Entry) -> str:
             parts.append(f"<h2>{html_lib.escape(label + (t('colon') + who if who else ''))}</h2>\n{answer.html}")
         if q.is_open:
             parts.append(f"<p><strong>{html_lib.escape(t('open'))}</strong> — {html_lib.escape(t('no_answers'))}</p>")
-    return absolute_html("\n".join(parts), entry.url, site.config)
+    return urls.absolute_links("\n".join(parts), entry.url, site.config)
 
 
 def entry_item(site: Site, entry: Entry) -> FeedItem:
-    link = site_url(site.config, entry.url)
+    link = urls.absolute(site.config, entry.url)
     full = site.config.feed_full_content
     return FeedItem(
         id=link, title=entry.title, link=link, published=entry.date, updated=entry.updated or entry.date,
@@ -109,12 +85,12 @@ def items_feed_bytes(config: SiteConfig, title: str, url: str, items: list[FeedI
     items = sorted(items, key=lambda i: (-i.published.timestamp(), i.id))[: config.feed_limit]
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
-    fg.id(site_url(config, page_url))
+    fg.id(urls.absolute(config, page_url))
     fg.title(xml_text(title))
     subtitle = description or config.description or title
     fg.subtitle(xml_text(subtitle) if atom else rss_html(subtitle))
-    fg.link(href=site_url(config, url), rel="self")
-    fg.link(href=site_url(config, page_url), rel="alternate")  # last: feedgen makes it the RSS <link>
+    fg.link(href=urls.absolute(config, url), rel="self")
+    fg.link(href=urls.absolute(config, page_url), rel="alternate")  # last: feedgen makes it the RSS <link>
     fg.language(config.language)
     fg.generator(GENERATOR)
     fg.author(name=xml_text(config.title))
@@ -172,13 +148,17 @@ def feed_bytes(site: Site, title: str, url: str, entries: list[Entry], *, descri
 class EntryFeed:
     """One feed of entries, before it is made: what its bytes depend on, besides the config and members."""
 
-    path: str  # in output/, e.g. "tags/x/feed.xml"
     title: str
     url: str
     entries: tuple[Entry, ...]  # newest first, at most feed_limit
     description: str = ""
     page_url: str = "/"
     atom: bool = False
+
+    @property
+    def path(self) -> str:
+        """Where it goes in output/: "tags/x/feed.xml"."""
+        return output_path(self.url)
 
     def bytes(self, site: Site, items: dict[int, FeedItem] | None = None) -> bytes:
         return feed_bytes(site, self.title, self.url, list(self.entries), description=self.description,
@@ -189,33 +169,33 @@ def feed_title(site: Site, name: str) -> str:
     return f"{name} · {site.config.title}"
 
 
-def digest_item(site: Site, digest: WeekDigest, renderer: Renderer) -> FeedItem:
-    """A completed week as one item; its GUID is the week's page, which never moves."""
+def digest_item(site: Site, digest: WeekDigest, render: Callable[[Page], OutputFile]) -> FeedItem:
+    """A completed week as one item; its GUID is the week's page, which never moves (`render`: the
+    Renderer's, for the item's template)."""
     config = site.config
     t = translator(config.language, dict(config.section_labels))
     page = Page(digest.url, DIGEST_ITEM_TEMPLATE, {"digest": digest, "absolute": True})
-    content = renderer.render(page).data.decode("utf-8")
+    content = render(page).data.decode("utf-8")
     week = format_week(digest.week, config.language)
-    link = site_url(config, digest.url)
+    link = urls.absolute(config, digest.url)
     closed = digest.week.end(config.tz)
     summary = (f"{format_week_range(digest.week, config.language)} · {digest.counts.entries} {t('digest_count_entries')}"
                f" · {digest.counts.answers} {t('digest_count_answers')} · {digest.counts.contributors} {t('digest_count_people')}")
     return FeedItem(id=link, title=t("digest_week_title", week=week), link=link, published=closed, updated=closed,
-                    summary=summary, content=absolute_html(content, digest.url, config))
+                    summary=summary, content=urls.absolute_links(content, digest.url, config))
 
 
-def digest_feed_weeks(site: Site, digests: list[WeekDigest] | None = None) -> list[WeekDigest]:
+def digest_feed_weeks(site: Site, digests: list[WeekDigest]) -> list[WeekDigest]:
     """The weeks /digest/feed.xml shows: the latest completed ones, oldest first, never the week in
-    progress (`digests`: `site_digests(site)`, if the caller has them)."""
-    digests = site_digests(site) if digests is None else digests
+    progress (`digests`: `digest.site_digests(site)`)."""
     return [d for d in digests if not d.in_progress][-site.config.feed_limit:]
 
 
 def digest_feed_of_items(site: Site, items: list[FeedItem]) -> bytes:
     """/digest/feed.xml from its items (`digest_item` of each week): the build reuses items of unchanged weeks."""
     t = translator(site.config.language, dict(site.config.section_labels))
-    return items_feed_bytes(site.config, feed_title(site, t("feed_digest")), "/digest/feed.xml", items,
-                            description=t("digest_about"), page_url="/digest/")
+    return items_feed_bytes(site.config, feed_title(site, t("feed_digest")), urls.DIGEST_FEED, items,
+                            description=t("digest_about"), page_url=urls.DIGESTS)
 
 
 def entry_feeds(site: Site) -> list[EntryFeed]:
@@ -225,11 +205,10 @@ def entry_feeds(site: Site) -> list[EntryFeed]:
     limit = config.feed_limit
     entries = site.entries[:limit]
     everything = feed_title(site, t("feed_all"))
-    feeds = [EntryFeed("feed.xml", everything, "/feed.xml", entries),
-             EntryFeed("atom.xml", everything, "/atom.xml", entries, atom=True)]
-    for section in SECTIONS:
-        feeds.append(EntryFeed(f"{section}/feed.xml", feed_title(site, t(section)), f"/{section}/feed.xml",
-                               tuple(site.in_section(section)[:limit]), t(f"{section}_about"), f"/{section}/"))
+    feeds = [EntryFeed(everything, urls.FEED, entries), EntryFeed(everything, urls.ATOM, entries, atom=True)]
+    for section in SECTION_IDS:
+        feeds.append(EntryFeed(feed_title(site, t(section)), urls.section_feed(section),
+                               tuple(site.in_section(section)[:limit]), t(f"{section}_about"), urls.section(section)))
     by_tag: dict[str, list[Entry]] = defaultdict(list)
     for e in site.entries:
         for tag in e.tags:
@@ -237,9 +216,19 @@ def entry_feeds(site: Site) -> list[EntryFeed]:
                 by_tag[tag.slug].append(e)
     for slug, tagged in sorted(by_tag.items()):
         name = t("feed_tag", tag=site.tags[slug].name)
-        feeds.append(EntryFeed(f"tags/{slug}/feed.xml", feed_title(site, name), f"/tags/{slug}/feed.xml",
-                               tuple(tagged), t("tagged", tag=site.tags[slug].name), f"/tags/{slug}/"))
+        feeds.append(EntryFeed(feed_title(site, name), urls.tag_feed(slug), tuple(tagged),
+                               t("tagged", tag=site.tags[slug].name), urls.tag(slug)))
     return feeds
+
+
+def open_questions_feed(site: Site) -> OutputFile:
+    """/qa/open/feed.xml, newest question first, for members who like to help."""
+    t = translator(site.config.language, dict(site.config.section_labels))
+    waiting = sorted((e for e in site.entries if e.question and e.question.is_open), key=lambda e: (e.date, e.url),
+                     reverse=True)
+    data = feed_bytes(site, feed_title(site, t("open_feed_title")), urls.OPEN_QUESTIONS_FEED, waiting,
+                      description=t("open_about"), page_url=urls.OPEN_QUESTIONS)
+    return OutputFile(output_path(urls.OPEN_QUESTIONS_FEED), data)
 
 
 def page_alternates(site: Site, url: str, t: Callable[..., str] | None = None) -> list[tuple[str, str]]:
@@ -247,17 +236,19 @@ def page_alternates(site: Site, url: str, t: Callable[..., str] | None = None) -
     (`t`: the site's translator, made once by a caller asking for many pages)."""
     t = t or translator(site.config.language, dict(site.config.section_labels))
     own: list[tuple[str, str]] = []
-    parts = url.strip("/").split("/")
-    if parts[0] in SECTIONS:
-        own.append((feed_title(site, t(parts[0])), f"/{parts[0]}/feed.xml"))
-    elif parts[0] == "tags" and len(parts) >= 2 and parts[1] in site.tags:
-        own.append((feed_title(site, t("feed_tag", tag=site.tags[parts[1]].name)), f"/tags/{parts[1]}/feed.xml"))
-    elif parts[0] in ("digest", "start"):
-        own.append((feed_title(site, t("feed_digest")), "/digest/feed.xml"))
+    if url == urls.OPEN_QUESTIONS:
+        own.append((feed_title(site, t("open_feed_title")), urls.OPEN_QUESTIONS_FEED))
+    kind, key = urls.area(url)
+    if kind == "section":
+        own.append((feed_title(site, t(key)), urls.section_feed(key)))
+    elif kind == "tag" and key in site.tags:
+        own.append((feed_title(site, t("feed_tag", tag=site.tags[key].name)), urls.tag_feed(key)))
+    elif url.startswith((urls.DIGESTS, urls.START)):
+        own.append((feed_title(site, t("feed_digest")), urls.DIGEST_FEED))
     everything = feed_title(site, t("feed_all"))
-    common = [(everything, "/feed.xml"), (everything, "/atom.xml")]
-    if not own or own[0][1] != "/digest/feed.xml":
-        common.append((feed_title(site, t("feed_digest")), "/digest/feed.xml"))
+    common = [(everything, urls.FEED), (everything, urls.ATOM)]
+    if not own or own[0][1] != urls.DIGEST_FEED:
+        common.append((feed_title(site, t("feed_digest")), urls.DIGEST_FEED))
     return own + common
 
 
@@ -265,13 +256,12 @@ def with_alternates(site: Site, pages: list[Page]) -> list[Page]:
     """Pages with their feeds added to the context (pages that set their own keep them)."""
     out = []
     t = translator(site.config.language, dict(site.config.section_labels))
-    known: dict[tuple[str, ...], list[tuple[str, str]]] = {}  # by what page_alternates reads of a URL
+    known: dict[tuple[str, str, bool], list[tuple[str, str]]] = {}  # by what page_alternates reads of a URL
     for page in pages:
         if not page.url.endswith("/") or "alternates" in page.context:
             out.append(page)
             continue
-        parts = page.url.strip("/").split("/")
-        kind = tuple(parts[:2]) if parts[0] == "tags" else (parts[0],)
+        kind = (*urls.area(page.url), page.url == urls.OPEN_QUESTIONS)
         if kind not in known:
             known[kind] = page_alternates(site, page.url, t)
         out.append(Page(page.url, page.template, {**page.context, "alternates": known[kind]}, page.derived))

@@ -7,59 +7,51 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from urllib.parse import quote
 
-from ..config import SiteConfig
 from ..core.i18n import format_week, format_week_range, translator
 from ..core.text import truncate
 from ..core.weeks import Week, is_complete, week_of_date
-from ..model.pages import OutputFile, Page
+from ..model import urls
+from ..model.pages import OutputFile, Page, output_path
 from ..model.records import Site
-from .digest import digest_url, week_index
-from .pages import pinned_entries
 
-INDEX_PATH = "start/entries.json"
 SUMMARY_UNITS = 60
 
 
-def page_href(config: SiteConfig, url: str) -> str:
-    """What the templates' url() gives: the base path, percent-encoded."""
-    return quote(config.base_path + url.lstrip("/"), safe="/#?=&%:@~+-._")
-
-
-def catchup_index(site: Site, weeks: list[Week] | None = None) -> dict:
+def catchup_index(site: Site, weeks: list[Week]) -> dict:
     """Every entry with its day and week in the site's timezone, newest first, and the weeks' digests
-    (`weeks`: those of `site_digests(site)`, if the caller has them)."""
+    (`weeks`: `digest.digest_weeks(site)`)."""
     config = site.config
-    tz = config.tz
+    tz, base = config.tz, config.base_path
     t = translator(config.language, dict(config.section_labels))
     labels = {}
-    for week in week_index(site).weeks() if weeks is None else weeks:
+    for week in weeks:
         labels[week.label] = {
             "title": format_week(week, config.language), "range": format_week_range(week, config.language),
-            "url": page_href(config, digest_url(week)), "in_progress": not is_complete(week, site.now, tz),
+            "url": urls.link(base, urls.digest(week)), "in_progress": not is_complete(week, site.now, tz),
         }
     entries = []
     days: dict[date, tuple[str, str]] = {}  # a day's name and week's label, worked out once per day
     for e in site.entries:
         local = e.date.astimezone(tz)
         if (day := local.date()) not in days:
-            days[day] = (local.strftime("%Y-%m-%d"), week_of_date(day).label)
+            days[day] = (local.strftime("%Y-%m-%d"), week_of_date(day, config.week_start).label)
         entries.append({
-            "url": page_href(config, e.url), "title": e.title, "section": e.section, "section_label": t(e.section),
+            "url": urls.link(base, e.url), "title": e.title, "section": e.section, "section_label": t(e.section),
             "date": local.isoformat(), "day": days[day][0], "week": days[day][1],
             "summary": truncate(e.summary, SUMMARY_UNITS),
         })
     return {"timezone": config.timezone, "weeks": labels, "entries": entries}
 
 
-def start_files(site: Site, weeks: list[Week] | None = None) -> list[OutputFile]:
+def start_files(site: Site, weeks: list[Week]) -> list[OutputFile]:
+    """/start/entries.json (`weeks`: `digest.digest_weeks(site)`)."""
     data = json.dumps(catchup_index(site, weeks), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return [OutputFile(INDEX_PATH, data.encode("utf-8"))]
+    return [OutputFile(output_path(urls.START_INDEX), data.encode("utf-8"))]
 
 
 def start_page(site: Site) -> Page:
     """/start/: the must-reads in curated order (weight), then the catch-up form."""
     today = site.now.astimezone(site.config.tz).strftime("%Y-%m-%d")
     first = site.entries[-1].date.astimezone(site.config.tz).strftime("%Y-%m-%d") if site.entries else today
-    return Page("/start/", "start.html", {"pinned": pinned_entries(site), "today": today, "first_day": first})
+    return Page(urls.START, "start.html", {"pinned": site.pinned(), "today": today, "first_day": first})

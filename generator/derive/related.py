@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -129,68 +130,103 @@ def _related(site: Site, limit: int, index: TermIndex | None) -> tuple[np.ndarra
     if n < 2:
         return tuple(np.zeros(0, np.int64) for _ in range(5))
     index = index if index is not None else site_index(site)
-    doc_bits = _bits(n)
+    vectors = _vectors(index, n)
+    tags = _tag_sets(entries)
+    c_doc, c_other = _candidate_pairs(n, vectors, _term_postings(vectors, n, len(index.ids)), tags)
+    # exact scores of the candidates
+    text = _cosines(n, *vectors, c_doc, c_other)
+    tag = _tag_cosines(n, tags.doc, tags.tag, tags.idf2, tags.norm, c_doc, c_other)
+    score = TEXT_WEIGHT * text + TAG_WEIGHT * tag
+    good = score >= MIN_SCORE
+    c_doc, c_other = c_doc[good], c_other[good]
+    score_units, text_units, tag_units = (np.rint(x[good] * 1e6).astype(np.int64) for x in (score, text, tag))
+    order = np.lexsort((n - 1 - c_other, -score_units, c_doc))  # by entry, best first, then newer
+    order = order[_first_of_each(c_doc[order], limit)]
+    return c_doc[order], c_other[order], score_units[order], text_units[order], tag_units[order]
 
-    v_doc, v_row, v_weight = _vectors(index, n)
 
-    # each term lists the entries where it weighs most (ties: newer), so a common term costs no
-    # more than a rare one when looking for candidates
+class TermPostings(NamedTuple):
+    """Each term's entries where it weighs most (ties: newer), at most POSTINGS: so a common term
+    costs no more than a rare one when looking for candidates."""
+
+    rows: np.ndarray  # the token rows that have postings, ascending
+    start: np.ndarray  # per row: where its postings start in `doc` and `weight`
+    length: np.ndarray
+    doc: np.ndarray
+    weight: np.ndarray
+
+
+def _term_postings(vectors: tuple[np.ndarray, np.ndarray, np.ndarray], n: int, tokens: int) -> TermPostings:
+    v_doc, v_row, v_weight = vectors
     weights, weight_rank = np.unique(v_weight, return_inverse=True)
-    p_row, p_rank, p_newer = _sorted((v_row, _bits(len(index.ids))), (len(weights) - 1 - weight_rank, _bits(len(weights))),
-                                     (n - 1 - v_doc, doc_bits))
+    p_row, p_rank, p_newer = _sorted((v_row, _bits(tokens)), (len(weights) - 1 - weight_rank, _bits(len(weights))),
+                                     (n - 1 - v_doc, _bits(n)))
     top = _first_of_each(p_row, POSTINGS)
     p_row, p_doc, p_weight = p_row[top], n - 1 - p_newer[top], weights[len(weights) - 1 - p_rank[top]]
     p_rows, p_start = np.unique(p_row, return_index=True)
-    p_len = np.diff(np.append(p_start, len(p_row)))
+    return TermPostings(p_rows, p_start, np.diff(np.append(p_start, len(p_row))), p_doc, p_weight)
 
-    # tags: IDF-weighted sets; each tag lists its newest entries
+
+class TagSets(NamedTuple):
+    """The entries' tags as IDF-weighted sets, and each tag's newest entries (at most POSTINGS)."""
+
+    doc: np.ndarray  # (doc, tag) pairs, by doc, then tag (so, slug)
+    tag: np.ndarray
+    idf2: np.ndarray  # per tag: its IDF, squared
+    norm: np.ndarray  # per doc: the norm of its set
+    newest_doc: np.ndarray  # per tag, its newest entries
+    start: np.ndarray  # per tag: where its entries start in `newest_doc`
+    length: np.ndarray
+
+
+def _tag_sets(entries: tuple[Entry, ...]) -> TagSets:
+    n = len(entries)
     slugs = sorted({t.slug for e in entries for t in e.tags})
     tag_number = {slug: k for k, slug in enumerate(slugs)}
     pairs = sorted((n - 1 - k, tag_number[t.slug]) for k, e in enumerate(entries) for t in e.tags)
-    t_doc = np.array([d for d, _ in pairs], dtype=np.int64)  # by doc, then tag (so, slug)
+    t_doc = np.array([d for d, _ in pairs], dtype=np.int64)
     t_tag = np.array([t for _, t in pairs], dtype=np.int64)
     if len(t_doc):
         unique = np.concatenate([[True], (t_doc[1:] != t_doc[:-1]) | (t_tag[1:] != t_tag[:-1])])
         t_doc, t_tag = t_doc[unique], t_tag[unique]
     tag_idf2 = (np.log((1 + n) / (1 + np.bincount(t_tag, minlength=len(slugs)))) + 1) ** 2
     tag_norm = np.sqrt(np.bincount(t_doc, weights=tag_idf2[t_tag], minlength=n))
-    b_tag, b_newer = _sorted((t_tag, _bits(len(slugs))), (n - 1 - t_doc, doc_bits))
+    b_tag, b_newer = _sorted((t_tag, _bits(len(slugs))), (n - 1 - t_doc, _bits(n)))
     newest = _first_of_each(b_tag, POSTINGS)
     b_tag, b_doc = b_tag[newest], n - 1 - b_newer[newest]
-    b_start = np.searchsorted(b_tag, np.arange(len(slugs)))
-    b_len = np.bincount(b_tag, minlength=len(slugs))
+    return TagSets(t_doc, t_tag, tag_idf2, tag_norm, b_doc, np.searchsorted(b_tag, np.arange(len(slugs))),
+                   np.bincount(b_tag, minlength=len(slugs)))
 
-    # candidates: partial scores from the query terms and the tags, summed as integers (in any order),
-    # a block of docs at a time (each doc's candidates depend on its own contributions only), so
-    # that the temporaries stay small: all at once, they were the build's peak of memory
+
+def _candidate_pairs(n: int, vectors: tuple[np.ndarray, np.ndarray, np.ndarray], postings: TermPostings,
+                     tags: TagSets) -> tuple[np.ndarray, np.ndarray]:
+    """(doc, other) of each doc's CANDIDATES best partial scores, from its query terms and its tags.
+
+    Partial scores are summed as integers (in any order), a block of docs at a time (each doc's
+    candidates depend on its own contributions only), so that the temporaries stay small: all at
+    once, they were the build's peak of memory.
+    """
+    v_doc, v_row, v_weight = vectors
     query = _first_of_each(v_doc, QUERY_TERMS)
     q_doc, q_weight = v_doc[query], v_weight[query]
-    where = np.searchsorted(p_rows, v_row[query])
-    q_start, q_len = p_start[where], p_len[where]
-    boost = TAG_WEIGHT * tag_idf2[t_tag] / np.where(tag_norm > 0, tag_norm, 1.0)[t_doc]
-    t_start, t_len = b_start[t_tag], b_len[t_tag]
+    where = np.searchsorted(postings.rows, v_row[query])
+    q_start, q_len = postings.start[where], postings.length[where]
+    t_doc, t_tag = tags.doc, tags.tag
+    boost = TAG_WEIGHT * tags.idf2[t_tag] / np.where(tags.norm > 0, tags.norm, 1.0)[t_doc]
+    t_start, t_len = tags.start[t_tag], tags.length[t_tag]
     per_doc = np.bincount(q_doc, weights=q_len, minlength=n) + np.bincount(t_doc, weights=t_len, minlength=n)
     found = []
     for first, end in _chunks(per_doc.astype(np.int64), 1 << 19):
         qa, qb = np.searchsorted(q_doc, [first, end]).tolist()
         ta, tb = np.searchsorted(t_doc, [first, end]).tolist()
-        pair, partial = _partial_scores(n, (q_doc[qa:qb], q_weight[qa:qb], q_start[qa:qb], q_len[qa:qb], p_doc, p_weight),
-                                        (t_doc[ta:tb], boost[ta:tb], t_start[ta:tb], t_len[ta:tb], b_doc,
-                                         np.ones(len(b_doc))))
+        pair, partial = _partial_scores(n, (q_doc[qa:qb], q_weight[qa:qb], q_start[qa:qb], q_len[qa:qb], postings.doc,
+                                            postings.weight),
+                                        (t_doc[ta:tb], boost[ta:tb], t_start[ta:tb], t_len[ta:tb], tags.newest_doc,
+                                         np.ones(len(tags.newest_doc))))
         found.append(_candidates(n, pair, partial))
-    c_doc = np.concatenate([c for c, _ in found]) if found else np.zeros(0, np.int64)
-    c_other = np.concatenate([o for _, o in found]) if found else np.zeros(0, np.int64)
-
-    # exact scores of the candidates
-    text = _cosines(n, v_doc, v_row, v_weight, c_doc, c_other)
-    tags = _tag_cosines(n, t_doc, t_tag, tag_idf2, tag_norm, c_doc, c_other)
-    score = TEXT_WEIGHT * text + TAG_WEIGHT * tags
-    good = score >= MIN_SCORE
-    c_doc, c_other = c_doc[good], c_other[good]
-    score_units, text_units, tag_units = (np.rint(x[good] * 1e6).astype(np.int64) for x in (score, text, tags))
-    order = np.lexsort((n - 1 - c_other, -score_units, c_doc))  # by entry, best first, then newer
-    order = order[_first_of_each(c_doc[order], limit)]
-    return c_doc[order], c_other[order], score_units[order], text_units[order], tag_units[order]
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate([c for c, _ in found]), np.concatenate([o for _, o in found])
 
 
 def _candidates(n: int, pair: np.ndarray, partial: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

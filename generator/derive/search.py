@@ -35,9 +35,11 @@ from itertools import chain
 
 import numpy as np
 
+from ..config import SECTION_IDS
 from ..core.i18n import format_date, translator
-from ..model.pages import OutputFile, Page
-from ..model.records import SECTIONS, Entry, Site
+from ..model import urls
+from ..model.pages import OutputFile, Page, output_path
+from ..model.records import Entry, Site
 from .terms import (  # noqa: F401  (what a token is lives in terms; tests and search.js's readers import it from here)
     CJK_CLASS,
     CODE_BITS,
@@ -240,10 +242,43 @@ def index_files(site: Site, index: TermIndex, folding: Folding,
     shard-key CRCs of the tokens whose postings differ), only the shards holding those are made
     again; entries are bundled again only when one of them changed.
     """
-    entries, keys = doc_entries(site), index.docs
-    language = site.config.language
+    entries, language = doc_entries(site), site.config.language
     count = shard_count(len(index.postings))
-    if previous is not None and changed is not None and len(previous.shards) == count:
+    reusable = previous is not None and changed is not None and len(previous.shards) == count
+    bodies = shard_bodies(index, count, changed if reusable else None)
+    bundle_keys = [hashlib.sha256("\n".join((language, *index.docs[n:n + BUNDLE])).encode()).hexdigest()
+                   for n in range(0, len(entries), BUNDLE)]
+    old_bundles = previous.bundles if previous is not None else {}
+    missing = [n for n, key in enumerate(bundle_keys) if key not in old_bundles]
+    with ThreadPoolExecutor(max_workers=default_workers()) as pool:  # zlib lets go of the GIL
+        made_shards = dict(zip(bodies, pool.map(compress, bodies.values()), strict=True))
+        made_bundles = dict(zip(missing, pool.map(lambda n: bundle(entries[n * BUNDLE:(n + 1) * BUNDLE], language),
+                                                  missing), strict=True))
+    shards = tuple((made_shards[n], hashlib.sha256(bodies[n]).digest()) if n in bodies else previous.shards[n]
+                   for n in range(count))
+    del bodies
+    bundles = {key: made_bundles[n] if n in made_bundles else old_bundles[key] for n, key in enumerate(bundle_keys)}
+    build = hashlib.sha256()
+    for _, part_digest in (*shards, *(bundles[key] for key in bundle_keys)):
+        build.update(part_digest)
+    meta = meta_body(site, entries, count, build.hexdigest()[:16], folded_pairs(index, folding))
+    # each keyed by its body's digest: after an edit, the build keeps the thousands unchanged as output/ holds them
+    files = [OutputFile(search_path("meta.bin"), compress(meta), compressed_key(hashlib.sha256(meta).digest()))]
+    files += [OutputFile(search_path(f"s/{n}.bin"), data, compressed_key(body)) for n, (data, body) in enumerate(shards)]
+    files += [OutputFile(search_path(f"d/{n}.bin"), bundles[key][0], compressed_key(bundles[key][1]))
+              for n, key in enumerate(bundle_keys)]
+    return files, SearchState(index.digest(), shards, bundles)
+
+
+def search_path(name: str) -> str:
+    """Where a file of the index goes in output/ ("search/s/3.bin")."""
+    return output_path(urls.search_file(name))
+
+
+def shard_bodies(index: TermIndex, count: int, changed: np.ndarray | None) -> dict[int, bytes]:
+    """Shard number → its body, uncompressed: every shard, or with `changed` (shard-key CRCs) only
+    the shards that hold those tokens."""
+    if changed is not None:
         dirty = np.zeros(count, dtype=bool)
         dirty[(changed % count).astype(np.int64)] = True
     else:
@@ -256,52 +291,38 @@ def index_files(site: Site, index: TermIndex, folding: Folding,
         by_shard[shard_of_row[row]].append((name, row))
     numbers = sorted(by_shard)
     groups = [np.array([row for _, row in sorted(by_shard[n])], dtype=np.int64) for n in numbers]
-    bodies = dict(zip(numbers, encode_rows(index, groups), strict=True))
+    return dict(zip(numbers, encode_rows(index, groups), strict=True))
 
-    t = translator(language, dict(site.config.section_labels))
-    bundle_keys = [hashlib.sha256("\n".join((language, *keys[n:n + BUNDLE])).encode()).hexdigest()
-                   for n in range(0, len(entries), BUNDLE)]
-    old_bundles = previous.bundles if previous is not None else {}
-    missing = [n for n, key in enumerate(bundle_keys) if key not in old_bundles]
 
-    def bundle(n: int) -> tuple[bytes, bytes]:
-        """(gzip, SHA-256) of entries n*BUNDLE…: made and compressed one at a time, so that the
-        whole site's text is never held uncompressed at once."""
-        body = json.dumps([{"t": e.title, "u": e.url, "s": e.section, "d": e.date.strftime("%Y-%m-%d"),
-                            "f": format_date(e.date, language), "g": [[tag.slug, tag.name] for tag in e.tags],
-                            "x": e.text} for e in entries[n * BUNDLE:(n + 1) * BUNDLE]],
-                          ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return compress(body), hashlib.sha256(body).digest()
+def bundle(entries: list[Entry], language: str) -> tuple[bytes, bytes]:
+    """(gzip, SHA-256 of the body) of a few entries' stored text: made and compressed a bundle at a
+    time, so that the whole site's text is never held uncompressed at once."""
+    body = json.dumps([{"t": e.title, "u": e.url, "s": e.section, "d": e.date.strftime("%Y-%m-%d"),
+                        "f": format_date(e.date, language), "g": [[tag.slug, tag.name] for tag in e.tags],
+                        "x": e.text} for e in entries], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return compress(body), hashlib.sha256(body).digest()
 
-    with ThreadPoolExecutor(max_workers=default_workers()) as pool:  # zlib lets go of the GIL
-        made_shards = dict(zip(bodies, pool.map(compress, bodies.values()), strict=True))
-        made_bundles = dict(zip(missing, pool.map(bundle, missing), strict=True))
-    shards = tuple((made_shards[n], hashlib.sha256(bodies[n]).digest()) if n in bodies else previous.shards[n]
-                   for n in range(count))
-    del bodies
-    bundles = {key: made_bundles[n] if n in made_bundles else old_bundles[key] for n, key in enumerate(bundle_keys)}
 
+def folded_pairs(index: TermIndex, folding: Folding) -> str:
+    """The folding pairs (traditional, simplified) of the CJK characters the index holds, flat:
+    what search.js needs to fold a query as the index was folded."""
     single = index.ids[(index.ids < np.uint64(LONG)) & (index.ids & np.uint64((1 << 2 * CODE_BITS) - 1) == 0)]
     folded_chars = {c for c in (chr(int(n) >> 2 * CODE_BITS) for n in single) if is_cjk(c)}
-    pairs = "".join(k + v for k, v in sorted(folding.pairs.items()) if v in folded_chars)
-    digest = hashlib.sha256()
-    for _, part_digest in (*shards, *(bundles[key] for key in bundle_keys)):
-        digest.update(part_digest)
+    return "".join(k + v for k, v in sorted(folding.pairs.items()) if v in folded_chars)
+
+
+def meta_body(site: Site, entries: list[Entry], shards: int, build: str, pairs: str) -> bytes:
+    """meta.bin's JSON: the index's shape, the build's id, the folding pairs, sections and tags with their counts."""
+    t = translator(site.config.language, dict(site.config.section_labels))
     tag_counts = Counter(tag.slug for entry in entries for tag in entry.tags)
     meta = {
-        "format": FORMAT, "shards": count, "docs": len(entries), "bundle": BUNDLE, "prefix": PREFIX_KEY,
-        "build": digest.hexdigest()[:16], "fold": pairs,
-        "sections": [[s, t(s), sum(e.section == s for e in entries)] for s in SECTIONS],
+        "format": FORMAT, "shards": shards, "docs": len(entries), "bundle": BUNDLE, "prefix": PREFIX_KEY,
+        "build": build, "fold": pairs,
+        "sections": [[s, t(s), sum(e.section == s for e in entries)] for s in SECTION_IDS],
         "tags": [[slug, site.tags[slug].name, n]
                  for slug, n in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))],
     }
-    meta_body = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    # each keyed by its body's digest: after an edit, the build keeps the thousands unchanged as output/ holds them
-    files = [OutputFile("search/meta.bin", compress(meta_body), compressed_key(hashlib.sha256(meta_body).digest()))]
-    files += [OutputFile(f"search/s/{n}.bin", data, compressed_key(body)) for n, (data, body) in enumerate(shards)]
-    files += [OutputFile(f"search/d/{n}.bin", bundles[key][0], compressed_key(bundles[key][1]))
-              for n, key in enumerate(bundle_keys)]
-    return files, SearchState(index.digest(), shards, bundles)
+    return json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def default_workers() -> int:
@@ -325,7 +346,7 @@ def search_page(site: Site) -> Page:
     """/search/: the form works without JavaScript too (it is a GET with ?q=)."""
     tag_counts = Counter(tag.slug for entry in site.entries for tag in entry.tags)
     tags = [site.tags[slug] for slug, _ in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-    return Page("/search/", "search.html", {"sections": SECTIONS, "tags": tags})
+    return Page(urls.SEARCH, "search.html", {"sections": SECTION_IDS, "tags": tags})
 
 
 def normalized_text(text: str, folding: Folding) -> str:

@@ -10,12 +10,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..config import SECTION_IDS
 from ..core.i18n import translator
 from ..core.weeks import Week, week_of
+from ..model import urls
+from ..model.contributions import Contribution, HonorRoll, HonorRollRow
 from ..model.pages import Page
-from ..model.records import SECTIONS, Entry, Site, Tag
+from ..model.records import Entry, Site, Tag
 from .charts import Chart, Series, chart_svg
-from .community import Contribution, contributions, honor_roll
 
 RECENT_WEEKS = 26
 TOP_TAGS = 10
@@ -128,7 +130,7 @@ def activity_periods(newcomers: dict[tuple[int, int], list[str]], entry_months: 
 
     count = max(0, column(last) + 1)
     people: list[list[str]] = [[] for _ in range(count)]
-    entries = [dict.fromkeys(SECTIONS, 0) for _ in range(count)]
+    entries = [dict.fromkeys(SECTION_IDS, 0) for _ in range(count)]
     for ym, who in newcomers.items():
         if 0 <= (i := column(ym)) < count:
             people[i] += who
@@ -141,68 +143,20 @@ def activity_periods(newcomers: dict[tuple[int, int], list[str]], entry_months: 
             for i, offset in enumerate(offsets)]
 
 
-def activity_review(site: Site, recent_weeks: int = RECENT_WEEKS,
-                    events: list[Contribution] | None = None) -> ActivityReview:
+def activity_review(site: Site, events: list[Contribution], recent_weeks: int = RECENT_WEEKS) -> ActivityReview:
+    """The numbers of /stats/ (`events`: `community.contributions(site)`)."""
     tz = site.config.tz
-    this_week = week_of(site.now, tz)
-    weeks = sorted({this_week.shifted(-n) for n in range(recent_weeks)})  # fewer in the calendar's first weeks
-    index = {w: i for i, w in enumerate(weeks)}
-    per_section = [dict.fromkeys(SECTIONS, 0) for _ in weeks]
-    asked = [0] * len(weeks)
-    answered = [0] * len(weeks)
-    people: list[set[str]] = [set() for _ in weeks]
-
-    first, end = weeks[0].start(tz), weeks[-1].end(tz)  # a moment outside is in none of them: no week to work out
-
-    def recent(moment: datetime) -> int | None:
-        return index[week_of(moment, tz)] if first <= moment < end else None
-
     questions = [e for e in site.entries if e.question]
-    for entry in site.entries:
-        i = recent(entry.date)
-        if i is not None:
-            per_section[i][entry.section] += 1
-            if entry.question:
-                asked[i] += 1
-    for entry in questions:  # answered when the digests say so: the accepted answer's date, else the first's
-        if not entry.question.is_open:
-            i = recent(entry.question.answered_at or entry.date)
-            if i is not None:
-                answered[i] += 1
-    events = contributions(site) if events is None else events
-    for c in events:
-        i = recent(c.date)
-        if i is not None:
-            people[i].add(c.who)
-
-    first_month: dict[str, tuple[int, int]] = {}
-    for c in events:  # oldest first
-        local = c.date.astimezone(tz)
-        first_month.setdefault(c.who, (local.year, local.month))
-    entry_months: dict[tuple[int, int], dict[str, int]] = {}
-    for entry in site.entries:
-        local = entry.date.astimezone(tz)
-        entry_months.setdefault((local.year, local.month), dict.fromkeys(SECTIONS, 0))[entry.section] += 1
-    newcomers: dict[tuple[int, int], list[str]] = {}
-    for who, ym in first_month.items():
-        newcomers.setdefault(ym, []).append(who)
-    now = site.now.astimezone(tz)
-    periods = activity_periods(newcomers, entry_months, (now.year, now.month))
-
     answered_questions = [e for e in questions if not e.question.is_open]
     days = sorted(d for d in (days_to_answer(e, tz) for e in answered_questions) if d is not None)
-    buckets = Counter()
-    for d in days:
-        key = next(k for k, limit in ANSWER_BUCKETS if limit is None or d <= limit)
-        buckets[key] += 1
+    buckets = Counter(next(k for k, limit in ANSWER_BUCKETS if limit is None or d <= limit) for d in days)
     tag_counts = Counter(t.slug for e in site.entries for t in e.tags)
     top = sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TAGS]
-
     return ActivityReview(
-        weeks=tuple(WeekActivity(w, per_section[i], asked[i], answered[i], len(people[i])) for i, w in enumerate(weeks)),
-        periods=tuple(periods),
+        weeks=weeks_activity(site, events, recent_weeks),
+        periods=periods_since_start(site, events),
         entries=len(site.entries),
-        contributors=len(first_month),
+        contributors=len({c.who for c in events}),
         questions=len(questions),
         answered=len(answered_questions),
         accepted=sum(1 for e in questions if e.question.accepted),
@@ -213,20 +167,66 @@ def activity_review(site: Site, recent_weeks: int = RECENT_WEEKS,
     )
 
 
-def review_charts(site: Site, review: ActivityReview, events: list[Contribution] | None = None) -> list[Chart]:
+def weeks_activity(site: Site, events: list[Contribution], count: int) -> tuple[WeekActivity, ...]:
+    """The last `count` weeks up to this one (fewer in the calendar's first weeks), oldest first."""
+    tz, starts_on = site.config.tz, site.config.week_start
+    weeks = sorted({week_of(site.now, tz, starts_on).shifted(-n) for n in range(count)})
+    index = {w: i for i, w in enumerate(weeks)}
+    per_section = [dict.fromkeys(SECTION_IDS, 0) for _ in weeks]
+    asked = [0] * len(weeks)
+    answered = [0] * len(weeks)
+    people: list[set[str]] = [set() for _ in weeks]
+    first, end = weeks[0].start(tz), weeks[-1].end(tz)  # a moment outside is in none of them: no week to work out
+
+    def recent(moment: datetime) -> int | None:
+        return index[week_of(moment, tz, starts_on)] if first <= moment < end else None
+
+    for entry in site.entries:
+        if (i := recent(entry.date)) is not None:
+            per_section[i][entry.section] += 1
+            asked[i] += entry.question is not None
+    for entry in site.entries:  # answered when the digests say so: the accepted answer's date, else the first's
+        if entry.question and not entry.question.is_open:
+            if (i := recent(entry.question.answered_at or entry.date)) is not None:
+                answered[i] += 1
+    for c in events:
+        if (i := recent(c.date)) is not None:
+            people[i].add(c.who)
+    return tuple(WeekActivity(w, per_section[i], asked[i], answered[i], len(people[i])) for i, w in enumerate(weeks))
+
+
+def periods_since_start(site: Site, events: list[Contribution]) -> tuple[PeriodActivity, ...]:
+    """The columns from the first month with an entry or a contribution to this month."""
+    tz = site.config.tz
+    first_month: dict[str, tuple[int, int]] = {}
+    for c in events:  # oldest first
+        local = c.date.astimezone(tz)
+        first_month.setdefault(c.who, (local.year, local.month))
+    entry_months: dict[tuple[int, int], dict[str, int]] = {}
+    for entry in site.entries:
+        local = entry.date.astimezone(tz)
+        entry_months.setdefault((local.year, local.month), dict.fromkeys(SECTION_IDS, 0))[entry.section] += 1
+    newcomers: dict[tuple[int, int], list[str]] = {}
+    for who, ym in first_month.items():
+        newcomers.setdefault(ym, []).append(who)
+    now = site.now.astimezone(tz)
+    return tuple(activity_periods(newcomers, entry_months, (now.year, now.month)))
+
+
+def review_charts(site: Site, review: ActivityReview, top: tuple[HonorRollRow, ...]) -> list[Chart]:
+    """The charts of the review (`top`: the first rows of the all-time honor roll)."""
     t = translator(site.config.language, dict(site.config.section_labels))
     weeks = review.weeks
-    week_labels = tuple(f"{w.week.label}（{w.week.monday:%m-%d}）" for w in weeks)
+    week_labels = tuple(f"{w.week.label}（{w.week.first_day:%m-%d}）" for w in weeks)
     # a label every fourth week, counted back from this week so the newest is always labelled
-    week_axis = tuple(f"{w.week.monday.month}/{w.week.monday.day}" if (len(weeks) - 1 - i) % 4 == 0 else ""
+    week_axis = tuple(f"{w.week.first_day.month}/{w.week.first_day.day}" if (len(weeks) - 1 - i) % 4 == 0 else ""
                       for i, w in enumerate(weeks))
     periods = review.periods
     step = max(1, -(-len(periods) // 8))
     period_axis = tuple(p.axis_label if (len(periods) - 1 - i) % step == 0 else "" for i, p in enumerate(periods))
-    top = honor_roll(site, None, None, TOP_CONTRIBUTORS, events=events)
     return [
         Chart("entries-per-week", t("chart_entries_per_week", n=len(weeks)), week_labels,
-              tuple(Series(s, t(s), tuple(w.entries[s] for w in weeks)) for s in SECTIONS), week_axis),
+              tuple(Series(s, t(s), tuple(w.entries[s] for w in weeks)) for s in SECTION_IDS), week_axis),
         Chart("asked-answered", t("chart_asked_answered", n=len(weeks)), week_labels,
               (Series("asked", t("series_asked"), tuple(w.asked for w in weeks)),
                Series("answered", t("series_answered"), tuple(w.answered for w in weeks))), week_axis, stacked=False),
@@ -238,7 +238,7 @@ def review_charts(site: Site, review: ActivityReview, events: list[Contribution]
         Chart("contributors-per-week", t("chart_contributors_per_week", n=len(weeks)), week_labels,
               (Series("people", t("series_contributors"), tuple(w.contributors for w in weeks)),), week_axis),
         Chart("entries-per-month", _since_start_title(t, "entries", periods), tuple(p.label for p in periods),
-              tuple(Series(s, t(s), tuple(p.entries[s] for p in periods)) for s in SECTIONS), period_axis),
+              tuple(Series(s, t(s), tuple(p.entries[s] for p in periods)) for s in SECTION_IDS), period_axis),
         Chart("top-contributors", t("chart_top_contributors", n=len(top)), tuple(r.name for r in top),
               (Series("wrote", t("series_wrote"), tuple(r.wrote for r in top)),
                Series("answered", t("series_answers"), tuple(r.answered for r in top)),
@@ -264,15 +264,15 @@ def duration_text(days: float | None, t) -> str:
     return t("n_days", n=f"{days:.1f}".removesuffix(".0"))
 
 
-def stats_pages(site: Site, events: list[Contribution] | None = None) -> list[Page]:
-    """/stats/ (`events`: `contributions(site)`, if the caller has them)."""
-    events = contributions(site) if events is None else events
-    review = activity_review(site, events=events)
+def stats_pages(site: Site, events: list[Contribution], rolls: list[HonorRoll]) -> list[Page]:
+    """/stats/ (`events`: `community.contributions(site)`; `rolls`: `community.everyones_rolls(site, events)`)."""
+    review = activity_review(site, events)
     t = translator(site.config.language, dict(site.config.section_labels))
-    charts = review_charts(site, review, events)
-    return [Page("/stats/", "stats.html", {
+    everyone = next(roll for roll in rolls if roll.key == "all")
+    charts = review_charts(site, review, everyone.rows[:TOP_CONTRIBUTORS])
+    return [Page(urls.STATS, "stats.html", {
         "review": review, "charts": [(c, chart_svg(c)) for c in charts],
         "median_text": duration_text(review.median_days_to_answer, t),
-        "weeks_from": review.weeks[0].week.monday if review.weeks else None,
-        "weeks_to": review.weeks[-1].week.sunday if review.weeks else None,
+        "weeks_from": review.weeks[0].week.first_day if review.weeks else None,
+        "weeks_to": review.weeks[-1].week.last_day if review.weeks else None,
     })]

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -389,6 +390,49 @@ def patched_index(old: TermIndex, keys: Sequence[str], terms_of: Callable[[list[
     The docs of `old` that are still there, in the same order, keep their postings (renumbered
     if docs before them came or went); every other doc is added from its terms.
     """
+    remap, added = _renumbering(old, keys)
+    kept = _kept_postings(old, remap)
+    fresh = terms_of(added)
+    if not isinstance(fresh, Postings):
+        fresh = postings_of(added, fresh)
+    names = {**old.names, **fresh.names}
+    changed = kept.changed
+    if len(fresh.values) + len(kept.removed) <= MANY_NEW:  # an edit: a doc added again may leave a token as it was
+        new_ids = np.repeat(fresh.ids, fresh.counts)
+        gone_ids, gone_values = old.ids[kept.removed_rows], old.postings[kept.removed]
+        changed[kept.removed_rows[_differ(gone_ids, gone_values, new_ids, fresh.values)]] = True
+        touched = np.unique(new_ids[_differ(new_ids, fresh.values, gone_ids, gone_values)])
+        del new_ids
+    else:
+        changed[kept.removed_rows] = True
+        touched = fresh.ids
+    remaining = kept.counts > 0
+    ids = np.union1d(old.ids[remaining], fresh.ids).astype(np.uint64)
+    old_rows = np.searchsorted(ids, old.ids[remaining])
+    new_rows = np.searchsorted(ids, fresh.ids)
+    counts = np.zeros(len(ids), dtype=np.int64)
+    counts[new_rows] = fresh.counts
+    counts[old_rows] += kept.counts[remaining]
+    starts = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    merged = _merged(kept.postings, old_rows, kept.counts[remaining], len(ids), new_rows, fresh.counts, fresh.values)
+    del fresh
+
+    names = {n: names[n] for n in ids[ids >= np.uint64(LONG)].tolist()}
+    crcs = np.zeros(len(ids), dtype=np.uint32)
+    crcs[old_rows] = old.crcs[remaining]
+    unknown = np.flatnonzero(~np.isin(ids, old.ids[remaining]))
+    crcs[unknown] = [zlib.crc32(shard_key(token).encode("utf-8")) for token in _tokens(ids[unknown], names)]
+    index = TermIndex(tuple(keys), ids, starts, merged, crcs, names)
+    touched = crcs[np.searchsorted(ids, touched)]
+    return index, np.union1d(old.crcs[changed], touched).astype(np.uint32)
+
+
+def _renumbering(old: TermIndex, keys: Sequence[str]) -> tuple[np.ndarray, list[int]]:
+    """(the new number of each doc of `old`, -1 if it is not kept; the new docs to add from their terms).
+
+    A doc is kept when its key is still there, after the last doc kept: the order of kept docs stays.
+    """
     where = {key: i for i, key in enumerate(old.docs)}
     remap = np.full(len(old.docs), -1, dtype=np.int64)
     last = -1
@@ -400,11 +444,27 @@ def patched_index(old: TermIndex, keys: Sequence[str], terms_of: Callable[[list[
             last = i
         else:
             added.append(doc)
-    heads = old.starts[:-1]
-    if len(old.postings) and np.array_equal(remap, np.arange(len(old.docs))):
-        postings, kept_counts = old.postings, old.counts()  # docs only added at the end: nothing to renumber
-        changed, removed, removed_rows = np.zeros(len(old.ids), dtype=bool), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    elif len(old.postings) and np.all((remap < 0) | (remap == np.arange(len(old.docs)))) and np.sum(remap < 0) <= 16:
+    return remap, added
+
+
+class KeptPostings(NamedTuple):
+    """What stays of an index's postings once some docs are dropped and the others renumbered."""
+
+    postings: np.ndarray  # by token row, then value, as in the index
+    counts: np.ndarray  # per token row of the old index: its postings kept
+    changed: np.ndarray  # per token row: its kept postings were renumbered
+    removed: np.ndarray  # positions of the dropped postings in the old index
+    removed_rows: np.ndarray  # the token row of each
+
+
+def _kept_postings(old: TermIndex, remap: np.ndarray) -> KeptPostings:
+    if not len(old.postings):
+        nothing = np.zeros(0, np.int64)
+        return KeptPostings(old.postings, nothing, np.zeros(0, bool), nothing, nothing)
+    unchanged = np.zeros(len(old.ids), dtype=bool)
+    if np.array_equal(remap, np.arange(len(old.docs))):  # docs only added at the end: nothing to renumber
+        return KeptPostings(old.postings, old.counts(), unchanged, np.zeros(0, np.int64), np.zeros(0, np.int64))
+    if np.all((remap < 0) | (remap == np.arange(len(old.docs)))) and np.sum(remap < 0) <= 16:
         docs = old.postings >> np.uint32(4)  # a few docs edited in place: find their postings, renumber none
         hit = np.zeros(len(docs), dtype=bool)
         for doc in np.flatnonzero(remap < 0).tolist():
@@ -412,55 +472,17 @@ def patched_index(old: TermIndex, keys: Sequence[str], terms_of: Callable[[list[
         removed = np.flatnonzero(hit)
         del docs, hit
         removed_rows = np.searchsorted(old.starts, removed, side="right") - 1
-        postings = np.delete(old.postings, removed)
-        kept_counts = old.counts() - np.bincount(removed_rows, minlength=len(old.ids))
-        changed = np.zeros(len(old.ids), dtype=bool)
-    elif len(old.postings):
-        old_docs = (old.postings >> np.uint32(4)).astype(np.int32)
-        new_docs = remap.astype(np.int32)[old_docs]
-        kept = new_docs >= 0
-        changed = np.logical_or.reduceat(kept & (new_docs != old_docs), heads)  # renumbered
-        removed = np.flatnonzero(~kept)
-        removed_rows = np.searchsorted(old.starts, removed, side="right") - 1
-        postings = new_docs[kept].astype(np.uint32) << np.uint32(4) | (old.postings[kept] & np.uint32(15))
-        kept_counts = np.add.reduceat(kept, heads, dtype=np.int64)
-        del old_docs, new_docs, kept
-    else:
-        postings, kept_counts, changed = old.postings, np.zeros(0, np.int64), np.zeros(0, bool)
-        removed = removed_rows = np.zeros(0, np.int64)
-
-    fresh = terms_of(added)
-    if not isinstance(fresh, Postings):
-        fresh = postings_of(added, fresh)
-    names = {**old.names, **fresh.names}
-    if len(fresh.values) + len(removed) <= MANY_NEW:  # an edit: a doc added again may leave a token as it was
-        new_ids = np.repeat(fresh.ids, fresh.counts)
-        changed[removed_rows[_differ(old.ids[removed_rows], old.postings[removed], new_ids, fresh.values)]] = True
-        touched = np.unique(new_ids[_differ(new_ids, fresh.values, old.ids[removed_rows], old.postings[removed])])
-        del new_ids
-    else:
-        changed[removed_rows] = True
-        touched = fresh.ids
-    remaining = kept_counts > 0
-    ids = np.union1d(old.ids[remaining], fresh.ids).astype(np.uint64)
-    old_rows = np.searchsorted(ids, old.ids[remaining])
-    new_rows = np.searchsorted(ids, fresh.ids)
-    counts = np.zeros(len(ids), dtype=np.int64)
-    counts[new_rows] = fresh.counts
-    counts[old_rows] += kept_counts[remaining]
-    starts = np.zeros(len(ids) + 1, dtype=np.int64)
-    np.cumsum(counts, out=starts[1:])
-    merged = _merged(postings, old_rows, kept_counts[remaining], len(ids), new_rows, fresh.counts, fresh.values)
-    del fresh
-
-    names = {n: names[n] for n in ids[ids >= np.uint64(LONG)].tolist()}
-    crcs = np.zeros(len(ids), dtype=np.uint32)
-    crcs[old_rows] = old.crcs[remaining]
-    unknown = np.flatnonzero(~np.isin(ids, old.ids[remaining]))
-    crcs[unknown] = [zlib.crc32(shard_key(token).encode("utf-8")) for token in _tokens(ids[unknown], names)]
-    index = TermIndex(tuple(keys), ids, starts, merged, crcs, names)
-    touched = crcs[np.searchsorted(ids, touched)]
-    return index, np.union1d(old.crcs[changed], touched).astype(np.uint32)
+        counts = old.counts() - np.bincount(removed_rows, minlength=len(old.ids))
+        return KeptPostings(np.delete(old.postings, removed), counts, unchanged, removed, removed_rows)
+    old_docs = (old.postings >> np.uint32(4)).astype(np.int32)
+    new_docs = remap.astype(np.int32)[old_docs]
+    kept = new_docs >= 0
+    heads = old.starts[:-1]
+    changed = np.logical_or.reduceat(kept & (new_docs != old_docs), heads)  # renumbered
+    removed = np.flatnonzero(~kept)
+    removed_rows = np.searchsorted(old.starts, removed, side="right") - 1
+    postings = new_docs[kept].astype(np.uint32) << np.uint32(4) | (old.postings[kept] & np.uint32(15))
+    return KeptPostings(postings, np.add.reduceat(kept, heads, dtype=np.int64), changed, removed, removed_rows)
 
 
 def _differ(ids: np.ndarray, values: np.ndarray, other_ids: np.ndarray, other_values: np.ndarray) -> np.ndarray:

@@ -12,9 +12,6 @@ from datetime import date, datetime
 from ..config import SiteConfig
 from ..core.errors import SourceLocation
 
-SECTIONS = ("highlights", "qa", "lessons")
-
-
 BODY_TEXTS = ("html", "text")  # what a record read from the cache may leave to be read on first use
 
 
@@ -179,6 +176,10 @@ class Site:
 
     def in_section(self, section: str) -> list[Entry]:
         return [e for e in self.entries if e.section == section]
+
+    def pinned(self) -> list[Entry]:
+        """The must-reads (home page, /start/), in the curators' order: `weight`, then date."""
+        return sorted((e for e in self.entries if e.pinned), key=lambda e: (e.weight or 999, e.date))
 
     def member_name(self, who: str) -> str:
         member = self.members.get(who)

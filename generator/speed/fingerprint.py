@@ -27,7 +27,7 @@ from .parallel import MIN_ITEMS, Background
 PACKAGE = Path(__file__).parent.parent  # generator/: every module of kb
 # Globals that read nothing but the config (in every key), the members (in the key of every
 # page whose templates use MEMBER_GLOBALS) or nothing at all.
-PURE_GLOBALS = frozenset({"config", "t", "lang", "url", "abs_url", "name", "members", "sections", "card",
+PURE_GLOBALS = frozenset({"config", "t", "lang", "url", "abs_url", "name", "members", "sections", "urls", "card",
                           "fragment", "range", "dict", "lipsum", "cycler", "joiner", "namespace"})
 MEMBER_GLOBALS = frozenset({"members", "name", "card"})
 # Globals that render a template by name: a template that calls one loads that template too.

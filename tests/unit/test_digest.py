@@ -95,7 +95,7 @@ def test_empty_week(weeks_site):
 
 
 def test_digest_pages_urls_and_in_progress(weeks_site):
-    pages = {p.url: p for p in digest_pages(weeks_site)}
+    pages = {p.url: p for p in digest_pages(weeks_site, site_digests(weeks_site))}
     assert set(pages) == {"/digest/", "/digest/2025-W46/", "/digest/2026-W46/", "/digest/2026-W47/"}
     assert pages["/digest/"].context["current"].week == W47
     assert pages["/digest/"].context["latest"].week == W46
@@ -145,7 +145,8 @@ def test_open_questions_at_each_weeks_end_are_those_asked_before_it_and_answered
                              date=asked, html="", text="", summary="", reading_minutes=1,
                              question=Question(None, answers, forced_open=rng.random() < 0.1)))
     entries.sort(key=lambda e: (-e.date.timestamp(), e.url))  # as the site holds them: newest first
-    site = SimpleNamespace(config=SimpleNamespace(tz=tz), now=start + timedelta(days=150), entries=tuple(entries), notes={})
+    site = SimpleNamespace(config=SimpleNamespace(tz=tz, week_start=1), now=start + timedelta(days=150),
+                           entries=tuple(entries), notes={})
     index = week_index(site)
     for number in range(1, 23):
         digest = week_digest(site, Week(2026, number), index)

@@ -81,7 +81,7 @@ class _Audit(HTMLParser):
 
 
 def test_html_is_an_email_page_with_inline_styles_and_absolute_links(site):
-    html = digest_html(site, week_digest(site, W46), Renderer(site))
+    html = digest_html(site, week_digest(site, W46), Renderer(site).render)
     audit = _Audit()
     audit.feed(html)
     assert "script" not in audit.tags and "link" not in audit.tags and "style" not in audit.tags

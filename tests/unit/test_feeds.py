@@ -9,9 +9,8 @@ import feedparser
 import pytest
 
 from generator.build import BuildOptions, build, load_site
-from generator.config import SiteConfig
 from generator.core.errors import Problems
-from generator.derive.feeds import absolute_html, feed_bytes, page_alternates
+from generator.derive.feeds import feed_bytes, page_alternates
 from tests.conftest import NOW, copy_site
 
 BASE = "https://weeks.example.org/kb/"
@@ -161,15 +160,6 @@ def test_feed_bytes_is_reusable_for_any_list_of_entries(tmp_path: Path):
     assert feed.bozo == 0
     assert [e.title for e in feed.entries] == ["至今没人回答的问题"]
     assert any(link.href == BASE + "qa/open/feed.xml" and link.rel == "self" for link in feed.feed.links)
-
-
-def test_absolute_html_leaves_external_and_special_links_alone():
-    config = SiteConfig(base_url="https://x.org/kb/")
-    html = ('<a href="https://other.org/a">x</a><a href="mailto:a@b.c">m</a><a href="#h">h</a>'
-            '<a href="../y/">y</a><img src="/kb/img/%E5%9B%BE.png">')
-    out = absolute_html(html, "/qa/z/", config)
-    assert _attributes(out, "href") == ["https://other.org/a", "mailto:a@b.c", "https://x.org/kb/qa/z/#h", "https://x.org/kb/qa/y/"]
-    assert _attributes(out, "src") == ["https://x.org/kb/img/%E5%9B%BE.png"]
 
 
 def test_pages_link_their_own_feed_first(tmp_path: Path):

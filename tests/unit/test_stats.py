@@ -5,6 +5,7 @@ import pytest
 
 from generator.build import BuildOptions, build
 from generator.core.i18n import translator
+from generator.derive.community import contributions, honor_roll
 from generator.derive.stats import (
     MAX_PERIODS,
     activity_periods,
@@ -25,7 +26,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def review(site):
-    return activity_review(site, recent_weeks=4)
+    return activity_review(site, contributions(site), recent_weeks=4)
 
 
 def test_weekly_numbers(review):
@@ -71,7 +72,7 @@ def test_duration_text():
 
 
 def test_charts_carry_the_same_numbers_as_the_review(site, review):
-    charts = {c.id: c for c in review_charts(site, review)}
+    charts = {c.id: c for c in review_charts(site, review, honor_roll(site, None, None, limit=10))}
     assert set(charts) == {"entries-per-week", "asked-answered", "time-to-answer", "top-tags",
                            "contributors-per-week", "entries-per-month", "top-contributors", "new-contributors"}
     assert charts["entries-per-week"].totals == (1, 1, 1, 5)

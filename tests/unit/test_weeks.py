@@ -18,7 +18,7 @@ def test_the_first_and_last_weeks_a_date_can_hold_have_every_property():
     assert week_of_date(date.min) == FIRST and week_of_date(date.max) == LAST
     assert FIRST.shifted(-1) == FIRST and LAST.shifted(1) == LAST  # the calendar stops there
     assert FIRST.shifted(1) == Week(1, 2) and LAST.shifted(-1) == Week(9999, 51)
-    assert LAST.sunday == date.max and LAST.end(SHANGHAI) == datetime.max.replace(tzinfo=SHANGHAI)
+    assert LAST.last_day == date.max and LAST.end(SHANGHAI) == datetime.max.replace(tzinfo=SHANGHAI)
     assert FIRST.start(SHANGHAI) == datetime(1, 1, 1, tzinfo=SHANGHAI) and FIRST.label == "0001-W01"
     now = datetime(2026, 11, 21, 12, tzinfo=SHANGHAI)
     assert is_complete(FIRST, now, SHANGHAI) and not is_complete(LAST, now, SHANGHAI)
@@ -39,11 +39,11 @@ def test_shifting_any_week_by_any_number_is_a_week_of_the_calendar(day, weeks):
     shifted = week.shifted(weeks)
     assert FIRST <= shifted <= LAST
     try:
-        expected = week_of_date(week.monday + timedelta(weeks=weeks))
+        expected = week_of_date(week.first_day + timedelta(weeks=weeks))
     except OverflowError:
         expected = FIRST if weeks < 0 else LAST
     assert shifted == expected
-    assert shifted.start(UTC) < shifted.end(UTC) and shifted.monday <= shifted.sunday
+    assert shifted.start(UTC) < shifted.end(UTC) and shifted.first_day <= shifted.last_day
 
 
 def test_week_labels_are_parsed_with_messages_that_say_the_fix():

@@ -1,4 +1,5 @@
-"""Entry → what search engines and chat apps read: schema.org JSON-LD and the share image.
+"""Site → the entry pages, with what search engines and chat apps read of them: schema.org
+JSON-LD and the share image.
 
 Q&A entries become a `QAPage` whose `mainEntity` is the Question with its
 accepted and suggested answers; every other entry is an `Article`. The dicts
@@ -6,23 +7,48 @@ are rendered with `tojson_safe`, so no text in them can end the <script>.
 """
 from __future__ import annotations
 
+import functools
 import html as html_lib
 import re
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import urljoin
 
-from ..config import SiteConfig
+from ..config import SECTION_IDS
+from ..model import urls
+from ..model.pages import Page
 from ..model.records import Answer, Entry, Site
 
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|li|h[1-6]|pre|blockquote|tr|div)>", re.I)
 _IMG = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]+)\"", re.I)
-URL_SAFE = "/#?=&%:@~+-._"  # what the templates' url() and abs_url() leave as it is
 
 
-def absolute_url(config: SiteConfig, path: str) -> str:
-    """The URL the page's canonical link and og: tags give for a site path: percent-encoded once."""
-    return config.absolute(quote(path, safe=URL_SAFE))
+def entry_pages(site: Site, related: dict[str, list[Entry]]) -> list[Page]:
+    """Every entry's page (`related`: URL → its related entries, from derive/related.py)."""
+    pages = []
+    for section in SECTION_IDS:
+        entries = site.in_section(section)  # newest first
+        for index, entry in enumerate(entries):
+            pages.append(entry_page(site, entry, *neighbours(entries, index), related[entry.url]))
+    return pages
+
+
+def neighbours(entries: list[Entry], index: int) -> tuple[Entry | None, Entry | None]:
+    """(newer, older) of entries[index] in a section's entries, newest first."""
+    return (entries[index - 1] if index > 0 else None,
+            entries[index + 1] if index + 1 < len(entries) else None)
+
+
+def entry_page(site: Site, entry: Entry, newer: Entry | None, older: Entry | None, related: list[Entry]) -> Page:
+    """One entry's page, given its neighbours in its section (`kb serve` renders one alone)."""
+    return Page(entry.url, "entry.html", {
+        "entry": entry, "newer": newer, "older": older, "related": related,
+        "show_toc": len(entry.toc) >= site.config.toc_min_headings,
+    }, derived={  # made from the entry when the page is rendered: not digested for its key
+        "answers": functools.partial(ordered_answers, entry),
+        "structured_data": functools.partial(structured_data, site, entry),
+        "image": functools.partial(entry_image, entry, site),
+    })
 
 
 def plain_text(html: str) -> str:
@@ -46,7 +72,7 @@ def ordered_answers(entry: Entry) -> list[tuple[int, Answer]]:
 def person(site: Site, who: str) -> dict[str, str]:
     data = {"@type": "Person", "name": site.member_name(who)}
     if who in site.members:
-        data["url"] = absolute_url(site.config, f"/members/{who}/")
+        data["url"] = urls.absolute(site.config, urls.member(who))
     return data
 
 
@@ -62,7 +88,7 @@ def entry_image(entry: Entry, site: Site) -> str:
 
 def structured_data(site: Site, entry: Entry) -> dict[str, Any]:
     """The JSON-LD object of an entry page."""
-    url = absolute_url(site.config, entry.url)
+    url = urls.absolute(site.config, entry.url)
     image = entry_image(entry, site)
     if entry.question is None:
         data: dict[str, Any] = {
@@ -76,7 +102,7 @@ def structured_data(site: Site, entry: Entry) -> dict[str, Any]:
         if entry.tags:
             data["keywords"] = [t.name for t in entry.tags]
         if image:
-            data["image"] = absolute_url(site.config, image)
+            data["image"] = urls.absolute(site.config, image)
         return data
 
     question = entry.question

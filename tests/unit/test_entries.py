@@ -9,7 +9,7 @@ import feedparser
 
 from generator.commands.cli import main
 from generator.config import SiteConfig
-from generator.derive.structured import entry_image, ordered_answers, plain_text, structured_data
+from generator.derive.entries import entry_image, ordered_answers, plain_text, structured_data
 from generator.model.records import Answer, Entry, Member, Question, Site
 from generator.render import json_for_script
 from tests.conftest import NOW
