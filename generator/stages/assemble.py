@@ -18,6 +18,7 @@ from ..core.errors import Problem, SourceLocation, described, did_you_mean
 from ..core.text import slugify
 from ..core.weeks import parse_week
 from ..core.yamltext import YamlError, load_yaml_file
+from ..model import urls
 from ..model.records import BODY_TEXTS, Answer, Entry, Member, Question, Site, Tag, body_later, body_loader, with_origin
 from .parse import PLACEHOLDER_SCHEME, SEGMENT_BYTES, Document, minutes_of, parse_when, summary_of
 from .sanitize import is_safe_url
@@ -186,7 +187,7 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
             problems.append(Problem(loc, f'duplicate slug "{slug}": {seen_slugs[key]} already has it; rename one file or set "slug:"'))
             continue
         seen_slugs[key] = doc.source
-        url = f"/{doc.section}/{slug}/"
+        url = urls.entry(doc.section, slug)
         url_of_source[doc.source] = url
         entry_tags = []
         for written in meta.get("tags", []):
@@ -315,6 +316,6 @@ def current_time(now: str | None, tz, environ: dict) -> datetime:
 
 def note_with_links(doc: Document, url_of_source: dict[str, str], base_path: str, now: datetime) -> str:
     """A week's note with its links to entries' .md files resolved, as in entries."""
-    holder = Entry(section="digest", slug=doc.stem, url=f"/digest/{doc.stem}/", source=doc.source, title=doc.stem,
+    holder = Entry(section="digest", slug=doc.stem, url=urls.digest(doc.stem), source=doc.source, title=doc.stem,
                    date=now, html=doc.html, text="", summary="", reading_minutes=0, links=doc.links)
     return resolve_links(holder, url_of_source, base_path).html

@@ -18,6 +18,7 @@ from ..config import SECTION_IDS
 from ..core.errors import Problem, SourceLocation
 from ..core.errors import did_you_mean as _did_you_mean
 from ..core.text import slugify
+from ..model import urls
 from ..model.records import Site
 from .assemble import tag_key
 from .parse import Document
@@ -59,8 +60,8 @@ class SiteFiles:
 def page_url_of(doc: Document) -> str:
     """The URL a document is published at (before duplicate slugs are settled)."""
     if doc.section == "digest":
-        return f"/digest/{doc.stem}/"
-    return f"/{doc.section}/{doc.meta.get('slug') or slugify(doc.stem)}/"
+        return urls.digest(doc.stem)
+    return urls.entry(doc.section, doc.meta.get('slug') or slugify(doc.stem))
 
 
 def site_problems(site: Site, documents: list[Document], files: SiteFiles,

@@ -1,14 +1,24 @@
-"""ISO weeks: total over every date Python can hold; labels parsed with messages that say the fix."""
+"""Weeks: total over every date Python can hold, whatever day they start on, each named by the ISO
+week of its Thursday; labels parsed with messages that say the fix."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.core.weeks import Week, is_complete, last_completed_week, parse_week, week_of, week_of_date, year_problem
+from generator.core.weeks import (
+    SUNDAY,
+    Week,
+    is_complete,
+    last_completed_week,
+    parse_week,
+    week_of,
+    week_of_date,
+    year_problem,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIRST, LAST = Week(1, 1), Week(9999, 52)
@@ -67,3 +77,37 @@ def test_years_outside_1970_to_2100_are_named_as_mistakes():
     assert year_problem(date(1, 1, 1), "0001-01-01") == (
         '"0001-01-01" is before 1970, so it looks like an unset date: write the real date (kb takes years 1970 to 2100)')
     assert "is after 2100" in year_problem(datetime(2101, 1, 1), "2101-01-01")
+
+
+def test_saturday_night_and_sunday_morning_in_shanghai_are_two_weeks_only_when_weeks_start_on_sunday():
+    saturday, sunday = datetime(2026, 11, 14, 23, 30, tzinfo=SHANGHAI), datetime(2026, 11, 15, 8, tzinfo=SHANGHAI)
+    assert week_of(saturday, SHANGHAI) == week_of(sunday, SHANGHAI) == Week(2026, 46)
+    assert week_of(saturday, SHANGHAI, SUNDAY) == Week(2026, 46, SUNDAY)
+    assert week_of(sunday, SHANGHAI, SUNDAY) == Week(2026, 47, SUNDAY)
+    assert week_of(datetime(2026, 11, 14, 17, 30, tzinfo=UTC), SHANGHAI, SUNDAY).label == "2026-W47"  # Sunday in Shanghai
+    week = Week(2026, 47, SUNDAY)
+    assert (week.first_day, week.last_day) == (date(2026, 11, 15), date(2026, 11, 21))
+    assert week.start(SHANGHAI) == datetime(2026, 11, 15, tzinfo=SHANGHAI) and week.end(SHANGHAI) == datetime(2026, 11, 22, tzinfo=SHANGHAI)
+    assert last_completed_week(datetime(2026, 11, 16, 10, tzinfo=SHANGHAI), SHANGHAI, SUNDAY) == Week(2026, 46, SUNDAY)
+    assert parse_week("2026-W47", SUNDAY) == week
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(min_value=date(1971, 1, 1), max_value=date(2099, 12, 31)), st.integers(min_value=1, max_value=7))
+def test_a_week_starting_on_any_weekday_holds_seven_days_and_is_named_by_its_thursday(day, starts_on):
+    week = week_of_date(day, starts_on)
+    assert week.first_day <= day <= week.last_day and week.first_day.isoweekday() == starts_on
+    assert (week.last_day - week.first_day).days == 6 and week.first_day <= week.thursday <= week.last_day
+    assert week.label == "{:04d}-W{:02d}".format(*week.thursday.isocalendar()[:2]) and parse_week(week.label, starts_on) == week
+    assert week.start(SHANGHAI) == datetime.combine(week.first_day, time(), SHANGHAI)
+    assert week.end(SHANGHAI) == week.shifted(1).start(SHANGHAI) and week.shifted(-1).shifted(1) == week
+
+
+def test_the_ends_of_the_calendar_have_weeks_whatever_day_they_start_on():
+    for starts_on in range(1, 8):
+        first, last = week_of_date(date.min, starts_on), week_of_date(date.max, starts_on)
+        assert (first.label, last.label) == ("0001-W01", "9999-W52")
+        assert first.shifted(-1) == first and last.shifted(1) == last
+        assert first.start(UTC) < first.end(UTC) <= last.start(UTC) < last.end(UTC)
+        assert first.first_day <= first.last_day and last.first_day <= last.last_day
+    assert week_of_date(date.min, SUNDAY).start(UTC) == datetime.min.replace(tzinfo=UTC)  # its Sunday is in year 0
