@@ -3,18 +3,11 @@
 The new site is assembled in a temporary folder beside output/ and swapped in
 only when complete, so a failed or interrupted build never leaves a half-written
 site. Files whose bytes did not change are hard-linked from the previous output,
-keeping their mtime, so rsync and CDNs see only real changes.
+keeping their mtime, so rsync and CDNs see only real changes. Before anything is
+written, two outputs that claim one path are an error (`colliding_paths`).
 
-A build replaces everything in its output folder, so it writes only into a folder that is
-kb's (`output_refusal`, once per build, before anything is touched): a new or empty one, or
-one holding kb's mark (`.kb-output`, written into every output, as Sphinx keeps `.buildinfo`).
-Two kinds of folders built by earlier versions, which left no mark, are kb's too: the
-default SOURCE/output, if it is a folder of its own (not a symlink), and a folder that
-still holds a file as the site's cache says a build wrote it. Never an output: the site's folder or one that holds it,
-content/, static/, templates/, the cache or anything inside them, kb's theme, a file.
-
-Static files are read only where they resolve inside the site (the theme's inside the
-theme): a symlink out of it, or back into a folder it is in, is skipped with a warning.
+Where a build may write is output_folder.py's to say; a large site's spare tree, which
+the next build updates instead of making a new one, is speed/spare.py's.
 """
 from __future__ import annotations
 
@@ -29,18 +22,14 @@ from pathlib import Path
 
 from .core.errors import Problem, SourceLocation
 from .model.pages import OutputFile
-from .render import THEME, is_inside
-from .speed.cache import FileRecord, cache_folder
-from .speed.parallel import Background
 
-TMP_PREFIX = ".kb-tmp-"
-OLD_PREFIX = ".kb-old-"
-SPARE_PREFIX = ".kb-spare-"
+TMP_PREFIX = ".kb-tmp-"  # kb's working trees beside output/: a tree being made,
+OLD_PREFIX = ".kb-old-"  # an old tree being swapped out,
+SPARE_PREFIX = ".kb-spare-"  # a large site's previous tree (speed/spare.py)
 BACKGROUND_CLEANUP_FILES = 500  # old trees larger than this are deleted by a detached process
 MARK = ".kb-output"  # in every output folder: kb made it, and may replace what it holds
 MARK_TEXT = (b"This folder is written by kb build, which replaces everything in it on every build.\n"
              b"Keep files of your own in the site's static/ folder.\n")
-SITE_FOLDERS = ("content", "static", "templates")  # read by a build: never written into
 
 
 @dataclass(frozen=True)
@@ -103,45 +92,6 @@ def path_collisions(paths: list[str], origins: Mapping[str, list[str]] | None = 
     return colliding_paths([OutputFile(path, b"") for path in paths], origins, static)
 
 
-class UnsafeOutput(Exception):
-    """An output folder a build must not write into; the message says why and what to do instead."""
-
-
-def output_refusal(site_root: Path, output: Path, records: Mapping[str, FileRecord] | None = None) -> str | None:
-    """Why a build must not write into `output` (one line, with what to do), or None if it may.
-
-    `records`: the site's output manifest of that folder; a folder that still holds one of those
-    files as a build wrote it is kb's. Paths are compared as they resolve (`./content/`, `../site`
-    from inside it, a symlink to content/ are all content/).
-    """
-    real = os.path.realpath(output)
-    root = os.path.realpath(site_root)
-    shown = f"the output folder {output}" + (f" (→ {real})" if real != os.path.abspath(output) else "")
-    instead = "pass a new or empty folder with --output DIR"
-    guarded = [(root, "the site's folder", False), (os.path.realpath(cache_folder(site_root)), "kb's cache folder", True),
-               (os.path.realpath(THEME), "kb's theme folder", True)]
-    guarded += [(os.path.realpath(os.path.join(root, name)), f"the site's {name}/ folder", True) for name in SITE_FOLDERS]
-    for folder, what, inside_too in guarded:
-        if real == folder:
-            return f"{shown} is {what}, which a build would replace: {instead}"
-        if is_inside(folder, real):
-            return f"{shown} holds {what}, which a build would replace: {instead}"
-        if inside_too and is_inside(real, folder):
-            return f"{shown} is inside {what}, where kb writes nothing: {instead}"
-    if os.path.basename(real).startswith((TMP_PREFIX, OLD_PREFIX, SPARE_PREFIX)):
-        return f"{shown} is a folder kb keeps for itself while it builds: {instead}"
-    if os.path.lexists(real) and not os.path.isdir(real):
-        return f"{shown} is a file, not a folder: {instead} (kb makes it if it is missing)"
-    if not os.path.isdir(real) or os.path.lexists(os.path.join(real, MARK)) or real == os.path.join(root, "output") \
-            or any(record.matches(os.path.join(real, rel)) for rel, record in (records or {}).items()):
-        return None
-    with os.scandir(real) as items:
-        if next(items, None) is None:
-            return None
-    return (f"{shown} holds files kb did not write (it has no {MARK} file) and a build replaces everything "
-            f"in it: {instead}, or empty this one yourself")
-
-
 def clean_leftovers(output: Path) -> None:
     """Tidy what an interrupted build left beside output/; put back an output it had moved away.
 
@@ -178,177 +128,37 @@ def _in_use(folder: Path) -> bool:
     return False
 
 
-def write_output(files: list[OutputFile], output: Path, static: Mapping[str, Path] | None = None) -> WriteResult:
-    staged = StagedOutput(output)
+def write_output(files: list[OutputFile], output: Path, static: Mapping[str, Path] | None = None,
+                 in_place: bool = False) -> WriteResult:
+    """Every file and static file written into output/: a new tree swapped in whole, or (`in_place`,
+    `kb serve`'s private folder) the folder updated file by file."""
+    tree = InPlaceOutput(output) if in_place else StagedOutput(output)
     try:
         for rel, source in (static or {}).items():
-            staged.copy(rel, source)
+            tree.copy(rel, source)
         for f in files:
-            staged.add(f.path, staged.put(f.path, f.data)[1])
-        return staged.commit()
+            tree.add(f.path, tree.put(f.path, f.data)[1])
+        return tree.commit()
     except BaseException:
-        staged.abort()
+        tree.abort()
         raise
 
 
-def static_files(site_root: Path, theme: Path = THEME) -> dict[str, Path]:
-    """rel path → file to publish, the site's static/ overriding the theme's."""
-    return static_sources(site_root, theme)[0]
+class OutputTree:
+    """The files placed in an output tree, counted by whoever collects them: `put` only touches
+    the file system, so files can be placed from forked workers."""
 
-
-def static_sources(site_root: Path, theme: Path = THEME) -> tuple[dict[str, Path], list[Problem]]:
-    """`static_files`, and a warning for each file skipped (see `files_inside`)."""
-    found, skipped = files_inside(theme / "static", theme, "generator/theme/static/", "kb's theme folder")
-    own, more = files_inside(site_root / "static", site_root, "static/")
-    if own.pop(MARK, None) is not None:
-        more.append(_skipped(f"static/{MARK}", f"{MARK} is the name of kb's mark in its output folder; skipped: "
-                                               "rename the file"))
-    return {**found, **own}, skipped + more
-
-
-def files_inside(folder: Path, bound: Path, shown: str, within: str = "the site") -> tuple[dict[str, Path], list[Problem]]:
-    """rel path → file under `folder` (symlinks followed), and a warning for each symlink skipped:
-    one that resolves outside `bound` (nothing outside the site is read or published), or to a
-    folder it is in or one holding it (a loop, which would never end). `shown` names `folder` in warnings.
-
-    Only a symlink costs more than a directory entry: its real path is looked up.
-    """
-    found: dict[str, Path] = {}
-    skipped: list[Problem] = []
-    top, limit = os.path.realpath(folder), os.path.realpath(bound)
-    if not os.path.isdir(top):
-        return found, skipped
-    if not is_inside(top, limit):
-        return found, [_skipped(shown.rstrip("/"), f"points outside {within} ({top}); skipped")]
-    stack = [("", os.fspath(folder), (top,))]  # the real paths of the folders it is in: a loop leads back to one
-    while stack:
-        prefix, path, chain = stack.pop()
-        try:
-            with os.scandir(path) as scanned:
-                items = list(scanned)
-        except OSError:
-            continue
-        for item in items:
-            rel = prefix + item.name
-            if item.is_symlink():
-                real = os.path.realpath(item.path)
-                if not is_inside(real, limit):
-                    skipped.append(_skipped(shown + rel, f"points outside {within} ({real}); skipped: "
-                                                         "copy what it points at into the folder instead"))
-                elif _unpublished(real, limit):
-                    skipped.append(_skipped(shown + rel, f"points into {os.path.relpath(real, limit)}, which is never "
-                                                         "published (kb's cache and working folders, output/, .git); "
-                                                         "skipped: copy what it points at into the folder instead"))
-                elif os.path.isdir(real) and any(is_inside(folder, real) for folder in chain):
-                    skipped.append(_skipped(shown + rel, "a symlink back to a folder it is in (a loop); skipped: remove it"))
-                elif os.path.isdir(real):
-                    stack.append((rel + "/", item.path, (*chain, real)))
-                elif os.path.isfile(real):
-                    found[rel] = Path(item.path)
-            elif item.is_dir(follow_symlinks=False):
-                stack.append((rel + "/", item.path, (*chain, os.path.join(chain[-1], item.name))))
-            elif item.is_file(follow_symlinks=False):
-                found[rel] = Path(item.path)
-    return dict(sorted(found.items())), sorted(skipped)
-
-
-def _unpublished(real: str, site: str) -> bool:
-    """True for a path in the site's own folders that hold what must not be published: the
-    cache (drafts and all), kb's working trees, the default output/, git's history."""
-    first = os.path.relpath(real, site).split(os.sep)[0]
-    return first in (".git", "output") or first.startswith(".kb-")
-
-
-def _skipped(path: str, message: str) -> Problem:
-    return Problem(SourceLocation(path), message, "warning")
-
-
-class StagedOutput:
-    """A new output tree assembled beside output/ and swapped in whole by `commit`.
-
-    Files can be added from forked workers (`put` only touches the file system);
-    the counts are kept by whoever collects the results.
-
-    With `spare`, a large site keeps its previous tree beside output/ (`.kb-spare-output`)
-    and the next build brings that tree up to date instead of making a new one: only
-    changed files are touched, rather than every folder made and deleted again. Files
-    are never written into, only replaced, because the two trees share unchanged files.
-    """
-
-    def __init__(self, output: Path, spare: bool = False, claimed: SpareClaim | None = None):
-        """`claimed`: the spare, claimed (and being walked) since the build began; taken over here."""
+    def __init__(self, output: Path):
         self.output = output.resolve()
-        self.output.parent.mkdir(parents=True, exist_ok=True)
-        if claimed is None and spare:
-            claimed = SpareClaim(self.output, walk_here=True)
-        elif claimed is None:
-            clean_leftovers(self.output)
-        self.spare = spare_of(self.output)
-        self.keeps_spare = spare
-        self.lock = None
-        if claimed is not None:
-            self.lock, claimed.lock = claimed.lock, None
-        self.reusing = self.lock is not None
         self.paths: set[str] = set()
         self.written = self.unchanged = 0
-        self._folders: set[str] = set()  # known to exist: one mkdir per folder, not per file
-        self._found = FoundTree({}, set(), [])  # what the spare held when this build took it
-        if self.reusing:
-            self.root = self.spare
-            self._found = claimed.found()
-            self._folders = set(self._found.folders)
-        else:
-            self.root = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{self.output.name}-", dir=self.output.parent))
-        # a new tree is locked while it is made and swapped in: `clean_leftovers` leaves it to this build
-        self.tree_lock = None if self.reusing else _try_lock(self.root)
-
-    def _target(self, rel: str) -> Path:
-        target = self.root / rel
-        folder = rel.rpartition("/")[0]
-        if folder not in self._folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(folder)
-        return target
-
-    def _link(self, previous: Path, target: Path, ino: int | None = None) -> None:
-        if self.reusing:
-            try:  # the spare often has the very file already (unchanged for two builds)
-                if ino is not None:
-                    if os.lstat(target).st_ino == ino:
-                        return
-                elif os.path.samefile(previous, target):
-                    return
-            except OSError:
-                pass
-            partial = target.with_name(f"{TMP_PREFIX}{target.name}")
-            partial.unlink(missing_ok=True)
-            os.link(previous, partial)
-            os.replace(partial, target)
-        else:
-            os.link(previous, target)
 
     def put(self, rel: str, content: bytes | Path) -> tuple[Path, bool]:
         """Place one file; (where it is now, True if its bytes are new)."""
-        target = self._target(rel)
-        previous = self.output / rel
-        if _same_content(previous, content):
-            self._link(previous, target)
-            return target, False
-        partial = target.with_name(f"{TMP_PREFIX}{target.name}") if self.reusing else target
-        if isinstance(content, Path):
-            shutil.copyfile(content, partial)
-        else:
-            partial.write_bytes(content)
-        if partial != target:
-            os.replace(partial, target)
-        return target, True
+        raise NotImplementedError
 
     def keep(self, rel: str, ino: int | None = None) -> None:
-        """The previous output's file, known unchanged (and its inode, if known): linked without reading it,
-        and not even looked at when the spare already held that very file."""
-        if ino is not None and self._found.files.get(rel) == ino:
-            return
-        self._link(self.output / rel, self._target(rel), ino)
+        """The previous output's file, known unchanged (and its inode, if known), kept as it is."""
 
     def add(self, rel: str, written: bool) -> None:
         """Count a file placed by `put` or `keep` (possibly in a worker)."""
@@ -362,35 +172,87 @@ class StagedOutput:
         self.add(rel, self.put(rel, source)[1])
 
     def commit(self, background_cleanup: bool = False, previous: Iterable[str] | None = None) -> WriteResult:
-        """Swap the new tree in. The old one becomes the spare of a large site (with `spare`);
-        otherwise, with `background_cleanup`, a large old tree is deleted by a detached process
-        (the next build removes it if that process did not). `previous`: the files output/
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        """The build stopped: nothing it placed is left behind (where that is possible)."""
+
+
+class StagedOutput(OutputTree):
+    """A new output tree assembled beside output/ and swapped in whole by `commit`."""
+
+    def __init__(self, output: Path):
+        super().__init__(output)
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        self._folders: set[str] = set()  # known to exist: one mkdir per folder, not per file
+        self.root, self.tree_lock = self._tree()
+
+    def _tree(self) -> tuple[Path, int | None]:
+        """A new, empty tree, locked while it is made and swapped in: `clean_leftovers` leaves it to this build."""
+        clean_leftovers(self.output)
+        root = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{self.output.name}-", dir=self.output.parent))
+        return root, try_lock(root)
+
+    def _target(self, rel: str) -> Path:
+        target = self.root / rel
+        folder = rel.rpartition("/")[0]
+        if folder not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        return target
+
+    def _link(self, previous: Path, target: Path, ino: int | None = None) -> None:
+        os.link(previous, target)
+
+    def _partial(self, target: Path) -> Path:
+        """Where a file's bytes are written before they become `target`: the target itself, in a new tree."""
+        return target
+
+    def put(self, rel: str, content: bytes | Path) -> tuple[Path, bool]:
+        target = self._target(rel)
+        previous = self.output / rel
+        if same_content(previous, content):
+            self._link(previous, target)
+            return target, False
+        partial = self._partial(target)
+        if isinstance(content, Path):
+            shutil.copyfile(content, partial)
+        else:
+            partial.write_bytes(content)
+        if partial != target:
+            os.replace(partial, target)
+        return target, True
+
+    def keep(self, rel: str, ino: int | None = None) -> None:
+        """The previous output's file, known unchanged: linked without reading it."""
+        self._link(self.output / rel, self._target(rel), ino)
+
+    def commit(self, background_cleanup: bool = False, previous: Iterable[str] | None = None) -> WriteResult:
+        """Swap the new tree in; with `background_cleanup`, a large old tree is deleted by a detached
+        process (the next build removes it if that process did not). `previous`: the files output/
         holds, if known (from the output manifest), to count the removed ones without a walk."""
         self.put(MARK, MARK_TEXT)  # not counted: not the site's
         self.paths.add(MARK)
-        if self.reusing:
-            _prune(self.root, self.paths, self._found)
+        self._before_swap()
         previous = list(previous) if previous is not None else existing_files(self.output)
         removed = sum(1 for rel in previous if rel not in self.paths)
         large = len(previous) > BACKGROUND_CLEANUP_FILES
-        keep_as = self.spare if self.keeps_spare and large else None
-        self._unlock()
         try:
-            _swap(self.root, self.output, background_cleanup and large, keep_as)
+            _swap(self.root, self.output, background_cleanup and large, self._old_tree_kept_as(len(previous)))
         finally:
             self._unlock_tree()
         return WriteResult(self.written, self.unchanged, removed)
 
-    def abort(self) -> None:
-        if not self.reusing:  # a half-updated spare is fine: the next build checks every file in it
-            shutil.rmtree(self.root, ignore_errors=True)
-        self._unlock()
-        self._unlock_tree()
+    def _before_swap(self) -> None:
+        """The tree is complete: anything to do to it before it becomes output/."""
 
-    def _unlock(self) -> None:
-        if self.lock is not None:
-            os.close(self.lock)
-            self.lock = None
+    def _old_tree_kept_as(self, files: int) -> Path | None:
+        """Where the old tree (of that many files) is kept once swapped out, or None: deleted."""
+        return None
+
+    def abort(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+        self._unlock_tree()
 
     def _unlock_tree(self) -> None:
         if self.tree_lock is not None:
@@ -398,147 +260,18 @@ class StagedOutput:
             self.tree_lock = None
 
 
-def spare_of(output: Path) -> Path:
-    return output.parent / f"{SPARE_PREFIX}{output.name}"
-
-
-class SpareClaim:
-    """The spare tree of `kb build`, locked as the build begins and walked in a child process
-    while the build loads the site, instead of once the pages are ready to be written.
-
-    With `make` (output/ holds a large site), a missing spare is made by that child, of hard links
-    to output/'s files: the build after a cold one then updates it like any spare, rather than
-    make a new tree of every folder and link once its pages are ready (0.4 s at 10,000 entries).
-    """
-
-    def __init__(self, output: Path, walk_here: bool = False, make: bool = False):
-        self.output = output.resolve()
-        clean_leftovers(self.output)  # before the walk: it may put a moved-away output back
-        spare = spare_of(self.output)
-        linked_from = None
-        if make and not spare.exists() and self.output.is_dir():
-            try:
-                spare.mkdir()
-                linked_from = self.output
-            except OSError:  # made meanwhile by another build, or not allowed: no spare made here
-                pass
-        self.lock = _try_lock(spare) if spare.is_dir() else None
-        self.walk = Background(lambda: found_tree(spare, linked_from), here=walk_here) if self.lock is not None else None
-
-    def found(self) -> FoundTree:
-        """The tree the walk found (asked once, by the StagedOutput that took the lock over)."""
-        walk, self.walk = self.walk, None
-        return walk.result()
-
-    def release(self) -> None:
-        """Unless a StagedOutput took it over: stop the walk, unlock the spare."""
-        if self.walk is not None:
-            self.walk.cancel()
-            self.walk = None
-        if self.lock is not None:
-            os.close(self.lock)
-            self.lock = None
-
-
-def _try_lock(folder: Path) -> int | None:
-    """An exclusive lock on a folder, or None if another build holds it (or locks are unavailable)."""
-    try:
-        import fcntl
-
-        fd = os.open(folder, os.O_RDONLY)
-    except (ImportError, OSError):
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
-
-
-@dataclass(frozen=True)
-class FoundTree:
-    """A folder's tree as one walk found it."""
-
-    files: dict[str, int]  # relative path → inode (from the directory entry: no stat)
-    folders: set[str]  # relative paths, "" for the root
-    empty: list[str]  # folders that held nothing
-
-
-def found_tree(root: Path, linked_from: Path | None = None) -> FoundTree:
-    """Walk root once: a spare tree is then updated and pruned without a second walk or a stat per file.
-
-    With `linked_from`, root (empty) is first made a tree of hard links to that folder's files, as
-    that folder is walked; a file that cannot be linked is left out (the build places it).
-    """
-    files: dict[str, int] = {}
-    folders: set[str] = set()
-    empty: list[str] = []
-    stack = [("", str(linked_from if linked_from is not None else root))]
-    while stack:
-        rel, folder = stack.pop()
-        prefix = rel + "/" if rel else ""
-        try:
-            if linked_from is not None:
-                os.makedirs(os.path.join(root, rel), exist_ok=True)
-            folders.add(rel)
-            with os.scandir(folder) as items:
-                held = False
-                for item in items:
-                    held = True
-                    if item.is_dir(follow_symlinks=False):
-                        stack.append((prefix + item.name, item.path))
-                    elif linked_from is None or _linked(item.path, os.path.join(root, prefix + item.name)):
-                        files[prefix + item.name] = item.inode()
-        except OSError:
-            continue
-        if not held:
-            empty.append(rel)
-    return FoundTree(files, folders, empty)
-
-
-def _linked(source: str, target: str) -> bool:
-    try:
-        os.link(source, target)
-    except OSError:
-        return False
-    return True
-
-
-def _prune(root: Path, wanted: set[str], found: FoundTree | None = None) -> None:
-    """Delete the files under root that are not wanted, and the folders left empty
-    (`found`: root's tree as walked before anything was added to it, if known)."""
-    found = found if found is not None else found_tree(root)
-    emptied = set(found.empty)
-    for rel in found.files:
-        if rel not in wanted:
-            (root / rel).unlink(missing_ok=True)
-            emptied.add(rel.rpartition("/")[0])
-    by_depth: dict[int, set[str]] = {}
-    for folder in emptied:
-        by_depth.setdefault(folder.count("/") + 1 if folder else 0, set()).add(folder)
-    for depth in range(max(by_depth, default=0), 0, -1):
-        for folder in by_depth.get(depth, ()):
-            try:
-                os.rmdir(root / folder)
-            except OSError:  # not empty: it holds wanted files
-                continue
-            by_depth.setdefault(depth - 1, set()).add(folder.rpartition("/")[0])
-
-
-class InPlaceOutput:
+class InPlaceOutput(OutputTree):
     """Updates a private output folder file by file (for `kb serve`, which holds a lock
     so that no request sees it half-updated): no copy of the tree, only changed files."""
 
     def __init__(self, output: Path):
-        self.output = self.root = output.resolve()
+        super().__init__(output)
+        self.root = self.output
         self.output.mkdir(parents=True, exist_ok=True)
-        self.paths: set[str] = set()
-        self.written = self.unchanged = 0
 
     def put(self, rel: str, content: bytes | Path) -> tuple[Path, bool]:
         target = self.output / rel
-        if _same_content(target, content):
+        if same_content(target, content):
             return target, False
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f"{TMP_PREFIX}{target.name}")
@@ -549,14 +282,6 @@ class InPlaceOutput:
         os.replace(partial, target)
         return target, True
 
-    def keep(self, rel: str, ino: int | None = None) -> None:
-        pass
-
-    add = StagedOutput.add
-
-    def copy(self, rel: str, source: Path) -> None:
-        self.add(rel, self.put(rel, source)[1])
-
     def commit(self, background_cleanup: bool = False, previous: Iterable[str] | None = None) -> WriteResult:
         self.put(MARK, MARK_TEXT)
         removed = 0
@@ -566,11 +291,9 @@ class InPlaceOutput:
                 removed += 1
         return WriteResult(self.written, self.unchanged, removed)
 
-    def abort(self) -> None:
-        pass
 
-
-def _same_content(previous: Path, content: bytes | Path) -> bool:
+def same_content(previous: Path, content: bytes | Path) -> bool:
+    """True if the file `previous` holds these bytes (or the bytes of that file)."""
     try:
         stat = previous.stat()
     except OSError:
@@ -580,10 +303,6 @@ def _same_content(previous: Path, content: bytes | Path) -> bool:
             return False
         return previous.read_bytes() == content.read_bytes()
     return stat.st_size == len(content) and previous.read_bytes() == content
-
-
-def _count_removed(output: Path, wanted) -> int:
-    return sum(1 for rel in existing_files(output) if rel not in wanted)
 
 
 def existing_files(output: Path) -> list[str]:
@@ -602,6 +321,22 @@ def existing_files(output: Path) -> list[str]:
         except OSError:
             continue
     return found
+
+
+def try_lock(folder: Path) -> int | None:
+    """An exclusive lock on a folder, or None if another build holds it (or locks are unavailable)."""
+    try:
+        import fcntl
+
+        fd = os.open(folder, os.O_RDONLY)
+    except (ImportError, OSError):
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _swap(tmp: Path, output: Path, background_cleanup: bool = False, keep_as: Path | None = None) -> None:
@@ -624,7 +359,7 @@ def _swap(tmp: Path, output: Path, background_cleanup: bool = False, keep_as: Pa
         else:
             old = Path(tempfile.mkdtemp(prefix=f"{OLD_PREFIX}{output.name}-", dir=output.parent))
             os.rmdir(old)
-            held = _try_lock(output)
+            held = try_lock(output)
             try:
                 os.rename(output, old)
                 os.rename(tmp, output)

@@ -30,8 +30,9 @@ from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from ..build import BuildCancelled, BuildOptions, build
+from ..build import BuildCancelled, BuildOptions, Serving, build
 from ..core.errors import SiteError
+from ..site_folder import INPUT_FILES, INPUT_FOLDERS
 from ..speed.cache import BuildMemo, cache_folder
 from .preview import CompiledTemplates, LastBuild, preview
 
@@ -40,8 +41,6 @@ SCRIPT_PATH = "/__kb/live.js"
 DEBOUNCE_SECONDS = 0.12
 BUILD_AFTER_SECONDS = 0.5  # after the fast path: the tabs reload before the build takes the CPU
 EXACT_AFTER_SECONDS = 2.0  # quiet time after a save before related entries are computed again
-WATCHED_DIRS = ("content", "templates", "static")
-WATCHED_FILES = ("site_config.yaml",)
 KEEPALIVE_SECONDS = 15.0
 MAX_TARGET = 8192  # characters in a request's target, escapes and query included
 MAX_PATH_BYTES = 4096  # a decoded path longer than PATH_MAX names no file
@@ -276,8 +275,8 @@ class ServedSite:
                 shown.append(self.live.advance())
 
             try:
-                result = build(self.options, in_place=True, memo=self.memo, pages_written=pages_written,
-                               preview=not exact, cancelled=cancel.is_set)
+                result = build(self.options, serving=Serving(self.memo, pages_written, preview=not exact,
+                                                             cancelled=cancel.is_set))
             except BuildCancelled:
                 print(f"build stopped after {time.perf_counter() - started:.2f}s: a newer save came in",
                       file=out, flush=True)
@@ -521,15 +520,15 @@ def watch(source: Path, on_change: Callable[[set[str]], None]):
         if not parts or parts[-1].startswith((".#", "#")) or parts[-1].endswith(("~", ".swp", ".swx", ".tmp")):
             return None
         if len(parts) == 1:
-            return parts[0] if parts[0] in WATCHED_FILES or parts[0] in WATCHED_DIRS else None
-        if parts[0] in WATCHED_DIRS and not any(p.startswith(".") for p in parts[1:]):
+            return parts[0] if parts[0] in INPUT_FILES or parts[0] in INPUT_FOLDERS else None
+        if parts[0] in INPUT_FOLDERS and not any(p.startswith(".") for p in parts[1:]):
             return "/".join(parts)
         return None
 
     observer = Observer()
     handler = Handler()
     observer.schedule(handler, str(root), recursive=False)
-    for name in WATCHED_DIRS:
+    for name in INPUT_FOLDERS:
         if (root / name).is_dir():
             observer.schedule(handler, str(root / name), recursive=True)
     observer.daemon = True

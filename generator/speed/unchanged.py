@@ -15,12 +15,20 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from time import time_ns
+from typing import TYPE_CHECKING
 
-from ..core.errors import Problem
+from ..config import load_config
+from ..core.errors import Problem, SiteError
 from ..model.records import Site
+from ..site_folder import INPUT_FILES, INPUT_FOLDERS
+from ..stages.assemble import current_time
+from ..write import MARK, WriteResult, existing_files
+from .cache import BuildCache, FileRecord
+from .fingerprint import PACKAGE, code_version
 
-INPUT_DIRS = ("content", "templates", "static")
-INPUT_FILES = ("site_config.yaml",)
+if TYPE_CHECKING:
+    from ..pipeline import BuildOptions
+
 PACKAGE_DIRS = ("theme", "data")
 SETTLE_NS = 2_000_000_000
 MAX_RACY = 20_000  # files changed within SETTLE_NS of a look, digested by content (a large checkout: ~0.2 s)
@@ -95,7 +103,7 @@ def input_digest(site_root: Path, package: Path, code: str, options: str) -> Inp
     """
     stamps: list[tuple[str, str, int]] = []
     root = os.fspath(site_root)
-    for name in INPUT_DIRS:
+    for name in INPUT_FOLDERS:
         _stamps(os.path.join(root, name), f"{name}/", stamps)
     for name in INPUT_FILES:
         _stamps_of_file(os.path.join(root, name), name, stamps)
@@ -135,3 +143,42 @@ def next_change(site: Site) -> datetime:
             waited = max(0, (site.now - entry.date).days)
             moments.append(entry.date + timedelta(days=waited + 1))
     return min(moments)
+
+
+LAST_BUILD = "last_build:"  # + the output folder: its BuildRecord, keyed by the inputs' digest
+
+
+def last_build(cache: BuildCache, options: BuildOptions, records: dict[str, FileRecord]
+               ) -> tuple[BuildRecord | None, Inputs] | None:
+    """The last build into the options' output folder if it is still the answer, and the inputs' digest
+    (`records`: the folder's output manifest).
+
+    None when the build cannot be skipped by looking (no cache, an unreadable config).
+    """
+    if cache.db is None:
+        return None
+    try:
+        config = load_config(options.source, options.base_url)
+    except SiteError:
+        return None
+    now = current_time(options.now, config.tz, dict(os.environ))
+    output = options.output_dir.resolve()
+    shape = repr((options.drafts, options.base_url, options.strict, options.links_are_errors, str(output)))
+    inputs = input_digest(options.source, PACKAGE, code_version(), shape)
+    last = cache.artifact(LAST_BUILD + str(output), inputs.digest)
+    if last is None or not last.holds(inputs, now):
+        return None, inputs
+    if len(records) != last.written or not all(r.matches(output / path) for path, r in records.items()):
+        return None, inputs
+    if len(existing_files(output)) != last.written or not (output / MARK).is_file():
+        return None, inputs
+    return last, inputs
+
+
+def save_build(cache: BuildCache, output: Path, inputs: Inputs, site: Site, pages: int, result: WriteResult,
+               warnings: tuple[Problem, ...]) -> None:
+    """What the next build compares with, if the inputs' stamps were settled (see `input_digest`)."""
+    if inputs.settled:
+        cache.save_artifact(LAST_BUILD + str(output), inputs.digest, BuildRecord(
+            inputs.digest, site.now, next_change(site), len(site.entries), pages,
+            result.written + result.unchanged, warnings, inputs.racy))

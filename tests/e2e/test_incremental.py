@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import generator.build as build_module
 from generator.build import BuildOptions, build
 from generator.render import THEME, Renderer
-from generator.speed import unchanged
+from generator.speed import plan, terms, unchanged
 from generator.speed.cache import CACHE_DIR
 from generator.speed.fingerprint import PACKAGE
 from tests.conftest import NOW, copy_example_site
@@ -135,9 +134,9 @@ def test_after_an_edit_files_output_holds_as_they_are_are_given_without_their_by
     build(BuildOptions(source=basic_site, now=NOW))
     edit_body(basic_site)
     given: list = []
-    real = build_module.write_site
-    monkeypatch.setattr(build_module, "write_site", lambda site, pages, keys, files, *rest, **kw: (
-        given.extend(files or []), real(site, pages, keys, files, *rest, **kw))[1])
+    real = plan.FastStages.written
+    monkeypatch.setattr(plan.FastStages, "written", lambda self, site, rendered, problems: (
+        given.extend(rendered.files), real(self, site, rendered, problems))[1])
     build(BuildOptions(source=basic_site, now=NOW))
     search = {f.path: f.data for f in given if f.path.startswith("search/")}
     sent = sorted(path for path, data in search.items() if data is not None)
@@ -155,7 +154,7 @@ def test_the_term_index_is_stored_again_once_it_lacks_more_than_a_few_docs(basic
     real = BuildCache.save_large_artifact
     monkeypatch.setattr(BuildCache, "save_large_artifact", lambda self, name, key, value: (
         self.folder and stored.append(name), real(self, name, key, value))[1])  # not the clean builds' (no cache)
-    monkeypatch.setattr(build_module, "STALE_DOCS", 2)  # an edit here changes one doc: two keys differ
+    monkeypatch.setattr(terms, "STALE_DOCS", 2)  # an edit here changes one doc: two keys differ
     for name, expected in [("qa/ask.md", []), ("highlights/rules.md", ["terms", "search"]), ("qa/open-question.md", [])]:
         path = basic_site / "content" / name  # another doc each time: one, then two differ from the stored index
         path.write_text(path.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
@@ -186,8 +185,8 @@ def test_the_few_lists_an_edit_changed_are_rendered_early_and_kept_by_key(basic_
     build(BuildOptions(source=basic_site, now=NOW))
     edit_title(basic_site)
     early: list[str] = []
-    real = build_module.rendered_now
-    monkeypatch.setattr(build_module, "rendered_now", lambda pages, *rest: (
+    real = plan.rendered_now
+    monkeypatch.setattr(plan, "rendered_now", lambda pages, *rest: (
         made := real(pages, *rest), early.extend(pages[i].url for i in made))[0])
     build(BuildOptions(source=basic_site, now=NOW))
     assert "/highlights/page/2/" in early and "/highlights/rules/" not in early  # its list, not its own page

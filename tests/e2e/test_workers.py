@@ -70,25 +70,26 @@ def test_background_children_build_the_same_bytes_as_one_process(tmp_path, monke
     """A large site's cold build has the checks, the start page's index, the entry digests, the related
     entries and the entries' cards made, and its feeds and search files written, by child processes
     beside other stages."""
-    from generator import build as build_module
+    from generator.speed import output, plan
 
     site = many_entries(tmp_path / "site")
     monkeypatch.setenv("KB_WORKERS", "1")
     build(BuildOptions(source=site, output=tmp_path / "one", now=NOW, cache=False))
     monkeypatch.setenv("KB_WORKERS", "2")
-    monkeypatch.setattr(build_module, "BACKGROUND_ENTRIES", 10)
-    monkeypatch.setattr(build_module, "MANY_BYTES", 1000)
+    monkeypatch.setattr(plan, "BACKGROUND_ENTRIES", 10)
+    monkeypatch.setattr(output, "MANY_BYTES", 1000)
     forked = forked_tasks(monkeypatch)
     build(BuildOptions(source=site, output=tmp_path / "two", now=NOW))  # cold: no output recorded
-    assert sorted(forked) == ["build.<locals>.<lambda>", "build.<locals>.start_index", "cached_related.<locals>.related",
-                             "entry_digests.<locals>.<lambda>", "load_site.<locals>.checks", "write_site.<locals>.<lambda>"]
+    assert sorted(forked) == ["FastStages._besides.<locals>.<lambda>", "FastStages._reuse.<locals>.start_index",
+                             "FastStages.check.<locals>.checks", "KeyedOutput.placing.<locals>.placed_files",
+                             "cached_related.<locals>.related", "entry_digests.<locals>.<lambda>"]
     one, two = tree(tmp_path / "one"), tree(tmp_path / "two")
     assert one.keys() == two.keys()
     assert [p for p in one if one[p] != two[p]] == []
 
 
 def test_parse_workers_store_what_they_parse(tmp_path, monkeypatch):
-    from generator import build as build_module
+    from generator.speed import documents
     from generator.speed.cache import BuildCache, cache_folder
 
     site = many_entries(tmp_path / "site")
@@ -101,7 +102,7 @@ def test_parse_workers_store_what_they_parse(tmp_path, monkeypatch):
     def parse_document(*args):
         raise AssertionError("parsed again")
 
-    monkeypatch.setattr(build_module, "parse_document", parse_document)
+    monkeypatch.setattr(documents, "parse_document", parse_document)
     (site / "output/index.html").unlink()  # not a no-op build: the site is loaded again
     build(BuildOptions(source=site, now=NOW))
     assert (site / "output/index.html").is_file()
@@ -124,15 +125,15 @@ def test_a_template_error_in_a_worker_names_the_template(tmp_path, monkeypatch):
 def test_files_read_by_parse_workers_are_known_by_their_stamps_next_time(tmp_path, monkeypatch):
     import hashlib
 
-    from generator import build as build_module
+    from generator.speed import documents
     from generator.speed.cache import BuildCache, cache_folder
 
     site = many_entries(tmp_path / "site")
     monkeypatch.setenv("KB_WORKERS", "2")
-    monkeypatch.setattr(build_module, "SETTLE_NS", 0)
+    monkeypatch.setattr(documents, "SETTLE_NS", 0)
     build(BuildOptions(source=site, now=NOW))  # a cold build: the workers read the files they parse
     cache = BuildCache(cache_folder(site), readonly=True)
-    stamps = cache.artifact(build_module._SOURCE_STAMPS, "")
+    stamps = cache.artifact(documents.SOURCE_STAMPS, "")
     cache.close()
     files = sorted((site / "content").rglob("*.md"))
     assert len(stamps) == len(files)
@@ -144,20 +145,19 @@ def test_a_cold_build_beside_a_spare_tree_still_parses_on_every_core(tmp_path, m
     import shutil
     import time
 
-    from generator import build as build_module
-    from generator import write as write_module
+    from generator.speed import documents, spare
     from generator.speed.cache import CACHE_DIR
 
     site = many_entries(tmp_path / "site")
     monkeypatch.setenv("KB_WORKERS", "2")
-    monkeypatch.setattr(write_module, "BACKGROUND_CLEANUP_FILES", 0)
+    monkeypatch.setattr(spare, "SPARE_FILES", 0)
     for _ in range(2):  # the second build keeps the first one's tree as the spare
         build(BuildOptions(source=site, now=NOW), background_cleanup=True)
         (site / "output/index.html").unlink()
     assert (tmp_path / "site/.kb-spare-output").is_dir()
     shutil.rmtree(site / CACHE_DIR)
     pids = tmp_path / "pids"
-    real = build_module.parse_document
+    real = documents.parse_document
 
     def parse_document(*args):
         with open(pids, "a") as f:
@@ -168,9 +168,9 @@ def test_a_cold_build_beside_a_spare_tree_still_parses_on_every_core(tmp_path, m
         time.sleep(1)
         return walk(*args)
 
-    monkeypatch.setattr(build_module, "parse_document", parse_document)
-    walk = write_module.found_tree
-    monkeypatch.setattr(write_module, "found_tree", slow_walk)
+    monkeypatch.setattr(documents, "parse_document", parse_document)
+    walk = spare.found_tree
+    monkeypatch.setattr(spare, "found_tree", slow_walk)
     build(BuildOptions(source=site, now=NOW), background_cleanup=True)  # claims and walks the spare as it begins
     assert len(set(pids.read_text().split())) == 2  # both workers parsed
 
@@ -178,20 +178,20 @@ def test_a_cold_build_beside_a_spare_tree_still_parses_on_every_core(tmp_path, m
 def test_checks_made_beside_the_build_are_reported_and_still_stop_it(tmp_path, monkeypatch):
     import pytest
 
-    from generator import build as build_module
     from generator.core.errors import SiteError
+    from generator.speed import plan
 
     site = many_entries(tmp_path / "site")
     monkeypatch.setenv("KB_WORKERS", "2")
-    monkeypatch.setattr(build_module, "BACKGROUND_ENTRIES", 10)
+    monkeypatch.setattr(plan, "BACKGROUND_ENTRIES", 10)
     forked = forked_tasks(monkeypatch)
     build(BuildOptions(source=site, now=NOW))
-    assert "load_site.<locals>.checks" in forked  # a cold build's checks too
+    assert "FastStages.check.<locals>.checks" in forked  # a cold build's checks too
     entry = site / "content/highlights/e1.md"
     entry.write_text(entry.read_text(encoding="utf-8") + "\n见 [不存在](missing.md)。\n", encoding="utf-8")
     forked.clear()
     result = build(BuildOptions(source=site, now=NOW))
-    assert "load_site.<locals>.checks" in forked  # the checks ran in a child
+    assert "FastStages.check.<locals>.checks" in forked  # the checks ran in a child
     assert any("missing.md" in p.message for p in result.warnings)
     before = (site / "output/index.html").read_bytes()
     entry.write_text(entry.read_text(encoding="utf-8") + "\n又一句。\n", encoding="utf-8")
@@ -210,29 +210,29 @@ def test_checks_made_beside_the_build_are_reported_and_still_stop_it(tmp_path, m
 def test_a_build_runs_with_the_collector_paused_and_gives_it_back(tmp_path, monkeypatch):
     import gc
 
-    from generator import build as build_module
+    from generator.speed import plan
 
     site = many_entries(tmp_path / "site", MIN_ITEMS)
     seen = []
-    real = build_module.pages_besides_entries
-    monkeypatch.setattr(build_module, "pages_besides_entries", lambda *args: seen.append(gc.isenabled()) or real(*args))
+    real = plan.pages_besides_entries
+    monkeypatch.setattr(plan, "pages_besides_entries", lambda *args: seen.append(gc.isenabled()) or real(*args))
     build(BuildOptions(source=site, now=NOW))
     assert seen and not any(seen) and gc.isenabled()
 
 
 def test_after_an_edit_a_child_makes_the_search_files_and_related_entries_as_one_process_would(tmp_path, monkeypatch):
-    from generator import build as build_module
+    from generator.speed import plan
 
     site = many_entries(tmp_path / "site")
     monkeypatch.setenv("KB_WORKERS", "2")
-    monkeypatch.setattr(build_module, "BACKGROUND_ENTRIES", 10)
+    monkeypatch.setattr(plan, "BACKGROUND_ENTRIES", 10)
     build(BuildOptions(source=site, now=NOW))
     entry = site / "content/highlights/e1.md"
     entry.write_text(entry.read_text(encoding="utf-8") + "\n复盘之后，换一个新词：蜂鸟计划。\n", encoding="utf-8")
     forked = forked_tasks(monkeypatch)
     build(BuildOptions(source=site, now=NOW))
     assert "cached_related.<locals>.search_and_related" in forked
-    assert "build.<locals>.start_index" not in forked  # made in this process: one more child cost more than it saved
+    assert "FastStages._reuse.<locals>.start_index" not in forked  # made in this process: one more child cost more than it saved
     monkeypatch.setenv("KB_WORKERS", "1")
     build(BuildOptions(source=site, output=tmp_path / "clean", now=NOW, cache=False))
     edited, clean = tree(site / "output"), tree(tmp_path / "clean")

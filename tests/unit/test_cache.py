@@ -9,30 +9,31 @@ from pathlib import Path
 
 import pytest
 
-import generator.build as build_module
 import generator.speed.cache as cache_module
+import generator.speed.documents as documents_module
+import generator.speed.files as files_module
 from generator.build import BuildOptions, build
 from generator.core.errors import SiteError
 from generator.speed.cache import CACHE_DIR, BuildCache, FileRecord, record_of
 from tests.conftest import NOW
 
 
-def counted(monkeypatch, name: str, label: Callable[..., str]) -> list[str]:
-    """The calls of the build's `name`, each recorded as label(*its arguments)."""
+def counted(monkeypatch, module, name: str, label: Callable[..., str]) -> list[str]:
+    """The calls of `name` in a module of the speed layer, each recorded as label(*its arguments)."""
     calls: list[str] = []
-    real = getattr(build_module, name)
+    real = getattr(module, name)
 
     def wrapper(*args):
         calls.append(label(*args))
         return real(*args)
 
-    monkeypatch.setattr(build_module, name, wrapper)
+    monkeypatch.setattr(module, name, wrapper)
     monkeypatch.setenv("KB_WORKERS", "1")  # count in this process
     return calls
 
 
 def counting_parser(monkeypatch) -> list[str]:
-    return counted(monkeypatch, "parse_document", lambda source, *_: source.rel_path)
+    return counted(monkeypatch, documents_module, "parse_document", lambda source, *_: source.rel_path)
 
 
 def test_documents_are_parsed_once_then_read_from_the_cache(basic_site, monkeypatch):
@@ -264,7 +265,7 @@ def test_the_serve_memo_gives_the_same_digests_as_a_fresh_count(basic_site):
 def test_a_digest_feed_item_is_made_again_only_for_the_week_that_changed(basic_site, monkeypatch):
     import feedparser
 
-    made = counted(monkeypatch, "digest_item", lambda site, week, renderer: week.url)
+    made = counted(monkeypatch, files_module, "digest_item", lambda site, week, renderer: week.url)
     build(BuildOptions(source=basic_site, now=NOW))
     assert len(made) >= 2  # the basic site has several completed weeks
     made.clear()
@@ -325,7 +326,7 @@ def counting_reader(monkeypatch) -> list[str]:
     """The texts `kb build` decodes (one per file read); stamps are recorded at once (no settling)."""
     from generator.stages import sources as sources_module
 
-    monkeypatch.setattr(build_module, "SETTLE_NS", 0)
+    monkeypatch.setattr(documents_module, "SETTLE_NS", 0)
     monkeypatch.setenv("KB_WORKERS", "1")  # count in this process
     texts: list[str] = []
     real = sources_module._text_of

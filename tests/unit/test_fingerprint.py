@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from generator.build import BuildOptions, load_site, site_pages
+from generator.build import BuildOptions, load_site
 from generator.core.errors import Problems
+from generator.derive.digest import site_digests
+from generator.derive.related import related_entries
+from generator.derive.site import site_pages
 from generator.model.records import Member
 from generator.render import Renderer
 from generator.speed.fingerprint import PURE_FILTERS, TemplateDigests, page_keys, value_digest
@@ -13,7 +16,7 @@ from tests.conftest import NOW
 
 def keyed(site, source):
     renderer = Renderer(site, source)
-    pages = site_pages(site)
+    pages = site_pages(site, related_entries(site, site.config.related_count), site_digests(site))
     return {p.url: k for p, k in zip(pages, page_keys(pages, site, renderer.env, "base"), strict=True)}
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import BuildOptions, build
+from generator.build import BuildOptions, Serving, build
 from generator.commands.preview import MOST_FILES, CompiledTemplates, LastBuild, entry_sections, preview
 from generator.render import THEME
 from generator.speed.cache import BuildMemo
@@ -17,7 +17,7 @@ ASK = "content/qa/ask.md"
 @pytest.fixture
 def last(basic_site: Path) -> LastBuild:
     memo = BuildMemo()
-    result = build(BuildOptions(source=basic_site, now=NOW), memo=memo)
+    result = build(BuildOptions(source=basic_site, now=NOW), serving=Serving(memo))
     return LastBuild(result.site, dict(memo.related), frozenset(memo.sources))
 
 

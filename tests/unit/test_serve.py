@@ -14,8 +14,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator import pipeline
 from generator.build import BuildOptions, build
 from generator.commands.serve import SCRIPT_PATH, Debouncer, ServedSite, _Server, inject_live_script, watch
+from generator.speed import plan
 from tests.conftest import NOW
 
 
@@ -165,12 +167,11 @@ def test_a_front_matter_error_is_shown_without_waiting_for_a_build(basic_site, t
     assert [p.split(": ")[0] for p in served.live.problems] == [f"{ASK}:2"]
 
 
-def blocked_stage(monkeypatch, name: str, when=lambda *args, **kwargs: True) -> tuple[threading.Event, threading.Event]:
-    """Make build's `name` wait (when `when` says so) until released: a slow stage to save during."""
-    import generator.build as build_module
-
+def blocked_stage(monkeypatch, module, name: str, when=lambda *args, **kwargs: True
+                  ) -> tuple[threading.Event, threading.Event]:
+    """Make the build's `name` (in `module`) wait (when `when` says so) until released: a slow stage to save during."""
     entered, release = threading.Event(), threading.Event()
-    original = getattr(build_module, name)
+    original = getattr(module, name)
 
     def slow(*args, **kwargs):
         if when(*args, **kwargs):
@@ -178,13 +179,13 @@ def blocked_stage(monkeypatch, name: str, when=lambda *args, **kwargs: True) -> 
             release.wait(30)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(build_module, name, slow)
+    monkeypatch.setattr(module, name, slow)
     return entered, release
 
 
 def test_a_save_during_a_slow_exact_build_is_shown_at_once_and_stops_that_build(basic_site, tmp_path, monkeypatch):
     served = served_site(basic_site, tmp_path)
-    entered, release = blocked_stage(monkeypatch, "cached_related", lambda *a, compute=True, **k: compute)
+    entered, release = blocked_stage(monkeypatch, plan, "cached_related", lambda *a, compute=True, **k: compute)
     out = io.StringIO()
     served.start(out, out)
     try:
@@ -214,7 +215,7 @@ def test_a_save_during_a_slow_exact_build_is_shown_at_once_and_stops_that_build(
 
 def test_a_build_that_read_the_file_before_the_save_never_serves_the_older_page(basic_site, tmp_path, monkeypatch):
     served = served_site(basic_site, tmp_path)
-    entered, release = blocked_stage(monkeypatch, "static_files")  # in the write stage, before any page is written
+    entered, release = blocked_stage(monkeypatch, pipeline, "static_files")  # in the write stage, before any page is written
     save(basic_site, "多用搜索。", "多用搜索，第一次。")
     out = io.StringIO()
     first: list[bool] = []

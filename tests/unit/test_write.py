@@ -3,7 +3,8 @@ from pathlib import Path
 
 from generator import write
 from generator.model.pages import OutputFile
-from generator.write import MARK, colliding_paths, static_files, write_output
+from generator.site_folder import static_files
+from generator.write import MARK, colliding_paths, write_output
 
 
 def test_writes_files_and_static(tmp_path):
@@ -146,7 +147,7 @@ def test_an_old_tree_being_swapped_by_another_build_is_not_put_back(tmp_path, mo
 
 
 def test_static_files_are_read_inside_the_site_only(tmp_path):
-    from generator.write import files_inside
+    from generator.site_folder import files_inside
 
     site = tmp_path / "site"
     (site / "static/img").mkdir(parents=True)
@@ -167,7 +168,7 @@ def test_static_files_are_read_inside_the_site_only(tmp_path):
 
 
 def test_a_static_file_named_like_the_mark_is_skipped_with_a_warning(tmp_path):
-    from generator.write import static_sources
+    from generator.site_folder import static_sources
 
     (tmp_path / "static").mkdir()
     (tmp_path / "static" / MARK).write_text("mine", encoding="utf-8")
@@ -178,7 +179,7 @@ def test_a_static_file_named_like_the_mark_is_skipped_with_a_warning(tmp_path):
 
 def test_a_symlink_into_the_sites_unpublished_folders_is_skipped(tmp_path):
     """The cache holds drafts; output/, kb's working trees and .git are not the site's to publish."""
-    from generator.write import files_inside
+    from generator.site_folder import files_inside
 
     site = tmp_path / "site"
     (site / "static").mkdir(parents=True)

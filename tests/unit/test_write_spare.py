@@ -1,8 +1,10 @@
 """The spare tree of a large site: the next build updates it instead of copying the whole site."""
 from __future__ import annotations
 
+import generator.speed.spare as spare_module
 import generator.write as write_module
-from generator.write import MARK, StagedOutput
+from generator.speed.spare import SpareClaim, SpareOutput
+from generator.write import MARK
 from tests import helpers
 
 
@@ -14,14 +16,14 @@ def tree(folder) -> dict[str, bytes]:
 
 
 def staged_write(output, files: dict[str, bytes]):
-    staged = StagedOutput(output, spare=True)
+    staged = SpareOutput(output)
     for rel, data in files.items():
         staged.add(rel, staged.put(rel, data)[1])
     return staged, staged.commit(background_cleanup=True)
 
 
 def test_the_previous_tree_becomes_the_spare_and_is_updated_next_time(tmp_path, monkeypatch):
-    monkeypatch.setattr(write_module, "BACKGROUND_CLEANUP_FILES", 2)
+    monkeypatch.setattr(spare_module, "SPARE_FILES", 2)
     output, spare = tmp_path / "output", tmp_path / ".kb-spare-output"
     staged_write(output, {"a/index.html": b"a", "b/index.html": b"b1", "c/index.html": b"c"})
     assert not spare.exists()  # nothing to keep the first time
@@ -44,7 +46,7 @@ def test_the_previous_tree_becomes_the_spare_and_is_updated_next_time(tmp_path, 
 
 
 def test_a_spare_in_any_state_is_brought_to_the_wanted_one(tmp_path, monkeypatch):
-    monkeypatch.setattr(write_module, "BACKGROUND_CLEANUP_FILES", 0)
+    monkeypatch.setattr(spare_module, "SPARE_FILES", 0)
     output, spare = tmp_path / "output", tmp_path / ".kb-spare-output"
     staged_write(output, {"x.html": b"1"})
     staged_write(output, {"x.html": b"1", "y.html": b"2"})
@@ -59,13 +61,13 @@ def test_a_spare_in_any_state_is_brought_to_the_wanted_one(tmp_path, monkeypatch
 
 
 def test_kept_files_are_linked_unless_the_spare_holds_that_very_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(write_module, "BACKGROUND_CLEANUP_FILES", 0)
+    monkeypatch.setattr(spare_module, "SPARE_FILES", 0)
     output, spare = tmp_path / "output", tmp_path / ".kb-spare-output"
     staged_write(output, {"a/index.html": b"a", "b/index.html": b"b"})
     staged_write(output, {"a/index.html": b"a", "b/index.html": b"b"})
     (spare / "b/index.html").unlink()
     (spare / "b/index.html").write_bytes(b"edited by hand")  # another file at the same path
-    staged = StagedOutput(output, spare=True)
+    staged = SpareOutput(output)
     assert staged.reusing
     for rel in ("a/index.html", "b/index.html"):
         staged.add(rel, written=False)
@@ -82,9 +84,7 @@ def test_small_sites_keep_no_spare(tmp_path):
 
 
 def test_a_spare_claimed_as_the_build_begins_is_walked_beside_it_and_handed_over(tmp_path, monkeypatch):
-    from generator.write import SpareClaim
-
-    monkeypatch.setattr(write_module, "BACKGROUND_CLEANUP_FILES", 0)
+    monkeypatch.setattr(spare_module, "SPARE_FILES", 0)
     monkeypatch.setenv("KB_WORKERS", "2")
     output, spare = tmp_path / "output", tmp_path / ".kb-spare-output"
     staged_write(output, {"x.html": b"1"})
@@ -93,10 +93,10 @@ def test_a_spare_claimed_as_the_build_begins_is_walked_beside_it_and_handed_over
     (spare / "junk/left.html").write_bytes(b"from an interrupted build")
     claim = SpareClaim(output)
     assert claim.walk is not None and claim.walk.forked  # walked in a child
-    other = StagedOutput(output, spare=True)
+    other = SpareOutput(output)
     assert not other.reusing  # locked by the claim meanwhile
     other.abort()
-    staged = StagedOutput(output, spare=True, claimed=claim)
+    staged = SpareOutput(output, claim)
     assert staged.reusing and claim.lock is None
     for rel, data in {"x.html": b"1", "y.html": b"3"}.items():
         staged.add(rel, staged.put(rel, data)[1])
@@ -105,7 +105,7 @@ def test_a_spare_claimed_as_the_build_begins_is_walked_beside_it_and_handed_over
     assert tree(output) == {"x.html": b"1", "y.html": b"3"}
     unused = SpareClaim(output)  # a build that stops before writing lets it go
     unused.release()
-    later = StagedOutput(output, spare=True)
+    later = SpareOutput(output)
     assert later.reusing
     later.abort()
 
@@ -113,9 +113,7 @@ def test_a_spare_claimed_as_the_build_begins_is_walked_beside_it_and_handed_over
 def test_a_large_site_without_a_spare_has_one_made_of_links_beside_the_build(tmp_path, monkeypatch):
     """The build after a cold one: its child links output/'s files into a new spare, which is then
     updated like any spare (the changed files replaced, the others already there)."""
-    from generator.write import SpareClaim
-
-    monkeypatch.setattr(write_module, "BACKGROUND_CLEANUP_FILES", 0)
+    monkeypatch.setattr(spare_module, "SPARE_FILES", 0)
     monkeypatch.setenv("KB_WORKERS", "2")
     output, spare = tmp_path / "output", tmp_path / ".kb-spare-output"
     staged_write(output, {"a/index.html": b"a", "b/index.html": b"b1", "c/x/index.html": b"c", "old.html": b"o"})
@@ -123,7 +121,7 @@ def test_a_large_site_without_a_spare_has_one_made_of_links_beside_the_build(tmp
     inode_a = (output / "a/index.html").stat().st_ino
     claim = SpareClaim(output, make=True)
     assert claim.walk is not None and claim.walk.forked  # made in a child
-    staged = StagedOutput(output, spare=True, claimed=claim)
+    staged = SpareOutput(output, claim)
     assert staged.reusing
     assert (spare / "a/index.html").stat().st_ino == inode_a  # made of links to output/'s files
     for rel, data in {"a/index.html": b"a", "b/index.html": b"b2", "c/x/index.html": b"c"}.items():
