@@ -123,7 +123,8 @@ def measure_kb(saved: Path, out: Path) -> dict:
 def kb_results(saved: Path, out: Path, *queries: str) -> dict:
     """Ground truth from the entries' text and kb's full result sets (its reader of the files)."""
     site = load_saved(saved)
-    from generator.derive.search import IndexReader, doc_entries, normalized_text, parse_query, tokens_of
+    from generator.core.tokens import tokens_of
+    from generator.derive.search import IndexReader, doc_entries, normalized_text, parse_query
 
     root = out / "search"
     reader = IndexReader({p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.bin")})

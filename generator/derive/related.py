@@ -1,7 +1,7 @@
 """Site → related entries for every entry: shared tags plus text similarity that reads Chinese.
 
 Text is TF-IDF over the search index's own tokens (CJK bigrams and words, folded alike; see
-terms.py), compared by cosine. To stay well under quadratic on big sites, each entry keeps only
+core/tokens.py), compared by cosine. To stay well under quadratic on big sites, each entry keeps only
 its strongest terms, candidates come from an inverted index of its strongest terms and its tags
 (each capped to its strongest entries), and only the best candidates get an exact score.
 
@@ -17,18 +17,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..core.term_index import TermIndex, fresh_index
+from ..core.tokens import CODE_BITS, FILTER_PREFIX, LONG, Tokenizer, filter_tokens, load_folding, token_id
 from ..model.records import Entry, Site
-from .terms import (
-    CODE_BITS,
-    FILTER_PREFIX,
-    LONG,
-    TermIndex,
-    Tokenizer,
-    filter_tokens,
-    fresh_index,
-    load_folding,
-    token_id,
-)
 
 STOP_WORDS = frozenset("the and for with that this are was you your from have has not but can will its into".split())
 VECTOR_TERMS = 64  # strongest terms kept per entry

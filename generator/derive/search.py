@@ -12,8 +12,9 @@ Files, under `/search/` (all gzip, read by search.js; see docs/search-design.md)
     s/<n>.bin       a shard: for each token, its posting list (binary, below)
     d/<n>.bin       JSON list of entries n*4 … n*4+3: title, URL, section, date, tags, text
 
-Doc ids count entries oldest first (a new entry adds one); the tokens come from terms.py,
-which the build keeps between builds, so that only changed shards are made again.
+Doc ids count entries oldest first (a new entry adds one); the tokens come from core/tokens.py,
+inverted by core/term_index.py, which the build keeps between builds, so that only changed
+shards are made again.
 """
 from __future__ import annotations
 
@@ -37,32 +38,24 @@ import numpy as np
 
 from ..config import SECTION_IDS
 from ..core.i18n import format_date, translator
-from ..model import urls
-from ..model.pages import OutputFile, Page, output_path
-from ..model.records import Entry, Site
-from .terms import (  # noqa: F401  (what a token is lives in terms; tests and search.js's readers import it from here)
+from ..core.term_index import TermIndex, fresh_index
+from ..core.tokens import (
     CJK_CLASS,
     CODE_BITS,
     FILTER_PREFIX,
     LONG,
     PREFIX_KEY,
-    TF_CAP,
     WORDS,
-    EntryTerms,
     Folding,
-    TermIndex,
     Tokenizer,
     filter_tokens,
-    fold_token,
-    fresh_index,
     is_cjk,
     load_folding,
-    raw_token_counts,
-    shard_key,
     shard_of,
-    tf_bucket,
-    tokens_of,
 )
+from ..model import urls
+from ..model.pages import OutputFile, Page, output_path
+from ..model.records import Entry, Site
 
 FORMAT = 1
 _SPACE = re.compile(r"\s+")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..config import SECTION_IDS
+from ..core.term_index import EMPTY, TermIndex, patched_index, postings_of
+from ..core.tokens import Tokenizer, filter_tokens, load_folding
 from ..model import urls
 from ..model.digest import WeekDigest
 from ..model.pages import OutputFile, Page, output_path
@@ -28,7 +30,6 @@ from .newcomers import start_files, start_page
 from .pages import listing_pages, utility_pages
 from .search import doc_entries, index_files, search_page
 from .stats import stats_pages
-from .terms import EMPTY, TermIndex, Tokenizer, filter_tokens, load_folding, patched_index, postings_of
 
 
 def site_pages(site: Site, related: dict[str, list[Entry]], weeks: list[WeekDigest]) -> list[Page]:

@@ -12,19 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core.term_index import EMPTY, Postings, TermIndex, joined, patched_index, postings_of
+from ..core.tokens import DATA_FILE, Tokenizer, filter_tokens, load_folding
 from ..derive.search import Folding, SearchState, doc_entries, index_files
-from ..derive.terms import (
-    DATA_FILE,
-    EMPTY,
-    Postings,
-    TermIndex,
-    Tokenizer,
-    filter_tokens,
-    joined,
-    load_folding,
-    patched_index,
-    postings_of,
-)
 from ..model.pages import OutputFile
 from ..model.records import Site
 from .cache import BuildCache

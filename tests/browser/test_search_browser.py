@@ -11,7 +11,8 @@ from urllib.parse import quote
 import pytest
 
 from generator.build import BuildOptions, build
-from generator.derive.search import CJK_CLASS, IndexReader, doc_entries, load_folding, normalized_text
+from generator.core.tokens import CJK_CLASS, load_folding
+from generator.derive.search import IndexReader, doc_entries, normalized_text
 from tests.conftest import NOW, SITES
 
 REPO = Path(__file__).parent.parent.parent

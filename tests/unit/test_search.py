@@ -12,22 +12,17 @@ import numpy as np
 import pytest
 
 from generator.build import BuildOptions, build
+from generator.core.tokens import FILTER_PREFIX, load_folding, shard_key, shard_of, tf_bucket, tokens_of
 from generator.derive.search import (
-    FILTER_PREFIX,
     IndexReader,
     decode_shard,
     doc_entries,
     encode_rows,
     encode_shard,
-    load_folding,
     parse_query,
     read_varints,
     search_files,
     shard_count,
-    shard_key,
-    shard_of,
-    tf_bucket,
-    tokens_of,
     varints,
 )
 from tests.conftest import NOW, SITES
@@ -110,7 +105,8 @@ def test_shard_round_trip_keeps_order_tf_and_title():
 
 
 def test_shards_encoded_as_arrays_equal_the_reference_encoder(folding):
-    from generator.derive.terms import Tokenizer, fresh_index
+    from generator.core.term_index import fresh_index
+    from generator.core.tokens import Tokenizer
 
     tokenizer = Tokenizer(folding)
     texts = ["社群运营，Python入门 v2", "运营" * 300, "", "臺灣 python pythonic", "社群" * 5 + "a b c"]
@@ -303,9 +299,10 @@ def synthetic_site(count: int, edited: int | None = None):
 
 
 def test_an_edit_remakes_only_the_shards_it_touches_and_equals_a_fresh_index(folding, monkeypatch):
+    from generator.core.term_index import fresh_index, patched_index
+    from generator.core.tokens import Tokenizer, filter_tokens
     from generator.derive import search
     from generator.derive.search import index_files
-    from generator.derive.terms import Tokenizer, filter_tokens, fresh_index, patched_index
 
     monkeypatch.setattr(search, "SHARD_TARGET", 400)  # many small shards
     tokenizer = Tokenizer(folding)
