@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .core import i18n
 from .core.errors import Problem, Problems, SiteError, SourceLocation, described, did_you_mean
 from .core.yamltext import YamlDoc, YamlError, load_yaml_file
 
@@ -42,6 +43,10 @@ class SiteConfig:
     related_count: int = 5
     footer: str = ""
     image: str = ""  # default Open Graph image, site-relative or absolute
+
+    def translator(self) -> Callable[..., str]:
+        """The interface's strings in the site's language, with its section labels: t("key", n=…)."""
+        return i18n.translator(self.language, dict(self.section_labels))
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from .config import SECTION_IDS
 from .core.errors import Problem, SiteError, SourceLocation
-from .core.i18n import format_date, format_month, format_week, format_week_range, translator
+from .core.i18n import format_date, format_month, format_week, format_week_range
 from .model import urls as url_scheme
 from .model.pages import OutputFile, Page, output_path
 from .model.records import Site
@@ -114,7 +114,7 @@ class Renderer:
         config = self.site.config
         self.env = template_environment(self.site_root, self.bytecode)
         language = config.language
-        t = translator(language, {k: v for k, v in config.section_labels.items()})
+        t = config.translator()
         base = config.base_path
 
         urls: dict[str, str] = {}

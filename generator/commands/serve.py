@@ -32,6 +32,8 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from ..build import BuildCancelled, BuildOptions, Serving, build
 from ..core.errors import SiteError
+from ..model import urls
+from ..model.pages import output_path
 from ..site_folder import INPUT_FILES, INPUT_FOLDERS
 from ..speed.cache import BuildMemo, cache_folder
 from .preview import CompiledTemplates, LastBuild, preview
@@ -411,7 +413,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         status = 200
         if file is None:
-            status, file = 404, site.root / "404.html"
+            status, file = 404, site.root / output_path(urls.NOT_FOUND)
         try:
             data = site.page_data(file)
         except OSError:  # no build yet, or the file went away a moment ago

@@ -9,7 +9,7 @@ import html as html_lib
 import re
 from collections.abc import Callable
 
-from ..core.i18n import format_week, format_week_range, translator
+from ..core.i18n import format_week, format_week_range
 from ..model import urls
 from ..model.digest import WeekDigest
 from ..model.pages import OutputFile, Page
@@ -68,7 +68,7 @@ def _people(site: Site, digest: WeekDigest, t: Callable[..., str]) -> str:
 def digest_blocks(site: Site, digest: WeekDigest) -> list[str]:
     """The txt digest as blocks that must not be split: header, items, footer."""
     config = site.config
-    t = translator(config.language, dict(config.section_labels))
+    t = config.translator()
     blocks = [f"【{_title(site, digest, t)}】\n{format_week_range(digest.week, config.language)}\n{_numbers(digest, t)}"]
     if digest.note:
         blocks.append(f"{t('digest_note')}{t('colon').rstrip()}\n{html_to_text(digest.note)}")
@@ -130,7 +130,7 @@ def _md_escape(text: str) -> str:
 
 def digest_md(site: Site, digest: WeekDigest) -> str:
     config = site.config
-    t = translator(config.language, dict(config.section_labels))
+    t = config.translator()
     lines = [f"# {_md_escape(_title(site, digest, t))}", "",
              f"*{format_week_range(digest.week, config.language)}* · {_numbers(digest, t)}", ""]
     if digest.note:

@@ -16,7 +16,7 @@ from datetime import datetime
 from feedgen.feed import FeedGenerator
 
 from ..config import SECTION_IDS, SiteConfig
-from ..core.i18n import format_week, format_week_range, translator
+from ..core.i18n import format_week, format_week_range
 from ..model import urls
 from ..model.digest import WeekDigest
 from ..model.pages import OutputFile, Page, output_path
@@ -58,7 +58,7 @@ def entry_html(site: Site, entry: Entry) -> str:
     parts = [entry.html]
     q = entry.question
     if q is not None:
-        t = translator(site.config.language, dict(site.config.section_labels))
+        t = site.config.translator()
         for answer in sorted(q.answers, key=lambda a: not a.accepted):
             label = t("accepted_answer") if answer.accepted else t("answer")
             who = site.member_name(answer.author) if answer.author else ""
@@ -173,7 +173,7 @@ def digest_item(site: Site, digest: WeekDigest, render: Callable[[Page], OutputF
     """A completed week as one item; its GUID is the week's page, which never moves (`render`: the
     Renderer's, for the item's template)."""
     config = site.config
-    t = translator(config.language, dict(config.section_labels))
+    t = config.translator()
     page = Page(digest.url, DIGEST_ITEM_TEMPLATE, {"digest": digest, "absolute": True})
     content = render(page).data.decode("utf-8")
     week = format_week(digest.week, config.language)
@@ -193,7 +193,7 @@ def digest_feed_weeks(site: Site, digests: list[WeekDigest]) -> list[WeekDigest]
 
 def digest_feed_of_items(site: Site, items: list[FeedItem]) -> bytes:
     """/digest/feed.xml from its items (`digest_item` of each week): the build reuses items of unchanged weeks."""
-    t = translator(site.config.language, dict(site.config.section_labels))
+    t = site.config.translator()
     return items_feed_bytes(site.config, feed_title(site, t("feed_digest")), urls.DIGEST_FEED, items,
                             description=t("digest_about"), page_url=urls.DIGESTS)
 
@@ -201,7 +201,7 @@ def digest_feed_of_items(site: Site, items: list[FeedItem]) -> bytes:
 def entry_feeds(site: Site) -> list[EntryFeed]:
     """Every feed of entries: all of them (RSS and Atom), per section, per tag."""
     config = site.config
-    t = translator(config.language, dict(config.section_labels))
+    t = config.translator()
     limit = config.feed_limit
     entries = site.entries[:limit]
     everything = feed_title(site, t("feed_all"))
@@ -223,7 +223,7 @@ def entry_feeds(site: Site) -> list[EntryFeed]:
 
 def open_questions_feed(site: Site) -> OutputFile:
     """/qa/open/feed.xml, newest question first, for members who like to help."""
-    t = translator(site.config.language, dict(site.config.section_labels))
+    t = site.config.translator()
     waiting = sorted((e for e in site.entries if e.question and e.question.is_open), key=lambda e: (e.date, e.url),
                      reverse=True)
     data = feed_bytes(site, feed_title(site, t("open_feed_title")), urls.OPEN_QUESTIONS_FEED, waiting,
@@ -234,7 +234,7 @@ def open_questions_feed(site: Site) -> OutputFile:
 def page_alternates(site: Site, url: str, t: Callable[..., str] | None = None) -> list[tuple[str, str]]:
     """The feeds a page links with <link rel="alternate">: its own first, then the site's
     (`t`: the site's translator, made once by a caller asking for many pages)."""
-    t = t or translator(site.config.language, dict(site.config.section_labels))
+    t = t or site.config.translator()
     own: list[tuple[str, str]] = []
     if url == urls.OPEN_QUESTIONS:
         own.append((feed_title(site, t("open_feed_title")), urls.OPEN_QUESTIONS_FEED))
@@ -255,7 +255,7 @@ def page_alternates(site: Site, url: str, t: Callable[..., str] | None = None) -
 def with_alternates(site: Site, pages: list[Page]) -> list[Page]:
     """Pages with their feeds added to the context (pages that set their own keep them)."""
     out = []
-    t = translator(site.config.language, dict(site.config.section_labels))
+    t = site.config.translator()
     known: dict[tuple[str, str, bool], list[tuple[str, str]]] = {}  # by what page_alternates reads of a URL
     for page in pages:
         if not page.url.endswith("/") or "alternates" in page.context:

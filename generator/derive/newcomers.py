@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from ..core.i18n import format_week, format_week_range, translator
+from ..core.i18n import format_week, format_week_range
 from ..core.text import truncate
 from ..core.weeks import Week, is_complete, week_of_date
 from ..model import urls
@@ -23,7 +23,7 @@ def catchup_index(site: Site, weeks: list[Week]) -> dict:
     (`weeks`: `digest.digest_weeks(site)`)."""
     config = site.config
     tz, base = config.tz, config.base_path
-    t = translator(config.language, dict(config.section_labels))
+    t = config.translator()
     labels = {}
     for week in weeks:
         labels[week.label] = {

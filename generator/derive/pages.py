@@ -95,8 +95,8 @@ def tag_pages(site: Site) -> list[Page]:
 
 def archive_pages(site: Site) -> list[Page]:
     """/archive/: each year with its months and their counts; /archive/YYYY/: that year's entries
-    by month, newest first. A page per year stays small on a phone (one page of ten thousand
-    entries was 2 MB), and after an edit only the entry's year is rendered again."""
+    by month, newest first. A page per year stays small on a phone, and after an edit only the
+    entry's year is rendered again."""
     by_month: dict[tuple[int, int], list[Entry]] = defaultdict(list)
     for e in site.entries:
         by_month[(e.date.year, e.date.month)].append(e)

@@ -37,7 +37,7 @@ from itertools import chain
 import numpy as np
 
 from ..config import SECTION_IDS
-from ..core.i18n import format_date, translator
+from ..core.i18n import format_date
 from ..core.term_index import TermIndex, fresh_index
 from ..core.tokens import (
     CJK_CLASS,
@@ -306,7 +306,7 @@ def folded_pairs(index: TermIndex, folding: Folding) -> str:
 
 def meta_body(site: Site, entries: list[Entry], shards: int, build: str, pairs: str) -> bytes:
     """meta.bin's JSON: the index's shape, the build's id, the folding pairs, sections and tags with their counts."""
-    t = translator(site.config.language, dict(site.config.section_labels))
+    t = site.config.translator()
     tag_counts = Counter(tag.slug for entry in entries for tag in entry.tags)
     meta = {
         "format": FORMAT, "shards": shards, "docs": len(entries), "bundle": BUNDLE, "prefix": PREFIX_KEY,

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..config import SECTION_IDS
-from ..core.i18n import translator
 from ..core.weeks import Week, week_of
 from ..model import urls
 from ..model.contributions import Contribution, HonorRoll, HonorRollRow
@@ -215,7 +214,7 @@ def periods_since_start(site: Site, events: list[Contribution]) -> tuple[PeriodA
 
 def review_charts(site: Site, review: ActivityReview, top: tuple[HonorRollRow, ...]) -> list[Chart]:
     """The charts of the review (`top`: the first rows of the all-time honor roll)."""
-    t = translator(site.config.language, dict(site.config.section_labels))
+    t = site.config.translator()
     weeks = review.weeks
     week_labels = tuple(f"{w.week.label}（{w.week.first_day:%m-%d}）" for w in weeks)
     # a label every fourth week, counted back from this week so the newest is always labelled
@@ -267,7 +266,7 @@ def duration_text(days: float | None, t) -> str:
 def stats_pages(site: Site, events: list[Contribution], rolls: list[HonorRoll]) -> list[Page]:
     """/stats/ (`events`: `community.contributions(site)`; `rolls`: `community.everyones_rolls(site, events)`)."""
     review = activity_review(site, events)
-    t = translator(site.config.language, dict(site.config.section_labels))
+    t = site.config.translator()
     everyone = next(roll for roll in rolls if roll.key == "all")
     charts = review_charts(site, review, everyone.rows[:TOP_CONTRIBUTORS])
     return [Page(urls.STATS, "stats.html", {
