@@ -33,7 +33,7 @@ TITLE_COUNT = 3  # a title occurrence counts as three in the text: it says more 
 # A posting's weight holds the tf bucket (0, 1, 2, 3–4, 5–8, 9–16, 17–32, 33+ occurrences) and
 # the title flag; a typical count stands for each bucket.
 _TYPICAL = (0.0, 1.0, 2.0, 3.5, 6.5, 12.5, 24.5, 40.0)
-_TF_WEIGHTS = np.array([1 + math.log(_TYPICAL[w >> 1] + TITLE_COUNT * (w & 1)) if w > 1 or w & 1 else 0.0
+TF_WEIGHTS = np.array([1 + math.log(_TYPICAL[w >> 1] + TITLE_COUNT * (w & 1)) if w > 1 or w & 1 else 0.0
                         for w in range(16)])
 
 
@@ -249,7 +249,7 @@ def _vectors(index: TermIndex, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     rows = text_rows(index)
     counts = index.counts()
     idf_of_df = np.log((1 + n) / (1 + np.arange(n + 1))) + 1
-    values, rank_of = np.unique((_TF_WEIGHTS[None, :] * idf_of_df[:, None]).ravel(), return_inverse=True)
+    values, rank_of = np.unique((TF_WEIGHTS[None, :] * idf_of_df[:, None]).ravel(), return_inverse=True)
     largest_first = (len(values) - 1 - rank_of).reshape(n + 1, 16)
     doc_bits, rank_bits, row_bits = _bits(n), _bits(len(values)), _bits(len(index.ids))
     if doc_bits + rank_bits + row_bits > 64:

@@ -90,7 +90,7 @@ def reference(site: Site, limit: int) -> dict[str, list[tuple[str, float]]]:
         postings = index.postings[index.starts[row]:index.starts[row + 1]].tolist()
         idf = float(np.log((1 + n) / (1 + len(postings))) + 1)
         for p in postings:
-            weights[p >> 4].append((float(r._TF_WEIGHTS[p & 15] * idf), row))
+            weights[p >> 4].append((float(r.TF_WEIGHTS[p & 15] * idf), row))
     vectors = {}
     for d, items in weights.items():
         top = sorted(items, key=lambda wr: (-wr[0], wr[1]))[:r.VECTOR_TERMS]
