@@ -20,7 +20,7 @@ from ..core.errors import Problem
 from ..derive.entries import entry_page, neighbours
 from ..derive.feeds import with_alternates
 from ..model.pages import OutputFile, Page
-from ..model.records import Entry, Site
+from ..model.records import Body, Entry, Site
 from ..render import Renderer, TemplateProblem
 from ..stages.assemble import assemble_site, html_with_links
 from ..stages.parse import Document, MarkdownRenderer, parse_document
@@ -91,8 +91,8 @@ def previewed_site(last: LastBuild, documents: Sequence[Document], include_draft
         targets = {target.split("#", 1)[0] for target, _ in doc.links}
         if any(t in last.sources and t not in url_of_source for t in targets):
             return None  # links to a draft: the whole site knows its URL
-        doc = replace(doc, html=html_with_links(doc.html, url_of_source, site.config.base_path),
-                      answers=tuple(replace(a, html=html_with_links(a.html, url_of_source, site.config.base_path))
+        doc = replace(doc, body=Body(html_with_links(doc.html, url_of_source, site.config.base_path), doc.text),
+                      answers=tuple(replace(a, body=Body(html_with_links(a.html, url_of_source, site.config.base_path), a.text))
                                     for a in doc.answers))
         assembly = assemble_site(site.config, [doc], dict(site.members), site.now, include_drafts=include_drafts)
         if any(p.severity == "error" for p in assembly.problems) or len(assembly.site.entries) != 1:

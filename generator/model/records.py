@@ -5,48 +5,76 @@ object, so the records stay easy to cache, compare and pass between processes.
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from ..config import SiteConfig
 from ..core.errors import SourceLocation
 
-BODY_TEXTS = ("html", "text")  # what a record read from the cache may leave to be read on first use
+Texts = tuple[str, str]  # (html, plain text)
 
 
-class BodyLater:
-    """For records (documents, entries) whose body texts may be read on first use rather than
-    with the record: ten thousand cached documents load in a fraction of the time without
-    them, and a build after an edit reads a handful (see `body_later`).
+class Body:
+    """The HTML and plain text of a document, an entry or an answer: held, or read on first use by the
+    loader it was made with. Records read from the build cache leave their bodies there, so that an
+    edit rebuild of ten thousand entries reads a handful; `read` is where the reading happens."""
 
-    Reading them is invisible: a record lacking `html` and `text` has a loader, which
-    `__getattr__` (asked only for attributes the record lacks) calls once.
-    """
+    __slots__ = ("_texts", "_load")
 
-    def __getattr__(self, name: str):
-        load = self.__dict__.get("_body") if name in BODY_TEXTS else None
-        if load is None:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        texts = load()
-        for key in BODY_TEXTS:
-            object.__setattr__(self, key, texts[key])
-        self.__dict__.pop("_body", None)
-        return texts[name]
+    def __init__(self, html: str = "", text: str = "", load: Callable[[], Texts] | None = None):
+        """`load`, if given, returns the texts when first asked (it must pickle, for records sent to
+        other processes)."""
+        self._texts: Texts | None = None if load else (html, text)
+        self._load = load
+
+    def read(self) -> Texts:
+        """(html, text), read by the loader the first time if they were left where they are stored."""
+        if self._texts is None:
+            self._texts = self._load()
+            self._load = None
+        return self._texts
+
+    @property
+    def html(self) -> str:
+        return self.read()[0]
+
+    @property
+    def text(self) -> str:
+        return self.read()[1]
+
+    @property
+    def is_read(self) -> bool:
+        return self._texts is not None
+
+    def __eq__(self, other: object) -> bool:
+        return self.read() == other.read() if isinstance(other, Body) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.read())
+
+    def __reduce__(self):
+        return (Body, self._texts) if self._texts is not None else (Body, ("", "", self._load))
+
+    def __repr__(self) -> str:
+        return f"Body({self._texts[0][:40]!r}…)" if self._texts is not None else "Body(not read yet)"
 
 
-def body_later(record: BodyLater, load: Callable[[], dict[str, str]]):
-    """The record, its body texts dropped until first used; `load` returns them then (it must
-    pickle, for records sent to other processes)."""
-    for name in BODY_TEXTS:
-        record.__dict__.pop(name, None)
-    object.__setattr__(record, "_body", load)
-    return record
+class WithBody:
+    """A record whose `body` holds its HTML and plain text (see Body: reading them may read the cache)."""
 
+    body: Body
 
-def body_loader(record: BodyLater) -> Callable[[], dict[str, str]] | None:
-    """What reads the record's body texts, if it has not read them yet."""
-    return record.__dict__.get("_body")
+    @property
+    def html(self) -> str:
+        """Sanitised HTML."""
+        return self.body.html
+
+    @property
+    def text(self) -> str:
+        """Plain text, for search, summaries and related entries."""
+        return self.body.text
 
 
 @dataclass(frozen=True)
@@ -67,10 +95,9 @@ class Tag:
 
 
 @dataclass(frozen=True)
-class Answer(BodyLater):
+class Answer(WithBody):
     author: str  # member id, or a free name
-    html: str
-    text: str  # plain text, for search and summaries
+    body: Body
     date: datetime | None = None
     accepted: bool = False
     line: int = 0
@@ -109,18 +136,16 @@ class Heading:
 
 
 @dataclass(frozen=True)
-class Entry(BodyLater):
+class Entry(WithBody):
     section: str
     slug: str
     url: str  # site-relative, "/qa/some-slug/"
     source: str  # path relative to the site root, "content/qa/x.md"
     title: str
     date: datetime  # timezone-aware
-    html: str  # body (question body for Q&A), sanitised
-    text: str  # plain text of the whole entry, for search, summaries, related
+    body: Body  # html: the body (the question's for Q&A); text: the whole entry's, answers too
     summary: str  # plain text
     reading_minutes: int
-    tags: tuple[Tag, ...] = ()
     authors: tuple[str, ...] = ()
     updated: datetime | None = None
     draft: bool = False
@@ -130,11 +155,18 @@ class Entry(BodyLater):
     question: Question | None = None
     links: tuple[tuple[str, int], ...] = ()  # internal links (target URL, line) for checks
     location: SourceLocation | None = None
-    # The key of the document this entry was made from, which stands for every field the entry
-    # takes from that document alone (DOCUMENT_FIELDS) in its digest: ten thousand entries need
-    # not be pickled on every build. Set by the assembler alone (`with_origin`): an entry copied
-    # with `replace`, or whose links were resolved, has none.
-    origin: str = field(default="", init=False)
+    # The fields above come from the entry's document alone (DOCUMENT_FIELDS), these from the whole site:
+    tags: tuple[Tag, ...] = ()  # spelled as the site spells them most
+    made_from: Origin | None = None  # set by the assembler alone (see `origin`)
+
+    @property
+    def origin(self) -> str:
+        """The key of the document this entry was made from, while the entry holds what that document
+        gave it (DOCUMENT_FIELDS): the key stands for those in its digest, so that ten thousand entries
+        need not be pickled on every build. A copy with other values, or an entry whose links were
+        resolved, has none ("")."""
+        made = self.made_from
+        return made.key if made is not None and made.vouches_for(self) else ""
 
     @property
     def contributors(self) -> tuple[str, ...]:
@@ -150,15 +182,46 @@ class Entry(BodyLater):
 # What the assembler takes from an entry's document alone (see Entry.origin; tests/unit/test_assemble.py
 # checks it): all but its tags, which are spelled as the whole site spells them. Named one by one, so
 # that a field added later is digested by its value until it is known to come from the document.
-DOCUMENT_FIELDS = frozenset({"section", "slug", "url", "source", "title", "date", "html", "text", "summary",
+DOCUMENT_FIELDS = frozenset({"section", "slug", "url", "source", "title", "date", "body", "summary",
                              "reading_minutes", "authors", "updated", "draft", "pinned", "weight", "toc",
                              "question", "links", "location"})
 
 
+class Origin:
+    """The document an entry was made from, by key, vouching for that one entry: it holds what the
+    document gave it. A copy made with `replace` holds the same Origin, which does not vouch for it."""
+
+    __slots__ = ("key", "_entry")
+
+    def __init__(self, key: str):
+        self.key = key
+        self._entry: weakref.ref[Entry] | None = None
+
+    def vouch_for(self, entry: Entry) -> Entry:
+        """The entry (holding this origin, made by the assembler from the document), vouched for."""
+        self._entry = weakref.ref(entry)
+        return entry
+
+    def vouches_for(self, entry: Entry) -> bool:
+        return self._entry is not None and self._entry() is entry
+
+    def __eq__(self, other: object) -> bool:
+        return self.key == other.key if isinstance(other, Origin) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __reduce__(self):
+        return Origin, (self.key,)  # vouching for no copy of the entry made in another process
+
+    def __repr__(self) -> str:
+        return f"Origin({self.key!r})"
+
+
 def with_origin(entry: Entry, key: str) -> Entry:
-    """The entry, marked as having the DOCUMENT_FIELDS that the document with this key gives."""
-    object.__setattr__(entry, "origin", key)
-    return entry
+    """A copy of the entry, vouched for as made from the document with this key."""
+    origin = Origin(key)
+    return origin.vouch_for(replace(entry, made_from=origin))
 
 
 @dataclass(frozen=True)

@@ -97,16 +97,17 @@ def value_digest(value: Any, entry_digests: dict[int, str] | None = None, kinds:
     return hashlib.sha256(buffer.getbuffer()).hexdigest()
 
 
-_SITE_FIELDS = tuple(f.name for f in dataclasses.fields(Entry) if f.name not in DOCUMENT_FIELDS)  # origin among them
+_SITE_FIELDS = tuple(f.name for f in dataclasses.fields(Entry) if f.name not in {*DOCUMENT_FIELDS, "made_from"})
 
 
-def entry_digest(entry: Entry) -> str:
+def entry_digest(entry: Entry, origin: str | None = None) -> str:
     """Digest of the entry's value; the key of the document it came from, if known, stands for
-    what it takes from that document."""
+    what it takes from that document (`origin`: entry.origin, if the caller has it)."""
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=5)
     pickler.fast = True
-    pickler.dump(tuple(getattr(entry, name) for name in _SITE_FIELDS) if entry.origin else entry)
+    origin = entry.origin if origin is None else origin
+    pickler.dump((*(getattr(entry, name) for name in _SITE_FIELDS), origin) if origin else entry)
     return hashlib.sha256(buffer.getbuffer()).hexdigest()
 
 
@@ -126,8 +127,8 @@ def entry_digests(entries: tuple[Entry, ...], memo: dict | None = None) -> dict[
             except TypeError:  # a field that cannot be hashed: digest it every time
                 memo = None
     for i, entry in enumerate(entries):
-        if known[i] is None and entry.origin:  # no body to pickle
-            known[i] = entry_digest(entry)
+        if known[i] is None and (origin := entry.origin):  # no body to pickle
+            known[i] = entry_digest(entry, origin)
     # Whole entries in a child, not here: pickling a string leaves a UTF-8 copy of it inside the
     # string for good (CPython caches it), which for the entries' texts was 90 MB of this process
     # at 10,000. One child: the build's checks run in another meanwhile (two workers raised the peak).

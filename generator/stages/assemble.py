@@ -19,7 +19,7 @@ from ..core.text import slugify
 from ..core.weeks import parse_week
 from ..core.yamltext import YamlError, load_yaml_file
 from ..model import urls
-from ..model.records import BODY_TEXTS, Answer, Entry, Member, Question, Site, Tag, body_later, body_loader, with_origin
+from ..model.records import Answer, Body, Entry, Member, Origin, Question, Site, Tag
 from .parse import PLACEHOLDER_SCHEME, SEGMENT_BYTES, Document, minutes_of, parse_when, summary_of
 from .sanitize import is_safe_url
 from .sources import MEMBERS_FILE
@@ -203,7 +203,7 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
         if doc.section == "qa":
             question = Question(
                 asker=meta.get("asker"),
-                answers=tuple(_carrying_body(a, Answer(a.author, "", "", a.date, a.accepted, a.line)) for a in doc.answers),
+                answers=tuple(Answer(a.author, a.body, a.date, a.accepted, a.line) for a in doc.answers),
                 forced_open=meta.get("status") == "open",
             )
         if meta["date"] > now:
@@ -237,28 +237,15 @@ _PLACEHOLDER = re.compile(r'href="' + re.escape(PLACEHOLDER_SCHEME) + r'([^"#]*)
 
 def _entry_of(doc: Document, slug: str, url: str, tags: tuple[Tag, ...], question: Question | None,
               url_of_source: dict[str, str], base_path: str) -> Entry:
-    entry = _carrying_body(doc, Entry(
+    resolving = doc.placeholders  # its links to other entries' files point at their URLs now: a body of its own
+    origin = None if resolving else Origin(doc.key)
+    entry = Entry(
         section=doc.section, slug=slug, url=url, source=doc.source, title=doc.meta["title"], date=doc.meta["date"],
-        html="", text="", summary=summary_of(doc), reading_minutes=minutes_of(doc),
-        tags=tags, authors=tuple(doc.meta.get("authors", ())),
+        body=doc.body, summary=summary_of(doc), reading_minutes=minutes_of(doc), authors=tuple(doc.meta.get("authors", ())),
         updated=doc.meta.get("updated"), draft=doc.meta.get("draft", False), pinned=doc.meta.get("pinned", False),
         weight=doc.meta.get("weight", 0), toc=doc.toc, question=question, links=doc.links,
-        location=SourceLocation(doc.source, 1),
-    ))
-    if doc.placeholders:  # its links to other entries' files point at their URLs now: a body of its own
-        return resolve_links(entry, url_of_source, base_path)
-    return with_origin(entry, doc.key)
-
-
-def _carrying_body(source, record):
-    """The record (made with empty body texts) with the body texts of `source` (its document or
-    answer): read on first use when `source` reads them so (from the cache: see model.BodyLater)."""
-    load = body_loader(source)
-    if load:
-        return body_later(record, load)
-    for name in BODY_TEXTS:
-        object.__setattr__(record, name, getattr(source, name))
-    return record
+        location=SourceLocation(doc.source, 1), tags=tags, made_from=origin)
+    return resolve_links(entry, url_of_source, base_path) if resolving else origin.vouch_for(entry)
 
 
 def resolve_links(entry: Entry, url_of_source: dict[str, str], base_path: str) -> Entry:
@@ -271,8 +258,8 @@ def resolve_links(entry: Entry, url_of_source: dict[str, str], base_path: str) -
     if PLACEHOLDER_SCHEME not in entry.html and not (question and any(PLACEHOLDER_SCHEME in a.html for a in question.answers)):
         return entry  # nothing to resolve: keep the record as it is
     if question and any(PLACEHOLDER_SCHEME in a.html for a in question.answers):
-        question = replace(question, answers=tuple(replace(a, html=fix(a.html)) for a in question.answers))
-    return replace(entry, html=fix(entry.html), question=question)
+        question = replace(question, answers=tuple(replace(a, body=Body(fix(a.html), a.text)) for a in question.answers))
+    return replace(entry, body=Body(fix(entry.html), entry.text), question=question, made_from=None)
 
 
 def html_with_links(html: str, url_of_source: dict[str, str], base_path: str) -> str:
@@ -317,5 +304,5 @@ def current_time(now: str | None, tz, environ: dict) -> datetime:
 def note_with_links(doc: Document, url_of_source: dict[str, str], base_path: str, now: datetime) -> str:
     """A week's note with its links to entries' .md files resolved, as in entries."""
     holder = Entry(section="digest", slug=doc.stem, url=urls.digest(doc.stem), source=doc.source, title=doc.stem,
-                   date=now, html=doc.html, text="", summary="", reading_minutes=0, links=doc.links)
+                   date=now, body=Body(doc.html), summary="", reading_minutes=0, links=doc.links)
     return resolve_links(holder, url_of_source, base_path).html

@@ -26,7 +26,7 @@ from markdown.preprocessors import HtmlBlockPreprocessor
 from ..core.errors import Problem, SourceLocation, described, did_you_mean
 from ..core.text import join_cjk_lines, reading_minutes, slugify, truncate
 from ..core.yamltext import YamlError, load_yaml
-from ..model.records import BodyLater, Heading
+from ..model.records import Body, Heading, WithBody
 from .sanitize import TAGS, clean_html
 from .sources import SourceFile
 
@@ -47,17 +47,16 @@ ELEMENT_ID = re.compile(r'\bid="([^"]*)"')  # checked once here, not on every bu
 
 
 @dataclass(frozen=True)
-class ParsedAnswer(BodyLater):
+class ParsedAnswer(WithBody):
     author: str
-    html: str
-    text: str
+    body: Body
     date: datetime | None
     accepted: bool
     line: int
 
 
 @dataclass(frozen=True)
-class Document(BodyLater):
+class Document(WithBody):
     """One parsed file: checked front matter values plus rendered Markdown."""
 
     source: str
@@ -65,8 +64,7 @@ class Document(BodyLater):
     stem: str
     meta: dict[str, Any]  # only keys that passed their checks
     meta_lines: dict[str, int]
-    html: str
-    text: str
+    body: Body  # html: the body (the question's for Q&A); text: the whole file's, answers too
     first_paragraph: str
     toc: tuple[Heading, ...]
     answers: tuple[ParsedAnswer, ...]
@@ -699,7 +697,7 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo, k
     if too_big := size_problem(source.text, path):
         problems.append(too_big)
     if any(p.severity == "error" for p in problems):
-        return Document(path, source.section, source.stem, {}, {}, "", "", "", (), (), (), tuple(problems), key=key)
+        return Document(path, source.section, source.stem, {}, {}, Body(), "", (), (), (), tuple(problems), key=key)
     try:
         if source.section == "digest" and source.text.split("\n", 1)[0].strip() != "---":
             front, body, body_line = "", source.text, 1  # a week's note needs no front matter
@@ -707,13 +705,13 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo, k
             front, body, body_line = split_front_matter(source.text, path)
         doc = load_yaml(front, path, line_offset=1)
     except YamlError as exc:
-        return Document(path, source.section, source.stem, {}, {}, "", "", "", (), (), (), (*problems, exc.problem), key=key)
+        return Document(path, source.section, source.stem, {}, {}, Body(), "", (), (), (), (*problems, exc.problem), key=key)
     problems.extend(doc.problems)  # keys given twice, lone surrogates, control characters
     meta, meta_problems = check_front_matter(doc.data, doc, path, tz)
     problems.extend(meta_problems)
     meta_lines = {str(k[0]): line for k, line in doc.key_lines.items() if len(k) == 1}
     if over := limit_problems(body, path, body_line):
-        return Document(path, source.section, source.stem, meta, meta_lines, "", "", "", (), (), (),
+        return Document(path, source.section, source.stem, meta, meta_lines, Body(), "", (), (), (),
                         (*problems, *over), key_lines=doc.key_lines, key=key)
 
     question, blocks = (_answer_blocks(body) if source.section == "qa" else (body, []))
@@ -748,7 +746,7 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo, k
         links.extend(answer_links)
         answer_text = _plain_text(answer_html)
         texts.append(answer_text)
-        answers.append(ParsedAnswer(author, answer_html, answer_text, when, accepted, line))
+        answers.append(ParsedAnswer(author, Body(answer_html, answer_text), when, accepted, line))
     if sum(a.accepted for a in answers) > 1:
         second = [a for a in answers if a.accepted][1]
         problems.append(Problem(SourceLocation(path, second.line), "more than one answer is marked accepted: keep 已采纳 on one"))
@@ -756,7 +754,7 @@ def parse_document(source: SourceFile, renderer: MarkdownRenderer, tz: tzinfo, k
     toc = tuple(_flatten_toc(toc_tokens))
     return Document(
         source=path, section=source.section, stem=source.stem, meta=meta, meta_lines=meta_lines,
-        html=html, text="\n".join(t for t in texts if t), first_paragraph=_first_paragraph(html),
+        body=Body(html, "\n".join(t for t in texts if t)), first_paragraph=_first_paragraph(html),
         toc=toc, answers=tuple(answers), links=tuple(links), problems=tuple(problems),
         minutes=reading_minutes("\n".join(t for t in texts if t)),
         images=tuple(images), anchors=tuple(anchors), key_lines=doc.key_lines,

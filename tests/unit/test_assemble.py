@@ -117,7 +117,7 @@ def test_an_entry_takes_all_but_its_tags_from_its_document_alone():
     for mine, twin in twins:
         assert {n: getattr(mine, n) for n in DOCUMENT_FIELDS} == {n: getattr(twin, n) for n in DOCUMENT_FIELDS}
     assert [e.tags for e, _ in twins] != [t.tags for _, t in twins]  # the premise: the site spells the tags
-    assert DOCUMENT_FIELDS | {"tags", "origin"} == {f.name for f in fields(Entry)}  # today every other field is the document's
+    assert DOCUMENT_FIELDS | {"tags", "made_from"} == {f.name for f in fields(Entry)}  # today every other field is the document's
 
 
 def members_of(tmp_path: Path, text: str | bytes):

@@ -20,7 +20,7 @@ from generator.derive.community import (
     month_bounds,
     open_questions,
 )
-from generator.model.records import Answer, Entry, Question, Site
+from generator.model.records import Answer, Body, Entry, Question, Site
 from tests.conftest import NOW, copy_site
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -138,13 +138,13 @@ def random_sites(draw) -> Site:
         section = draw(st.sampled_from(("highlights", "qa", "lessons")))
         question = None
         if section == "qa":
-            answers = tuple(Answer(draw(st.sampled_from(PEOPLE)), "", "", when + timedelta(hours=draw(st.integers(0, 200))),
+            answers = tuple(Answer(draw(st.sampled_from(PEOPLE)), Body(), when + timedelta(hours=draw(st.integers(0, 200))),
                                    accepted=(i == 0 and draw(st.booleans())))
                             for i in range(draw(st.integers(0, 3))))
             question = Question(draw(st.sampled_from((None, *PEOPLE))), answers)
         authors = tuple(draw(st.lists(st.sampled_from(PEOPLE), max_size=2, unique=True)))
         entries.append(Entry(section=section, slug=f"e{n}", url=f"/{section}/e{n}/", source=f"content/{section}/e{n}.md",
-                             title=f"e{n}", date=when, html="", text="", summary="", reading_minutes=1,
+                             title=f"e{n}", date=when, body=Body(), summary="", reading_minutes=1,
                              authors=authors, question=question))
     entries.sort(key=lambda e: (-e.date.timestamp(), e.url))
     return Site(config=SiteConfig(), now=START + timedelta(days=90), entries=tuple(entries))

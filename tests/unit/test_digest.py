@@ -130,7 +130,7 @@ def test_open_questions_at_each_weeks_end_are_those_asked_before_it_and_answered
     from zoneinfo import ZoneInfo
 
     from generator.derive.digest import OPEN_SHOWN
-    from generator.model.records import Answer, Entry, Question
+    from generator.model.records import Answer, Body, Entry, Question
 
     rng, tz = random.Random(seed), ZoneInfo("Asia/Shanghai")
     start = datetime(2026, 1, 1, tzinfo=tz)
@@ -139,10 +139,10 @@ def test_open_questions_at_each_weeks_end_are_those_asked_before_it_and_answered
         asked = start + timedelta(hours=rng.randrange(24 * 7 * 20))
         if rng.random() < 0.3:  # midnight: some fall exactly on a week's end
             asked = asked.replace(hour=0)
-        answers = tuple(Answer("a", "", "", asked + timedelta(days=rng.randint(-3, 40)), accepted=rng.random() < 0.3)
+        answers = tuple(Answer("a", Body(), asked + timedelta(days=rng.randint(-3, 40)), accepted=rng.random() < 0.3)
                         for _ in range(rng.choice([0, 0, 1, 2])))
         entries.append(Entry(section="qa", slug=f"q{k}", url=f"/qa/q{k}/", source=f"content/qa/q{k}.md", title=f"q{k}",
-                             date=asked, html="", text="", summary="", reading_minutes=1,
+                             date=asked, body=Body(), summary="", reading_minutes=1,
                              question=Question(None, answers, forced_open=rng.random() < 0.1)))
     entries.sort(key=lambda e: (-e.date.timestamp(), e.url))  # as the site holds them: newest first
     site = SimpleNamespace(config=SimpleNamespace(tz=tz, week_start=1), now=start + timedelta(days=150),

@@ -10,7 +10,7 @@ import feedparser
 from generator.commands.cli import main
 from generator.config import SiteConfig
 from generator.derive.entries import entry_image, ordered_answers, plain_text, structured_data
-from generator.model.records import Answer, Entry, Member, Question, Site
+from generator.model.records import Answer, Body, Entry, Member, Question, Site
 from generator.render import json_for_script
 from tests.conftest import NOW
 from tests.helpers import page
@@ -21,7 +21,7 @@ WHEN = datetime(2026, 11, 3, 21, 30, tzinfo=TZ)
 
 def qa(answers: tuple[Answer, ...], html: str = "<p>问题正文</p>") -> Entry:
     return Entry(section="qa", slug="x", url="/qa/x/", source="content/qa/x.md", title="标题 </script>", date=WHEN,
-                 html=html, text="", summary="", reading_minutes=1, question=Question("amy", answers))
+                 body=Body(html), summary="", reading_minutes=1, question=Question("amy", answers))
 
 
 def site(image: str = "") -> Site:
@@ -29,7 +29,8 @@ def site(image: str = "") -> Site:
                 members={"amy": Member("amy", "艾米")})
 
 
-ANSWERS = (Answer("bo", "<p>一</p>", "一"), Answer("amy", "<p>二</p>", "二", accepted=True), Answer("", "<p>三</p>", "三"))
+ANSWERS = (Answer("bo", Body("<p>一</p>", "一")), Answer("amy", Body("<p>二</p>", "二"), accepted=True),
+           Answer("", Body("<p>三</p>", "三")))
 
 
 def test_ordered_answers_put_the_accepted_one_first_and_keep_their_numbers():

@@ -8,7 +8,7 @@ from generator.core.errors import Problems
 from generator.derive.digest import site_digests
 from generator.derive.related import related_entries
 from generator.derive.site import site_pages
-from generator.model.records import Member
+from generator.model.records import Body, Member
 from generator.render import Renderer
 from generator.speed.fingerprint import PURE_FILTERS, TemplateDigests, page_keys, value_digest
 from tests.conftest import NOW
@@ -120,7 +120,7 @@ def test_an_answers_text_reaches_its_entry_and_its_authors_page(basic_site):
     site = loaded(basic_site)
     before = keyed(site, basic_site)
     target = site.by_url()["/qa/ask/"]
-    answers = tuple(replace(a, html=a.html + "<p>补充</p>", text=a.text + "补充") for a in target.question.answers)
+    answers = tuple(replace(a, body=Body(a.html + "<p>补充</p>", a.text + "补充")) for a in target.question.answers)
     edited = replace(target, question=replace(target.question, answers=answers))
     after = keyed(replace(site, entries=tuple(edited if e is target else e for e in site.entries)), basic_site)
     hit = changed(before, after)
@@ -173,7 +173,7 @@ def test_an_entry_is_digested_with_its_documents_key_standing_for_what_it_takes_
     assert plain.origin and not linking.origin  # rules.md links to ask.md: its html is not its document's
     assert entry_digest(plain) == entry_digest(loaded(basic_site).by_url()["/highlights/meetup/"])
 
-    edited = replace(plain, html=plain.html + "<p>补充</p>")
+    edited = replace(plain, body=Body(plain.html + "<p>补充</p>", plain.text))
     assert not edited.origin and entry_digest(edited) != entry_digest(plain)
     # What the document gives is not read when its key is there (what a key promises), the tags are:
     assert entry_digest(with_origin(edited, plain.origin)) == entry_digest(plain)

@@ -8,7 +8,7 @@ import pytest
 
 from generator.config import SiteConfig
 from generator.derive.related import related_by_entry, related_entries, site_index, text_rows
-from generator.model.records import Entry, Site, Tag
+from generator.model.records import Body, Entry, Site, Tag
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 21, 12, tzinfo=TZ)
@@ -16,7 +16,7 @@ NOW = datetime(2026, 11, 21, 12, tzinfo=TZ)
 
 def entry(slug: str, title: str, text: str, tags: tuple[str, ...] = (), days_ago: int = 1) -> Entry:
     return Entry(section="lessons", slug=slug, url=f"/lessons/{slug}/", source=f"content/lessons/{slug}.md",
-                 title=title, date=NOW - timedelta(days=days_ago), html=f"<p>{text}</p>", text=text, summary=text[:20],
+                 title=title, date=NOW - timedelta(days=days_ago), body=Body(f"<p>{text}</p>", text), summary=text[:20],
                  reading_minutes=1, tags=tuple(Tag(t, t) for t in tags))
 
 
