@@ -111,21 +111,10 @@ def clean_leftovers(output: Path) -> None:
 
 def _in_use(folder: Path) -> bool:
     """True if another build holds the folder's lock: a tree it is still making or swapping in."""
-    try:
-        import fcntl
-
-        fd = os.open(folder, os.O_RDONLY)
-    except (ImportError, OSError):
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:  # no locks on this file system: nothing to tell
-        return False
-    finally:
+    fd, held = _locked(folder)
+    if fd is not None:
         os.close(fd)
-    return False
+    return held
 
 
 def write_output(files: list[OutputFile], output: Path, static: Mapping[str, Path] | None = None,
@@ -325,18 +314,24 @@ def existing_files(output: Path) -> list[str]:
 
 def try_lock(folder: Path) -> int | None:
     """An exclusive lock on a folder, or None if another build holds it (or locks are unavailable)."""
+    return _locked(folder)[0]
+
+
+def _locked(folder: Path) -> tuple[int | None, bool]:
+    """(a descriptor holding an exclusive lock on the folder, or None; whether another process holds it).
+    Where there are no locks (no fcntl, a file system without them), neither."""
     try:
         import fcntl
 
         fd = os.open(folder, os.O_RDONLY)
     except (ImportError, OSError):
-        return None
+        return None, False
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    except OSError as exc:
         os.close(fd)
-        return None
-    return fd
+        return None, isinstance(exc, BlockingIOError)
+    return fd, False
 
 
 def _swap(tmp: Path, output: Path, background_cleanup: bool = False, keep_as: Path | None = None) -> None:

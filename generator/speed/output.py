@@ -74,9 +74,9 @@ class KeyedOutput:
         self.kept_files: set[str] = set()  # files kept as recorded: their records stand
         self.tree: OutputTree | None = None
 
-    def fresh(self, pages: list[Page], keys: list[str | None]) -> list[bool]:
-        """For each page: output/ holds it as rendered with its key."""
-        return [key is not None and self.kept(output_path(page.url), key) for page, key in zip(pages, keys, strict=True)]
+    def fresh(self, paths: list[str], keys: list[str | None]) -> list[bool]:
+        """For each page (by its output path): output/ holds it as rendered with its key."""
+        return [key is not None and self.kept(path, key) for path, key in zip(paths, keys, strict=True)]
 
     def unchanged(self, files: list[OutputFile], statics: dict[str, Path], wanted: int) -> bool:
         """True when output/ already holds exactly these files (the pages were checked by key), and kb's mark."""
@@ -110,12 +110,11 @@ class KeyedOutput:
             self.tree.add(path, written)
             self.files.append((path, key))
 
-    def place_pages(self, pages: list[Page], keys: list[str | None], fresh: list[bool], renderer: Renderer
-                    ) -> tuple[list[Problem], bool]:
+    def place_pages(self, pages: list[Page], paths: list[str], keys: list[str | None], fresh: list[bool],
+                    renderer: Renderer) -> tuple[list[Problem], bool]:
         """Render and place the pages that changed, on every core, and keep the others; their template
         problems, and whether any page's bytes are new."""
         tree = self.tree
-        paths = [output_path(p.url) for p in pages]
 
         def render_and_put(index: int) -> tuple[Problem | None, bool, FileRecord | None]:
             try:

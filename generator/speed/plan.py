@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from ..config import SiteConfig
 from ..core.errors import Problem, Problems
-from ..derive.digest import site_digests
+from ..derive.digest import digest_weeks, site_digests
 from ..derive.entries import entry_pages
 from ..derive.feeds import with_alternates
 from ..derive.newcomers import start_files
@@ -102,6 +102,14 @@ class FastStages(Stages):
         self.stamps: dict = {}  # the sources' stamps as recorded (see documents.py)
         self.settled = 0
         self.exits = contextlib.ExitStack()
+        # made by `derived`, for the stages after it:
+        self.model: Site | None = None  # the site
+        self.reuse: Reuse | None = None
+        self.terms: CachedTerms | None = None
+        self.weeks: list[WeekDigest] = []
+        self.templates: TemplateDigests | None = None
+        self.beside = False  # a child makes the search files and related entries (a large site's rebuild)
+        self.early: dict[int, OutputFile] = {}  # pages besides the entries' own, rendered while that child works
 
     def __enter__(self) -> FastStages:
         self.exits.enter_context(collector_paused())
@@ -122,7 +130,7 @@ class FastStages(Stages):
 
     @property
     def large(self) -> bool:
-        return len(self.site.entries) >= BACKGROUND_ENTRIES
+        return len(self.model.entries) >= BACKGROUND_ENTRIES
 
     @property
     def pages_first(self) -> bool:
@@ -183,7 +191,7 @@ class FastStages(Stages):
 
     def derived(self, site: Site, problems: Problems) -> Derived:
         started = time.perf_counter()
-        self.site = site
+        self.model = site
         reuse, whole_site = self._reuse(site)
         related_work = None
         try:
@@ -223,7 +231,7 @@ class FastStages(Stages):
             # later in a cold build, when one core idles after related entries. Beside the term index's
             # child, a third cost more than it saved (forking, copied pages): made in this process then.
             def start_index() -> list[OutputFile]:
-                return start_files(site, [w.week for w in site_digests(site)])
+                return start_files(site, digest_weeks(site))
 
             self.start = Background(start_index)
         digests = entry_digests(site.entries, self.memo.entry_digests if self.memo else None)
@@ -317,9 +325,9 @@ class FastStages(Stages):
         out = KeyedOutput(output, previous)
         made = len(rendered.pages) + len(rendered.files)
         with self.timed("plan"):
-            fresh = out.fresh(rendered.pages, rendered.keys)
-            taken = {output_path(p.url) for p in rendered.pages} | {f.path for f in rendered.files}
-            statics = statics_besides(self.options.source, taken)
+            paths = [output_path(p.url) for p in rendered.pages]
+            fresh = out.fresh(paths, rendered.keys)
+            statics = statics_besides(self.options.source, set(paths) | {f.path for f in rendered.files})
             wanted = len(rendered.pages) + len(rendered.files) + len(statics)
         if not self.pages_first and all(fresh) and out.unchanged(rendered.files, statics, wanted):
             self.timings["write"] = 0.0
@@ -335,14 +343,14 @@ class FastStages(Stages):
                     out.count_files(placing.result())
                 rendered.files.clear()  # their bytes (the search index, the feeds) are not to be in the render workers
                 self._cards(site, fresh)
-                page_problems, pages_changed = out.place_pages(rendered.pages, rendered.keys, fresh, self.renderer)
+                page_problems, pages_changed = out.place_pages(rendered.pages, paths, rendered.keys, fresh, self.renderer)
                 if placing is not None and placing.forked:
                     out.count_files(placing.result())
                 problems.extend(page_problems)
                 problems.raise_if_errors(self.options.strict)
             with self.timed("write"):
                 if self.pages_first:
-                    statics = self._files_after_pages(out, rendered.pages, pages_changed, problems)
+                    statics = self._files_after_pages(out, rendered.pages, paths, pages_changed, problems)
                 result, records = out.commit(statics, self.background_cleanup)
         except BaseException:
             if placing is not None:
@@ -371,22 +379,22 @@ class FastStages(Stages):
                                                                    range(len(entries)))
         renderer.keep_cards(entries, made)
 
-    def _files_after_pages(self, out: KeyedOutput, pages: list[Page], pages_changed: bool, problems: Problems
-                           ) -> dict[str, Path]:
+    def _files_after_pages(self, out: KeyedOutput, pages: list[Page], paths: list[str], pages_changed: bool,
+                           problems: Problems) -> dict[str, Path]:
         """`kb serve`: the open tabs are told once the pages are written; then the other files are made,
         checked for collisions and placed. The static files to publish beside them."""
         if pages_changed:
             self.serving.pages_written()
         self.stop_if_cancelled()
         try:
-            files, file_problems = site_files(self.site, self.renderer, self.reuse, self.terms, self.weeks, self.templates)
+            files, file_problems = site_files(self.model, self.renderer, self.reuse, self.terms, self.weeks, self.templates)
         finally:
             self.terms.release()
         problems.extend(file_problems)
         problems.extend(collisions(self.options.source, pages, files))
         problems.raise_if_errors(self.options.strict)
         out.count_files(out.placing(files, beside=False).result())
-        return statics_besides(self.options.source, {output_path(p.url) for p in pages} | {f.path for f in files})
+        return statics_besides(self.options.source, set(paths) | {f.path for f in files})
 
     def _recorded(self, site: Site, made: int, result: WriteResult, problems: Problems) -> WriteResult:
         """The result, recorded for the next build to look at (see unchanged.py)."""
