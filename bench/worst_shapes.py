@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from generator.stages.parse import (  # noqa: E402
+from generator.stages.markdown.limits import (  # noqa: E402
     MAX_DEPTH,
     MAX_FILE_BYTES,
     MAX_LINK_WORK,

@@ -16,7 +16,7 @@ from ..config import SECTION_IDS, load_config
 from ..core.errors import Problem, SiteError
 from ..core.text import slugify
 from ..core.weeks import LAST_YEAR, YEARS, Week, parse_week
-from ..stages.parse import SEGMENT_BYTES
+from ..stages.frontmatter import SEGMENT_BYTES
 
 MAX_WORKERS = 512
 EPOCH_EXAMPLE = 1795233600  # 2026-11-21 12:00 in Shanghai
@@ -28,7 +28,7 @@ LAST_EPOCH = int(datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC).timestamp())
 
 def _moment(value: str) -> str:
     """--now must be a date-time kb takes."""
-    from ..stages.parse import parse_when
+    from ..stages.dates import parse_when
 
     try:
         parse_when(value, UTC)

@@ -20,7 +20,10 @@ from ..core.weeks import parse_week
 from ..core.yamltext import YamlError, load_yaml_file
 from ..model import urls
 from ..model.records import Answer, Body, Entry, Member, Origin, Question, Site, Tag
-from .parse import PLACEHOLDER_SCHEME, SEGMENT_BYTES, Document, minutes_of, parse_when, summary_of
+from .dates import parse_when
+from .frontmatter import SEGMENT_BYTES
+from .markdown.tree import PLACEHOLDER_SCHEME
+from .parse import Document, minutes_of, summary_of
 from .sanitize import is_safe_url
 from .sources import MEMBERS_FILE
 
@@ -176,9 +179,9 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
         problems.extend(doc.problems)
         if not doc.ok:
             continue
-        meta = doc.meta
-        slug = meta.get("slug") or slugify(doc.stem)
-        loc = SourceLocation(doc.source, doc.meta_lines.get("slug", 1))
+        front = doc.front
+        slug = front.slug or slugify(doc.stem)
+        loc = SourceLocation(doc.source, doc.line("slug"))
         if not slug or slug in (".", ".."):
             problems.append(Problem(loc, f'cannot make a URL from the file name "{doc.stem}": add "slug: …" to the front matter'))
             continue
@@ -190,25 +193,25 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
         url = urls.entry(doc.section, slug)
         url_of_source[doc.source] = url
         entry_tags = []
-        for written in meta.get("tags", []):
+        for written in front.tags:
             if written not in named:  # a few hundred tags, written tens of thousands of times
                 name = " ".join(unicodedata.normalize("NFC", written).split())
                 name = aliases.get(tag_key(name), name)
                 named[written] = name, tag_key(name)
             name, key = named[written]
-            spellings.setdefault(key, {}).setdefault(name, []).append(meta["date"])
+            spellings.setdefault(key, {}).setdefault(name, []).append(front.date)
             if key not in entry_tags:
                 entry_tags.append(key)
         question = None
         if doc.section == "qa":
             question = Question(
-                asker=meta.get("asker"),
+                asker=front.asker,
                 answers=tuple(Answer(a.author, a.body, a.date, a.accepted, a.line) for a in doc.answers),
-                forced_open=meta.get("status") == "open",
+                forced_open=front.status == "open",
             )
-        if meta["date"] > now:
-            scheduled.append(meta["date"])
-        if (meta.get("draft", False) and not include_drafts) or meta["date"] > now:
+        if front.date > now:
+            scheduled.append(front.date)
+        if (front.draft and not include_drafts) or front.date > now:
             continue
         kept.append((doc, slug, url, entry_tags, question))
 
@@ -240,10 +243,10 @@ def _entry_of(doc: Document, slug: str, url: str, tags: tuple[Tag, ...], questio
     resolving = doc.placeholders  # its links to other entries' files point at their URLs now: a body of its own
     origin = None if resolving else Origin(doc.key)
     entry = Entry(
-        section=doc.section, slug=slug, url=url, source=doc.source, title=doc.meta["title"], date=doc.meta["date"],
-        body=doc.body, summary=summary_of(doc), reading_minutes=minutes_of(doc), authors=tuple(doc.meta.get("authors", ())),
-        updated=doc.meta.get("updated"), draft=doc.meta.get("draft", False), pinned=doc.meta.get("pinned", False),
-        weight=doc.meta.get("weight", 0), toc=doc.toc, question=question, links=doc.links,
+        section=doc.section, slug=slug, url=url, source=doc.source, title=doc.front.title, date=doc.front.date,
+        body=doc.body, summary=summary_of(doc), reading_minutes=minutes_of(doc), authors=doc.front.authors,
+        updated=doc.front.updated, draft=doc.front.draft, pinned=doc.front.pinned,
+        weight=doc.front.weight, toc=doc.toc, question=question, links=doc.links,
         location=SourceLocation(doc.source, 1), tags=tags, made_from=origin)
     return resolve_links(entry, url_of_source, base_path) if resolving else origin.vouch_for(entry)
 

@@ -61,7 +61,7 @@ def page_url_of(doc: Document) -> str:
     """The URL a document is published at (before duplicate slugs are settled)."""
     if doc.section == "digest":
         return urls.digest(doc.stem)
-    return urls.entry(doc.section, doc.meta.get('slug') or slugify(doc.stem))
+    return urls.entry(doc.section, doc.front.slug or slugify(doc.stem))
 
 
 def site_problems(site: Site, documents: list[Document], files: SiteFiles,
@@ -89,10 +89,10 @@ def link_problems(site: Site, documents: list[Document], files: SiteFiles,
     for doc in documents:
         if doc.section in SECTION_IDS:
             pending = ""
-            if doc.source not in published and doc.meta.get("draft"):
+            if doc.source not in published and doc.front.draft:
                 pending = "a draft"
-            elif doc.source not in published and doc.meta.get("date") and doc.meta["date"] > site.now:
-                pending = f"scheduled for {doc.meta['date']:%Y-%m-%d %H:%M}"
+            elif doc.source not in published and doc.front.date and doc.front.date > site.now:
+                pending = f"scheduled for {doc.front.date:%Y-%m-%d %H:%M}"
             ok = doc.ok and (doc.source in published or bool(pending))
             targets[doc.source] = _Target(doc.source, page_url_of(doc), _ids_of(doc), ok, pending)
     by_url = {t.url: t for t in targets.values()}
@@ -279,10 +279,9 @@ def people_problems(site: Site, documents: list[Document]) -> list[Problem]:
     for doc in documents:
         if doc.section not in SECTION_IDS:
             continue
-        credited = [(who, doc.key_lines.get(("authors", i), doc.meta_lines.get("authors", 1)), "author")
-                    for i, who in enumerate(doc.meta.get("authors", ()))]
-        if doc.meta.get("asker"):
-            credited.append((doc.meta["asker"], doc.meta_lines.get("asker", 1), "asker"))
+        credited = [(who, doc.line("authors", i), "author") for i, who in enumerate(doc.front.authors)]
+        if doc.front.asker:
+            credited.append((doc.front.asker, doc.line("asker"), "asker"))
         credited += [(a.author, a.line, "answerer") for a in doc.answers if a.author]
         for who, line, role in credited:
             if who in site.members:
@@ -318,13 +317,13 @@ def tag_problems(site: Site, documents: list[Document]) -> list[Problem]:
     for doc in sorted(documents, key=lambda d: d.source):
         if doc.section not in SECTION_IDS:
             continue
-        for index, raw in enumerate(doc.meta.get("tags", ())):
+        for index, raw in enumerate(doc.front.tags):
             if raw not in keys:
                 name = " ".join(unicodedata.normalize("NFC", raw).split())
                 name = aliases.get(tag_key(name), name)
                 keys[raw] = (name, _loose_key(name), tag_key(name))
             name, loose, key = keys[raw]
-            line = doc.key_lines.get(("tags", index), doc.meta_lines.get("tags", 1))
+            line = doc.line("tags", index)
             uses[loose][key].append((SourceLocation(doc.source, line), name))
     problems = []
     for variants in uses.values():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.stages.parse import MAX_FILE_BYTES
+from generator.stages.markdown.limits import MAX_FILE_BYTES
 from tests.conftest import NOW, REPO
 
 GEN_CORPUS = Path("/work/shared/bench/gen_corpus.py")

@@ -5,17 +5,16 @@ import pytest
 from bs4 import BeautifulSoup
 
 from generator.commands.cli import main
-from generator.stages.parse import (
+from generator.stages.dates import parse_when
+from generator.stages.markdown.limits import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
     MAX_LINK_WORK,
     MAX_MARKER_RUN,
     MAX_NESTING_WORK,
-    MarkdownRenderer,
     limit_problems,
-    parse_document,
-    parse_when,
 )
+from generator.stages.parse import MarkdownRenderer, parse_document
 from generator.stages.sources import SourceFile
 from tests.conftest import NOW
 
@@ -34,10 +33,10 @@ def messages(d) -> list[str]:
 def test_front_matter_and_markdown():
     d = doc("---\ntitle: 标题\ndate: 2026-11-03 21:30\ntags: [A, b]\nauthors: alice, bob\n---\n\n正文\n第二行\n")
     assert d.ok
-    assert d.meta["title"] == "标题"
-    assert d.meta["date"].isoformat() == "2026-11-03T21:30:00+08:00"
-    assert d.meta["tags"] == ["A", "b"]
-    assert d.meta["authors"] == ["alice", "bob"]
+    assert d.front.title == "标题"
+    assert d.front.date.isoformat() == "2026-11-03T21:30:00+08:00"
+    assert d.front.tags == ("A", "b")
+    assert d.front.authors == ("alice", "bob")
     assert d.html == "<p>正文第二行</p>"
 
 
@@ -249,13 +248,13 @@ def test_the_built_page_shows_every_word_after_a_tag_and_check_is_clean(basic_si
 ])
 def test_a_slug_with_url_reserved_characters_is_an_error_with_a_suggestion(slug, message):
     d = doc(f"---\ntitle: t\ndate: 2026-01-01\nslug: {slug}\n---\n")
-    assert messages(d) == [f"content/highlights/x.md:4: {message}"] and "slug" not in d.meta
+    assert messages(d) == [f"content/highlights/x.md:4: {message}"] and not d.front.slug
 
 
 @pytest.mark.parametrize("slug", ["社群-运营", "a&b", "c++", "x<b>", "v1.2", "_under_", "emoji-🎉"])
 def test_slugs_a_url_can_hold_are_kept(slug):
     d = doc(f"---\ntitle: t\ndate: 2026-01-01\nslug: '{slug}'\n---\n")
-    assert d.ok and d.meta["slug"] == slug
+    assert d.ok and d.front.slug == slug
 
 
 def body_problems(body: str) -> list[str]:
