@@ -302,8 +302,8 @@ def _shown_path(path: Path) -> str:
 
 
 def environment_problem(args: argparse.Namespace, environ: dict[str, str]) -> str | None:
-    """Why SOURCE_DATE_EPOCH or KB_WORKERS cannot be used, if one cannot: a build would stop on
-    either with a traceback, or start as many processes as KB_WORKERS says."""
+    """Why SOURCE_DATE_EPOCH, KB_WORKERS or KB_SPEED cannot be used, if one cannot: a build would stop
+    on the first with a traceback, start as many processes as KB_WORKERS says, or take KB_SPEED=off for on."""
     epoch = environ.get("SOURCE_DATE_EPOCH", "")
     if epoch and getattr(args, "now", None) is None and not 0 <= _whole_number(epoch) < LAST_EPOCH:
         return (f"SOURCE_DATE_EPOCH={_quoted(epoch)} is not a time kb takes: set it to whole seconds since "
@@ -312,6 +312,9 @@ def environment_problem(args: argparse.Namespace, environ: dict[str, str]) -> st
     if workers and not 1 <= _whole_number(workers) <= MAX_WORKERS:
         return (f"KB_WORKERS={_quoted(workers)} is not a number of worker processes: set it to a whole number "
                 f"from 1 to {MAX_WORKERS}, or unset it to use every core")
+    if environ.get("KB_SPEED", "").strip() not in ("", "0", "1"):
+        return (f"KB_SPEED={_quoted(environ['KB_SPEED'])} is not a switch kb takes: set it to 0 to build without "
+                f"the speed layer (slower, the same output), or unset it")
     return None
 
 

@@ -76,6 +76,11 @@ def test_kb_speed_0_turns_it_off_for_the_command_line(basic_site, tmp_path, monk
     assert main(["build", "--source", str(basic_site), "--now", NOW]) == 0
     assert tree(basic_site / "output") == tree(fast / "output")
     assert not (basic_site / CACHE_DIR).exists()
+    monkeypatch.setenv("KB_SPEED", "off")
+    capsys.readouterr()
+    assert main(["build", "--source", str(basic_site), "--now", NOW]) == 2
+    assert capsys.readouterr().err == ("kb build: KB_SPEED=\"off\" is not a switch kb takes: set it to 0 to build "
+                                       "without the speed layer (slower, the same output), or unset it\n")
 
 
 def test_kb_serve_builds_the_same_folder_with_the_speed_layer_off(basic_site, tmp_path):
