@@ -29,8 +29,9 @@ from .render import THEME, Renderer, TemplateProblem
 from .site_folder import files_inside, static_files, static_sources
 from .speed.cache import BuildMemo, FileRecord
 from .speed.unchanged import BuildRecord
-from .stages.assemble import assemble_site, current_time, load_members
-from .stages.check import SiteFiles, page_origins, site_problems
+from .stages.assemble import assemble_site, current_time
+from .stages.check import SiteFiles, check_site, page_origins
+from .stages.members import load_members
 from .stages.parse import Document, MarkdownRenderer, parse_document
 from .stages.sources import SourceFile, read_sources
 from .write import WriteResult, clean_leftovers, path_collisions, write_output
@@ -118,7 +119,20 @@ def not_markdown(files: dict[str, Path], prefix: str = "") -> frozenset[str]:
 
 def site_checks(options: BuildOptions, site: Site, documents: list[Document], files: SiteFiles) -> list[Problem]:
     """The cross-site checks: links, anchors and images, people, tag spellings."""
-    return site_problems(site, documents, files, lambda: page_urls(site), links_are_errors=options.links_are_errors)
+    return check_site(site, documents, files, PageUrls(site), links_are_errors=options.links_are_errors)
+
+
+class PageUrls:
+    """The URL of every page of the site, worked out when first asked about: few links need them."""
+
+    def __init__(self, site: Site):
+        self.site = site
+        self.urls: set[str] | None = None
+
+    def __contains__(self, url: object) -> bool:
+        if self.urls is None:
+            self.urls = page_urls(self.site)
+        return url in self.urls
 
 
 def collisions(site_root: Path, pages: list[Page], files: list[OutputFile]) -> list[Problem]:

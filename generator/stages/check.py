@@ -10,13 +10,13 @@ import posixpath
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from ..config import SECTION_IDS
+from ..core import errors
 from ..core.errors import Problem, SourceLocation
-from ..core.errors import did_you_mean as _did_you_mean
 from ..core.text import slugify
 from ..model import urls
 from ..model.records import Site
@@ -30,7 +30,7 @@ def did_you_mean(word: str, choices: list[str]) -> str:
     """errors.did_you_mean, kept fast on sites with thousands of entries."""
     if len(choices) > MANY_CHOICES:
         choices = [c for c in choices if c[:2] == word[:2]][:MANY_CHOICES]
-    return _did_you_mean(word, choices)
+    return errors.did_you_mean(word, choices)
 
 
 _PAGE_IDS = ("main", "answers-h", "toc-h", "related-h")  # ids the entry template adds
@@ -64,9 +64,10 @@ def page_url_of(doc: Document) -> str:
     return urls.entry(doc.section, doc.front.slug or slugify(doc.stem))
 
 
-def site_problems(site: Site, documents: list[Document], files: SiteFiles,
-                  page_urls: Callable[[], set[str]], links_are_errors: bool = False) -> list[Problem]:
-    """Every cross-site problem; `page_urls` is called only when a link needs it."""
+def check_site(site: Site, documents: Sequence[Document], files: SiteFiles, page_urls: Container[str],
+               links_are_errors: bool = False) -> list[Problem]:
+    """Every cross-site problem. `page_urls`: the URL of every page the site has, asked only about links
+    that lead to neither an entry nor a file (a caller may make it when it is first asked)."""
     severity = "error" if links_are_errors else "warning"
     return [*link_problems(site, documents, files, page_urls, severity), *avatar_problems(site, files, severity),
             *people_problems(site, documents), *tag_problems(site, documents)]
@@ -82,8 +83,8 @@ def _ids_of(doc: Document) -> frozenset[str]:
     return frozenset(ids | set(_PAGE_IDS))
 
 
-def link_problems(site: Site, documents: list[Document], files: SiteFiles,
-                  page_urls: Callable[[], set[str]], severity: str) -> list[Problem]:
+def link_targets(site: Site, documents: Sequence[Document]) -> dict[str, _Target]:
+    """Source path → what a link to that entry finds: its URL, its anchors, whether it is published."""
     published = {e.source for e in site.entries}
     targets: dict[str, _Target] = {}
     for doc in documents:
@@ -95,15 +96,14 @@ def link_problems(site: Site, documents: list[Document], files: SiteFiles,
                 pending = f"scheduled for {doc.front.date:%Y-%m-%d %H:%M}"
             ok = doc.ok and (doc.source in published or bool(pending))
             targets[doc.source] = _Target(doc.source, page_url_of(doc), _ids_of(doc), ok, pending)
+    return targets
+
+
+def link_problems(site: Site, documents: Sequence[Document], files: SiteFiles,
+                  page_urls: Container[str], severity: str) -> list[Problem]:
+    targets = link_targets(site, documents)
     by_url = {t.url: t for t in targets.values()}
     base = site.config.base_path
-    known_pages: list[set[str]] = []
-
-    def pages() -> set[str]:
-        if not known_pages:
-            known_pages.append(page_urls())
-        return known_pages[0]
-
     problems: list[Problem] = []
     for doc in documents:
         own = targets.get(doc.source)
@@ -114,7 +114,7 @@ def link_problems(site: Site, documents: list[Document], files: SiteFiles,
                 problem = _md_link_problem(target, loc, {s: t for s, t in targets.items() if s != doc.source}
                                            if target.split("#")[0] not in targets else targets, severity)
             else:
-                problem = _url_link_problem(target, here, base, loc, site, by_url, files.static, pages, severity)
+                problem = _url_link_problem(target, here, base, loc, site, by_url, files.static, page_urls, severity)
             if problem:
                 problems.append(problem)
         ids = own.ids if own else doc.ids
@@ -151,22 +151,22 @@ def _md_link_problem(target: str, loc: SourceLocation, targets: dict[str, _Targe
 
 
 # "../slug/", "../../qa/slug/", "slug/": a relative link with nothing to decode (most links between entries)
-_PLAIN_RELATIVE = re.compile(r"((?:\.\./)*)(\w[\w\-]*(?:/[\w\-]+)*/?)")
+PLAIN_RELATIVE = re.compile(r"((?:\.\./)*)(\w[\w\-]*(?:/[\w\-]+)*/?)")
 
 
-def _site_path(href: str, here: str, base: str) -> tuple[str, str] | None:
+def site_path(href: str, here: str, base: str) -> tuple[str, str] | None:
     """(site path, fragment) of a relative or root-relative link, or None for other sites."""
-    plain = _PLAIN_RELATIVE.fullmatch(href)
+    plain = PLAIN_RELATIVE.fullmatch(href)
     if plain:  # what the general way below gives, without parsing the URL (ten thousand links: a tenth of a second)
         folders = here.rstrip("/").split("/")[1:]
         path = "/" + "/".join([*folders[:max(0, len(folders) - len(plain.group(1)) // 3)], plain.group(2)])
         if base != "/" and path.startswith(base):
             path = "/" + path[len(base):]
         return path, ""
-    return _site_path_of_any(href, here, base)
+    return site_path_of_any(href, here, base)
 
 
-def _site_path_of_any(href: str, here: str, base: str) -> tuple[str, str] | None:
+def site_path_of_any(href: str, here: str, base: str) -> tuple[str, str] | None:
     parts = urlsplit(href)
     if parts.scheme or parts.netloc:
         return None
@@ -190,19 +190,19 @@ def _outside_base(href: str, base: str) -> bool:
 
 
 def _url_link_problem(href: str, here: str, base: str, loc: SourceLocation, site: Site, by_url: dict[str, _Target],
-                      static_files: frozenset[str], pages: Callable[[], set[str]], severity: str) -> Problem | None:
+                      static_files: frozenset[str], page_urls: Container[str], severity: str) -> Problem | None:
     if href.startswith(("https://", "http://", "mailto:")):  # another site, the usual case: nothing to check here
         return None
     if _outside_base(href, base):
         return Problem(loc, f'broken link: "{href}" leaves the site, which is published under {base}: write '
                             f'"{base}{href.lstrip("/")}" or a relative link', severity)
-    resolved = _site_path(href, here, base)
+    resolved = site_path(href, here, base)
     if resolved is None:
         return None
     path, fragment = resolved
     parts = path.strip("/").split("/")
     if not path.endswith("/") and "." in parts[-1]:
-        if path.lstrip("/") in static_files or path.endswith(GENERATED_SUFFIXES) or path in pages():
+        if path.lstrip("/") in static_files or path.endswith(GENERATED_SUFFIXES) or path in page_urls:
             return None
         return Problem(loc, f'broken link: "{href}" points at {path}, which is neither a page nor a file in static/', severity)
     if not path.endswith("/"):
@@ -221,7 +221,7 @@ def _url_link_problem(href: str, here: str, base: str, loc: SourceLocation, site
     kind = parts[0] if len(parts) == 2 else ""
     if kind in SECTION_IDS or (kind == "members" and parts[1] not in site.members) or \
             (kind == "tags" and parts[1] not in site.tags):
-        if path in pages():
+        if path in page_urls:
             return None
         names = [u.split("/")[2] for u, t in by_url.items() if t.ok and u.startswith(f"/{kind}/")] \
             if kind in SECTION_IDS else list(site.members) if kind == "members" else list(site.tags)
@@ -242,7 +242,7 @@ def _image_problem(src: str, here: str, base: str, doc: Document, loc: SourceLoc
     if _outside_base(src, base):
         return Problem(loc, f'image "{src}" is outside the site, which is published under {base}: write '
                             f'"{base}{src.lstrip("/")}" or a relative path', severity)
-    resolved = _site_path(src, here, base)
+    resolved = site_path(src, here, base)
     if resolved is None or src.startswith("data:"):
         return None
     path = resolved[0].lstrip("/")
@@ -271,7 +271,7 @@ def avatar_problems(site: Site, files: SiteFiles, severity: str) -> list[Problem
     return problems
 
 
-def people_problems(site: Site, documents: list[Document]) -> list[Problem]:
+def people_problems(site: Site, documents: Sequence[Document]) -> list[Problem]:
     """Credited people who are not members but look like a mistyped member id or a name."""
     ids = sorted(site.members)
     by_name = {unicodedata.normalize("NFKC", m.name).casefold(): m.id for m in site.members.values()}
@@ -306,7 +306,7 @@ def _loose_key(name: str) -> str:
     return re.sub(r"[\s\-_]+", "", unicodedata.normalize("NFKC", name).casefold())
 
 
-def tag_problems(site: Site, documents: list[Document]) -> list[Problem]:
+def tag_problems(site: Site, documents: Sequence[Document]) -> list[Problem]:
     """Tags that differ only in spacing, "-" or "_" are two tags: suggest merging them.
 
     Case and width differences need no warning: those are one tag already.

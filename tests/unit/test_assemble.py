@@ -3,7 +3,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from generator.config import SiteConfig
-from generator.stages.assemble import assemble_site, current_time, load_members, tag_key
+from generator.stages.assemble import assemble_site, current_time, tag_key
+from generator.stages.members import load_members
 from generator.stages.parse import MarkdownRenderer, parse_document
 from generator.stages.sources import SourceFile
 

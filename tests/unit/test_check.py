@@ -5,7 +5,7 @@ from generator.config import SiteConfig
 from generator.model.pages import Page
 from generator.model.records import Member
 from generator.stages.assemble import assemble_site
-from generator.stages.check import SiteFiles, page_origins, site_problems
+from generator.stages.check import SiteFiles, check_site, page_origins
 from generator.stages.parse import MarkdownRenderer, parse_document
 from generator.stages.sources import SourceFile
 
@@ -22,7 +22,7 @@ def problems(files, config=None, static=(), content=(), errors=False, pages=()):
     renderer = MarkdownRenderer()
     docs = [parse_document(SourceFile(path, path.split("/")[1], text, "d"), renderer, TZ) for path, text in files.items()]
     site = assemble_site(config or SiteConfig(), docs, MEMBERS, NOW).site
-    found = site_problems(site, docs, SiteFiles(frozenset(static), frozenset(content)), lambda: set(pages), errors)
+    found = check_site(site, docs, SiteFiles(frozenset(static), frozenset(content)), set(pages), errors)
     return [str(p) for p in sorted(found)]
 
 
@@ -155,7 +155,7 @@ def test_avatars_given_as_site_paths_must_be_static_files():
                "bob": replace(MEMBERS["bob"], avatar="https://e.org/bob.png"),
                "carol": Member("carol", "Carol", avatar="images/carol.png", location=SourceLocation("content/members.yaml", 7))}
     site = assemble_site(SiteConfig(), [], members, NOW).site
-    found = site_problems(site, [], SiteFiles(frozenset({"images/alice.png"}), frozenset()), set, True)
+    found = check_site(site, [], SiteFiles(frozenset({"images/alice.png"}), frozenset()), set(), True)
     assert [str(p) for p in found] == ['content/members.yaml:7: avatar of "carol" not found: put the file at static/images/carol.png']
 
 
@@ -163,13 +163,13 @@ def test_plain_relative_links_resolve_as_parsed_urls_do():
     """The shortcut for links like "../slug/" gives what parsing the URL gives, for every shape it takes."""
     import itertools
 
-    from generator.stages.check import _PLAIN_RELATIVE, _site_path, _site_path_of_any
+    from generator.stages.check import PLAIN_RELATIVE, site_path, site_path_of_any
 
     heres = ["/", "/qa/ask/", "/highlights/a/", "/kb/qa/ask/", "/digest/2026-W47/", "/404.html", "/members/林晓/"]
     hrefs = [up + rest for up, rest in itertools.product(["", "../", "../../", "../../../../"],
                                                          ["slug/", "slug", "qa/x/", "a_b-c/d", "群规/", "x2/y3/z/"])]
-    assert all(_PLAIN_RELATIVE.fullmatch(h) for h in hrefs)
+    assert all(PLAIN_RELATIVE.fullmatch(h) for h in hrefs)
     for here, href, base in itertools.product(heres, hrefs, ["/", "/kb/"]):
-        assert _site_path(href, here, base) == _site_path_of_any(href, here, base), (href, here, base)
+        assert site_path(href, here, base) == site_path_of_any(href, here, base), (href, here, base)
     for other in ["./x/", "../x/../y/", "x//y/", "../x#a", "x%20y/", "../x?q=1", "https://e.org/x/", "/x/", "../.x/"]:
-        assert not _PLAIN_RELATIVE.fullmatch(other), other  # the general way: dots, fragments, escapes, schemes
+        assert not PLAIN_RELATIVE.fullmatch(other), other  # the general way: dots, fragments, escapes, schemes
