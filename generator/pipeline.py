@@ -223,7 +223,7 @@ class Stages:
             try:
                 files = site_files(site, self.renderer.render, weeks, index)
             except TemplateProblem as exc:  # the digest feed's item template
-                problems.append(exc.problem)
+                problems.extend([exc.problem])
                 files = []
             problems.extend(collisions(self.options.source, pages, files))
             return Derived(pages, files)

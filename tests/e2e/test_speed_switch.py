@@ -10,6 +10,7 @@ import pytest
 
 from generator.build import BuildOptions, Serving, build
 from generator.commands.cli import main
+from generator.core.errors import SiteError
 from generator.speed import parallel
 from generator.speed.cache import CACHE_DIR
 from tests.conftest import NOW, SITES, copy_example_site
@@ -59,6 +60,24 @@ def test_the_speed_layer_off_builds_the_same_bytes_cold_and_after_edits(tmp_path
         build(BuildOptions(source=plain, now=NOW, speed=False))  # over the output of the builds before
         assert tree(plain / "output") == tree(fast / "output"), f"after {edit.__name__ if edit else 'a cold build'}"
     assert (fast / CACHE_DIR).is_dir() and not (plain / CACHE_DIR).exists()  # nothing read or kept
+
+
+@pytest.mark.parametrize("template", ["digest_feed_item.html", "entry.html"])
+def test_the_speed_layer_off_reports_the_same_problems(basic_site, template):
+    """A template that fails (one the feeds render, one every entry's page does), a broken link: the
+    same report, and output/ left alone, either way."""
+    (basic_site / "templates").mkdir()
+    (basic_site / "templates" / template).write_text("{{ no_such_thing.x }}\n", encoding="utf-8")
+    append_line(basic_site)
+    entry = first_entry(basic_site)
+    entry.write_text(entry.read_text(encoding="utf-8") + "\n见 [不存在](missing.md)。\n", encoding="utf-8")
+    reports = []
+    for speed in (True, False):
+        with pytest.raises(SiteError) as caught:
+            build(BuildOptions(source=basic_site, now=NOW, speed=speed))
+        reports.append(sorted(str(p) for p in caught.value.problems))
+    assert reports[0] == reports[1] and any(f"templates/{template}:1" in p for p in reports[0])
+    assert not (basic_site / "output").exists()
 
 
 def test_the_speed_layer_off_forks_nothing_and_keeps_nothing(basic_site, tmp_path, no_forks):
