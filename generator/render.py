@@ -111,10 +111,14 @@ class Renderer:
     bytecode: Path | None = None  # see `template_environment`
 
     def __post_init__(self) -> None:
-        config = self.site.config
         self.env = template_environment(self.site_root, self.bytecode)
-        language = config.language
-        t = config.translator()
+        self.cards: dict[int, tuple[object, Markup]] = {}
+        self.env.globals.update(self.template_globals())
+        self.env.filters.update(date_filters(self.site.config.language))
+
+    def template_globals(self) -> dict[str, Any]:
+        """What every template may use besides its page's context."""
+        config = self.site.config
         base = config.base_path
 
         urls: dict[str, str] = {}
@@ -128,8 +132,6 @@ class Renderer:
 
         def abs_url(path: str) -> str:
             return url_scheme.absolute(config, path)
-
-        self.cards: dict[int, tuple[object, Markup]] = {}
 
         def card(entry) -> Markup:
             """An entry's card, rendered once per entry rather than once per list that shows it."""
@@ -149,18 +151,9 @@ class Renderer:
                 known = fragments[key] = Markup(caller())
             return known
 
-        self.env.globals.update(
-            fragment=fragment, site=self.site, config=config, t=t, lang=language, url=url, abs_url=abs_url,
-            name=self.site.member_name, members=self.site.members,
-            sections=SECTION_IDS, urls=url_scheme.for_templates(), card=card,
-        )
-        self.env.filters["date"] = lambda moment: format_date(moment, language)
-        self.env.filters["isodate"] = lambda moment: moment.isoformat()
-        self.env.filters["month"] = lambda ym: format_month(ym[0], ym[1], language)
-        self.env.filters["month_only"] = lambda ym: format_month(ym[0], ym[1], language, "month_only")
-        self.env.filters["ymd"] = lambda moment: moment.strftime("%Y-%m-%d")
-        self.env.filters["week"] = lambda week: format_week(week, language)
-        self.env.filters["week_range"] = lambda week: format_week_range(week, language)
+        return dict(fragment=fragment, site=self.site, config=config, t=config.translator(), lang=config.language,
+                    url=url, abs_url=abs_url, name=self.site.member_name, members=self.site.members,
+                    sections=SECTION_IDS, urls=url_scheme.for_templates(), card=card)
 
     def card_html(self, entry) -> Markup:
         return Markup(self.env.get_template(CARD_TEMPLATE).render(entry=entry))
@@ -187,6 +180,19 @@ class Renderer:
         except Exception as exc:  # an error while running template code: find its line
             raise TemplateProblem(_runtime_problem(exc, page)) from None
         return OutputFile(output_path(page.url), text.encode("utf-8"))
+
+
+def date_filters(language: str) -> dict[str, Callable[..., str]]:
+    """Dates, months and weeks as the site's language writes them."""
+    return {
+        "date": lambda moment: format_date(moment, language),
+        "isodate": lambda moment: moment.isoformat(),
+        "month": lambda ym: format_month(ym[0], ym[1], language),
+        "month_only": lambda ym: format_month(ym[0], ym[1], language, "month_only"),
+        "ymd": lambda moment: moment.strftime("%Y-%m-%d"),
+        "week": lambda week: format_week(week, language),
+        "week_range": lambda week: format_week_range(week, language),
+    }
 
 
 def _template_path(filename: str | None, name: str | None) -> str:

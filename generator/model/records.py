@@ -2,6 +2,8 @@
 
 Entries refer to members and to each other by key (member id, URL), never by
 object, so the records stay easy to cache, compare and pass between processes.
+Two values they hold say what they do besides: a `Body` may read its texts from
+the build cache when first asked, and an `Origin` vouches for one entry alone.
 """
 from __future__ import annotations
 
@@ -31,10 +33,12 @@ class Body:
 
     def read(self) -> Texts:
         """(html, text), read by the loader the first time if they were left where they are stored."""
-        if self._texts is None:
-            self._texts = self._load()
-            self._load = None
-        return self._texts
+        texts = self._texts
+        if texts is None:
+            load = self._load
+            texts = self._texts if load is None else load()  # None: another thread has just read them
+            self._texts, self._load = texts, None
+        return texts
 
     @property
     def html(self) -> str:

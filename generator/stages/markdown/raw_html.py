@@ -1,5 +1,5 @@
-"""Raw HTML in Markdown, kept only where its writer meant HTML: a lone tag in prose, or a block
-element never closed, stays text (whoever wrote "the <p> tag" meant the words)."""
+"""Raw HTML in Markdown, kept as HTML only where its writer closed it: a lone tag in a paragraph, or
+a block element never closed, stays text."""
 from __future__ import annotations
 
 import re

@@ -27,15 +27,17 @@ class Headings(TocExtension):
 
 
 class EntryExtension(markdown.Extension):
+    """kb's processors in Python-Markdown's pipeline, under the names and priorities of those they replace."""
+
     def __init__(self, state: dict, trusted_html: bool):
         super().__init__()
         self.state = state
         self.trusted_html = trusted_html
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
-        md.treeprocessors.register(QuickInline(md), "inline", 20)  # the default's name and priority
+        md.treeprocessors.register(QuickInline(md), "inline", 20)
         md.treeprocessors.register(EntryTreeprocessor(md, self.state), "kb-entry", 1)
-        if not self.trusted_html:  # the defaults' names and priorities
+        if not self.trusted_html:
             md.preprocessors.register(ClosedHtmlBlocks(md), "html_block", 20)
             md.inlinePatterns.register(PairedHtml(markdown.inlinepatterns.HTML_RE, md), "html", 90)
 
