@@ -68,7 +68,7 @@ def build(options: BuildOptions, write: bool = True, *, background_cleanup: bool
         stages.stop_if_cancelled()
         derived = stages.derived(site, problems)                           # derive/
         problems.raise_if_errors(options.strict)                           # the checks' problems among them
-        made = len(derived.pages) + len(derived.files)
+        made = len(derived.pages) + len(derived.files)  # counted now: the write stage lets the files go
         rendered = stages.rendered(derived, problems)                      # render.py
         problems.raise_if_errors(options.strict)
         stages.stop_if_cancelled()
@@ -80,7 +80,7 @@ def build(options: BuildOptions, write: bool = True, *, background_cleanup: bool
 def load_site(options: BuildOptions, problems: Problems, timings: dict[str, float] | None = None) -> Site:
     """Everything up to the model (`kb digest`, tests); raises SiteError when the content has errors.
     Nothing is read from or kept in the cache."""
-    with stages_for(replace(options, cache=False), write=False) as stages:
+    with stages_for(replace(options, cache=False), write=False, environ=os.environ) as stages:
         config = site_config(options, problems)
         documents = stages.documents(stages.sources(problems), config)
         site, files = stages.site(config, documents, problems)
