@@ -341,8 +341,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     """The `kb` command: `main`, then exit without taking the heap apart object by object, which
-    after a build of 10,000 entries took a quarter of a second (nothing is left to clean up:
-    the build closed its files, its cache and its children)."""
+    after a large build takes a visible moment (nothing is left to clean up: the build closed
+    its files, its cache and its children)."""
     code = main()
     try:
         sys.stdout.flush()

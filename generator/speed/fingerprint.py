@@ -78,8 +78,8 @@ class _Pickler(pickle.Pickler):
             digest = entry_digests.get(id(obj))
             return (_entry_ref, (digest,)) if digest is not None else obj.__reduce_ex__(5)
 
-        # Looked up for these two classes alone: a reducer_override would be called for every
-        # object that is not a plain str, list, dict… (dates, tags, markup: 600,000 calls at 10,000)
+        # Looked up for these classes alone: a reducer_override would be called for every object
+        # that is not a plain str, list or dict (every date, tag and piece of markup)
         self.dispatch_table = {**copyreg.dispatch_table, **dict.fromkeys((Entry, Answer, *kinds), by_digest)}
 
 
@@ -130,8 +130,7 @@ def entry_digests(entries: tuple[Entry, ...], memo: dict | None = None) -> dict[
         if known[i] is None and (origin := entry.origin):  # no body to pickle
             known[i] = entry_digest(entry, origin)
     # Whole entries in a child, not here: pickling a string leaves a UTF-8 copy of it inside the
-    # string for good (CPython caches it), which for the entries' texts was 90 MB of this process
-    # at 10,000. One child: the build's checks run in another meanwhile (two workers raised the peak).
+    # string for good (CPython caches it). One child: the build's checks run in another meanwhile.
     missing = [i for i, digest in enumerate(known) if digest is None]
     made = Background(lambda: [entry_digest(entries[i]) for i in missing], here=len(missing) < MIN_ITEMS).result()
     for i, digest in zip(missing, made, strict=True):
@@ -162,7 +161,7 @@ class TemplateDigests:
 
     env: jinja2.Environment
     # digest of a template's source → what parsing it tells (see _facts): the same in every build
-    # of the same code, so `kb build` keeps it rather than parse every template again (0.1 s)
+    # of the same code, so `kb build` keeps it rather than parse every template again
     known: dict[str, tuple[frozenset[str | None], frozenset[str], bool]] = field(default_factory=dict)
     cache: dict[str, TemplateInfo] = field(default_factory=dict)
     _parsed: dict[str, tuple[str, frozenset[str | None], frozenset[str], bool]] = field(default_factory=dict)

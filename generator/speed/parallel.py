@@ -97,9 +97,8 @@ def collector_paused() -> Iterator[None]:
     """Python's cycle collector off in this process while a build runs (its workers keep theirs).
 
     A build holds millions of small objects (the documents, the model) and makes few cycles;
-    each full collection walks them all, and after a one-line edit of a 10,000-entry site,
-    loading the documents alone set off eight (0.7 s of a 4.5 s build). The few cycles a
-    build leaves are collected after it.
+    each full collection walks them all, and loading a large site's documents sets off several
+    (docs/performance.md). The few cycles a build leaves are collected after it.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -168,7 +167,7 @@ def parallel_map(task: Callable[[T], R], items: Sequence[T], workers: int | None
     if workers <= 1 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
         return [task(item) for item in items]
     # Small chunks (a 32nd of a worker's share): the last one taken bounds how long one process
-    # works alone at the end (a 10,000-entry parse's chunks of 600 files left one core idle 0.5 s).
+    # works alone at the end, while the other cores idle.
     size = max(8, min(256, len(items) // (workers * 32) or 1))
     chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
     context = multiprocessing.get_context("fork")

@@ -19,7 +19,7 @@ INLINE_TRIGGERS = {"backtick": "`\\", "escape": "\\", "footnote": "[", "referenc
 class QuickInline(markdown.treeprocessors.InlineProcessor):
     """Python-Markdown's inline processor, except that each text is searched only by the patterns
     whose characters it holds: most text nodes of chat prose have no markup at all, and the rest
-    have one or two kinds (about a sixth of the parse time at 10,000 entries). Matching only ever
+    have one or two kinds (docs/performance.md says what it saves). Matching only ever
     replaces characters with placeholders, so a pattern that cannot match a text at the start
     cannot match it later. When a pattern kb does not know is registered, every pattern is tried."""
 
