@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from generator import pipeline
 from generator.build import BuildOptions, build
-from generator.commands.serve import SCRIPT_PATH, Debouncer, ServedSite, _Server, inject_live_script, watch
+from generator.commands.live_server import SCRIPT_PATH, SiteServer, inject_live_script
+from generator.commands.serve import Debouncer, ServedSite, watch
 from generator.speed import plan
 from tests.conftest import NOW
 
@@ -278,7 +279,7 @@ def running_server(tmp_path: Path):
     (out / "big.bin").write_bytes(b"\0" * 4_000_000)  # long enough to leave in the middle of
     (tmp_path / "secret.txt").write_text("not served", encoding="utf-8")
     err = io.StringIO()
-    server = _Server(("127.0.0.1", 0), ServedSite(BuildOptions(source=tmp_path, output=out)), err)
+    server = SiteServer(("127.0.0.1", 0), ServedSite(BuildOptions(source=tmp_path, output=out)), err)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
