@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from .config import SiteConfig, load_config
+from .core.dates import current_time
 from .core.errors import Problem, Problems, SiteError
 from .derive.digest import site_digests
 from .derive.related import related_entries
@@ -29,7 +30,7 @@ from .render import THEME, Renderer, TemplateProblem
 from .site_folder import files_inside, static_files, static_sources
 from .speed.cache import BuildMemo, FileRecord
 from .speed.unchanged import BuildRecord
-from .stages.assemble import assemble_site, current_time
+from .stages.assemble import assemble_site
 from .stages.check import SiteFiles, check_site, page_origins
 from .stages.members import load_members
 from .stages.parse import Document, MarkdownRenderer, parse_document

@@ -28,7 +28,7 @@ LAST_EPOCH = int(datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC).timestamp())
 
 def _moment(value: str) -> str:
     """--now must be a date-time kb takes."""
-    from ..stages.dates import parse_when
+    from ..core.dates import parse_when
 
     try:
         parse_when(value, UTC)

@@ -18,10 +18,10 @@ from time import time_ns
 from typing import TYPE_CHECKING
 
 from ..config import load_config
+from ..core.dates import current_time
 from ..core.errors import Problem, SiteError
 from ..model.records import Site
 from ..site_folder import INPUT_FILES, INPUT_FOLDERS
-from ..stages.assemble import current_time
 from ..write import MARK, WriteResult, existing_files
 from .cache import BuildCache, FileRecord
 from .fingerprint import PACKAGE, code_version

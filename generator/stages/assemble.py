@@ -18,7 +18,6 @@ from ..core.text import slugify
 from ..core.weeks import parse_week
 from ..model import urls
 from ..model.records import Answer, Body, Entry, Member, Origin, Question, Site, Tag
-from .dates import parse_when
 from .markdown.tree import PLACEHOLDER_SCHEME
 from .parse import Document, minutes_of, summary_of
 
@@ -202,16 +201,6 @@ def is_week_note(doc: Document, problems: list[Problem]) -> bool:
         return False
     problems.extend(p for p in doc.problems if "missing" not in p.message)
     return True
-
-
-def current_time(now: str | None, tz, environ: dict) -> datetime:
-    """--now, else SOURCE_DATE_EPOCH, else the clock; always in the site's timezone."""
-    if now:
-        return parse_when(now, tz)
-    epoch = environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        return datetime.fromtimestamp(int(epoch), tz)
-    return datetime.now(tz)
 
 
 def note_with_links(doc: Document, url_of_source: dict[str, str], base_path: str, now: datetime) -> str:

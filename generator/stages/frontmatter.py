@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from ..core.dates import parse_when
 from ..core.errors import Problem, SourceLocation, described, did_you_mean
 from ..core.text import slugify
 from ..core.yamltext import YamlDoc, YamlError
-from .dates import parse_when
 
 FRONT_MATTER_KEYS = ("title", "date", "tags", "authors", "summary", "draft", "slug", "pinned",
                      "updated", "weight", "asker", "status")

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config import SiteConfig
+from ..core.dates import parse_when
 from ..core.errors import Problem, SourceLocation, described, did_you_mean
 from ..core.yamltext import YamlDoc, YamlError, load_yaml_file
 from ..model.records import Member
-from .dates import parse_when
 from .frontmatter import SEGMENT_BYTES, Where
 from .sanitize import is_safe_url
 from .sources import MEMBERS_FILE

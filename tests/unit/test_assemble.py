@@ -2,7 +2,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from generator.config import SiteConfig
-from generator.stages.assemble import assemble_site, current_time, tag_key
+from generator.core.dates import current_time
+from generator.stages.assemble import assemble_site, tag_key
 from generator.stages.parse import MarkdownRenderer, parse_document
 from generator.stages.sources import SourceFile
 

@@ -5,7 +5,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from generator.commands.cli import main
-from generator.stages.dates import parse_when
+from generator.core.dates import parse_when
 from generator.stages.markdown.limits import (
     MAX_DEPTH,
     MAX_FILE_BYTES,

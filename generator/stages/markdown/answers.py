@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, tzinfo
 
-from ..dates import parse_when
+from ...core.dates import parse_when
 from .fences import FENCE
 
 ANSWER_HEADING = re.compile(r"^##[ \t]+(?:回答|答|answer)(?=[ \t:：@\d(（]|$)[ \t]*[:：]?(?P<rest>.*?)[ \t#]*$", re.I)

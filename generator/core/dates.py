@@ -1,4 +1,5 @@
-"""Dates as curators write them in front matter and members.yaml: a date or a date-time, in the site's timezone."""
+"""Dates as curators write them in front matter and members.yaml (a date or a date-time, in the
+site's timezone), and the clock every time-dependent stage reads."""
 from __future__ import annotations
 
 import re
@@ -36,3 +37,13 @@ def parse_when(value: Any, tz: tzinfo) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(tz)
+
+
+def current_time(now: str | None, tz, environ: dict) -> datetime:
+    """--now, else SOURCE_DATE_EPOCH, else the clock; always in the site's timezone."""
+    if now:
+        return parse_when(now, tz)
+    epoch = environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.fromtimestamp(int(epoch), tz)
+    return datetime.now(tz)
