@@ -14,7 +14,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from .render import THEME, is_inside
+from .core.paths import is_inside
+from .render import THEME
 from .site_folder import INPUT_FOLDERS
 from .speed.cache import FileRecord, cache_folder
 from .write import MARK, OLD_PREFIX, SPARE_PREFIX, TMP_PREFIX

@@ -3,7 +3,7 @@
 A site's `templates/` folder comes first in the search path, so any theme
 template can be replaced by a file of the same name. A template that resolves outside
 its folder's site (or, for the theme's, outside the theme) is not loaded: a symlink to
-/etc/passwd is no template (the build warns about it, see write.files_inside).
+/etc/passwd is no template (the build warns about it, see site_folder.files_inside).
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from markupsafe import Markup
 from .config import SECTION_IDS
 from .core.errors import Problem, SiteError, SourceLocation
 from .core.i18n import format_date, format_month, format_week, format_week_range
+from .core.paths import is_inside
 from .model import urls as url_scheme
 from .model.pages import OutputFile, Page, output_path
 from .model.records import Site
@@ -38,7 +39,7 @@ class TemplateProblem(Exception):
 
 
 class TemplateBytecode(jinja2.FileSystemBytecodeCache):
-    """Compiled templates kept between builds (compiling them all costs a third of a second);
+    """Compiled templates kept between builds (compiling them all is a visible part of a small build);
     a damaged file is compiled again, a folder that cannot be written is only not used."""
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
@@ -52,11 +53,6 @@ class TemplateBytecode(jinja2.FileSystemBytecodeCache):
             super().dump_bytecode(bucket)
         except OSError:
             pass
-
-
-def is_inside(real: str, folder: str) -> bool:
-    """True if the real path `real` is `folder` (a real path too) or under it."""
-    return real == folder or real.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 class ContainedLoader(jinja2.FileSystemLoader):

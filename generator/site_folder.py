@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .config import CONFIG_FILE
 from .core.errors import Problem, SourceLocation
-from .render import THEME, is_inside
+from .core.paths import is_inside
+from .render import THEME
 from .write import MARK
 
 INPUT_FOLDERS = ("content", "templates", "static")  # with INPUT_FILES, every input of a build in the site's folder

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from .errors import Problem, SourceLocation
+from .paths import is_within, site_roots
 
 
 class _Loader(yaml.SafeLoader):
@@ -114,15 +115,6 @@ def without_invalid_chars(text: str) -> str:
 
 
 # --- Files --------------------------------------------------------------------------------
-
-
-def site_roots(site_root: Path | str) -> tuple[str, str]:
-    """The real paths that what kb reads must resolve into: the site, and its content/ (which may be a link)."""
-    return os.path.realpath(site_root), os.path.realpath(os.path.join(site_root, "content"))
-
-
-def is_within(real: str, roots: tuple[str, ...]) -> bool:
-    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
 def load_yaml_file(site_root: Path, rel: str) -> YamlDoc | None:

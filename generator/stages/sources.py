@@ -14,11 +14,11 @@ from pathlib import Path
 
 from ..config import SECTION_IDS
 from ..core.errors import Problem, Problems, SourceLocation, did_you_mean
-from ..core.yamltext import INVALID_CHARS, file_text, is_within, site_roots, utf8_text
+from ..core.paths import is_within, site_roots
+from ..core.yamltext import INVALID_CHARS, file_text, utf8_text
 
 CONTENT_DIR = "content"
 MEMBERS_FILE = "content/members.yaml"
-DIGEST_NOTES_DIR = "content/digest"
 FOLDERS = (*SECTION_IDS, "digest")  # the folders of content/ whose Markdown is built, in this order
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkdn", ".mkd", ".mdwn")  # as lower case; only ".md" is built
 
@@ -215,7 +215,7 @@ def read_sources(site_root: Path, memo: dict | None = None, stamps: dict | None 
                 seen[rel] = known
                 sources.append(known[1])
                 continue
-            with open(path, "rb") as f:  # plain strings: ten thousand Paths cost a second
+            with open(path, "rb") as f:  # plain strings: a Path per file is a visible cost on a large site
                 data = f.read()
         except FileNotFoundError:  # a dangling symlink, or deleted while we looked
             continue
