@@ -151,7 +151,7 @@ class BuildCache:
         """Store parsed documents unless another process is writing (then False, at once).
 
         Parse workers store what they parse, so that the main process need not pickle a
-        large site's documents (more than a second at 10,000); one that finds the database
+        large site's documents; one that finds the database
         busy keeps parsing rather than wait, and `save_documents` stores what is left.
         """
         if not self.writable:

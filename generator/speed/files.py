@@ -66,8 +66,7 @@ def cached_entry_feeds(site: Site, reuse: Reuse) -> list[OutputFile]:
     made = [kept_or_stored(reuse, "feed:", feed.path, key) for feed, key in zip(feeds, keys, strict=True)]
     missing = [i for i, file in enumerate(made) if file is None]
     # In this process: each entry's item is made once for all the feeds it is in, which workers
-    # could not share (spread over two, a cold build gained nothing, and a worker's copy of the
-    # model raised its peak memory).
+    # could not share, and a worker's copy of the model would raise the peak memory.
     items: dict = {}
     for i, data in zip(missing, [feeds[i].bytes(site, items) for i in missing], strict=True):
         made[i] = OutputFile(feeds[i].path, data, keys[i])

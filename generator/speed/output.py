@@ -141,7 +141,7 @@ class KeyedOutput:
 
     def commit(self, statics: dict[str, Path], background_cleanup: bool) -> tuple[WriteResult, list[tuple[str, FileRecord]]]:
         """The tree, with the static files, swapped in (or updated in place); and the records of every file in it.
-        Removed files are counted from the manifest: a walk of a big tree costs a second."""
+        Removed files are counted from the manifest, not from a walk of the tree."""
         for rel, src in statics.items():
             self.tree.copy(rel, src)
         result = self.tree.commit(background_cleanup=background_cleanup, previous=self.previous.keys() or None)

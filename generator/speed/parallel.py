@@ -172,7 +172,7 @@ def parallel_map(task: Callable[[T], R], items: Sequence[T], workers: int | None
     chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
     context = multiprocessing.get_context("fork")
     # Workers take chunks from the front, this process from the back, until they meet: neither
-    # waits for the other at the end, however uneven the chunks (rendering: up to a second).
+    # waits for the other at the end, however uneven the chunks.
     claims = context.Array("b", len(chunks))
     _return_free_memory()  # what the stages before freed, so that it is not resident in every fork
     frozen = gc.get_freeze_count() > 0  # by a Background still at work: it unfreezes

@@ -229,7 +229,7 @@ class FastStages(Stages):
         if not self.pages_first and not self.beside and self.large:
             # The start page's index of every entry, by a child beside the entry digests and the checks, not
             # later in a cold build, when one core idles after related entries. Beside the term index's
-            # child, a third cost more than it saved (forking, copied pages): made in this process then.
+            # child it is made in this process: a third child costs more in forking and copied pages.
             def start_index() -> list[OutputFile]:
                 return start_files(site, digest_weeks(site))
 
@@ -265,7 +265,7 @@ class FastStages(Stages):
         if first:
             # Nothing built here before: every list is rendered, and the entries' cards they show are made
             # by a child beside the page list, the keys and the files written (once the related entries'
-            # child is done: the two at once raised the peak).
+            # child is done, so that the two do not raise the peak together).
             related = related_work.entries()
             renderer = self.renderer
             self.cards = Background(lambda: [card_or_none(renderer, e) for e in site.entries])

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 PACKAGE_DIRS = ("theme", "data")
 SETTLE_NS = 2_000_000_000
-MAX_RACY = 20_000  # files changed within SETTLE_NS of a look, digested by content (a large checkout: ~0.2 s)
+MAX_RACY = 20_000  # files changed within SETTLE_NS of a look, digested by content: past this, a build is cheaper than the look
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,7 @@ PLAIN_RELATIVE = re.compile(r"((?:\.\./)*)(\w[\w\-]*(?:/[\w\-]+)*/?)")
 def site_path(href: str, here: str, base: str) -> tuple[str, str] | None:
     """(site path, fragment) of a relative or root-relative link, or None for other sites."""
     plain = PLAIN_RELATIVE.fullmatch(href)
-    if plain:  # what the general way below gives, without parsing the URL (ten thousand links: a tenth of a second)
+    if plain:  # what the general way below gives, without parsing the URL, which most links between entries need not
         folders = here.rstrip("/").split("/")[1:]
         path = "/" + "/".join([*folders[:max(0, len(folders) - len(plain.group(1)) // 3)], plain.group(2)])
         if base != "/" and path.startswith(base):
