@@ -6,7 +6,6 @@ import unicodedata
 
 # Han, kana, Hangul and CJK punctuation / full-width forms.
 CJK = r"\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
-CJK_CHAR = re.compile(f"[{CJK}]")
 LATIN_WORD = re.compile(r"[A-Za-z0-9\u00c0-\u024f]+(?:['’-][A-Za-z0-9\u00c0-\u024f]+)*")
 NOT_CJK = re.compile(f"[^{CJK}]+")
 CJK_NEWLINE = re.compile(f"(?<=[{CJK}])[ \\t]*\\n[ \\t]*(?=[{CJK}])")
