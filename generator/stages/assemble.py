@@ -78,7 +78,7 @@ def assemble_site(config: SiteConfig, documents: list[Document], members: dict[s
     used = {t.slug for e in entries for t in e.tags}
     site = Site(config=config, now=now, entries=tuple(entries), members=members,
                 tags={t.slug: t for t in sorted(tags.values(), key=lambda t: t.slug) if t.slug in used},
-                notes={label: note_with_links(doc, url_of_source, config.base_path, now) for label, doc in notes.items()},
+                notes={label: note_with_links(doc, url_of_source, config.base_path) for label, doc in notes.items()},
                 scheduled=tuple(sorted(scheduled)))
     return Assembly(site, tuple(problems))
 
@@ -203,8 +203,6 @@ def is_week_note(doc: Document, problems: list[Problem]) -> bool:
     return True
 
 
-def note_with_links(doc: Document, url_of_source: dict[str, str], base_path: str, now: datetime) -> str:
+def note_with_links(doc: Document, url_of_source: dict[str, str], base_path: str) -> str:
     """A week's note with its links to entries' .md files resolved, as in entries."""
-    holder = Entry(section="digest", slug=doc.stem, url=urls.digest(doc.stem), source=doc.source, title=doc.stem,
-                   date=now, body=Body(doc.html), summary="", reading_minutes=0, links=doc.links)
-    return resolve_links(holder, url_of_source, base_path).html
+    return html_with_links(doc.html, url_of_source, base_path)
